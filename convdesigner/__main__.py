@@ -1,0 +1,7 @@
+"""``python -m convdesigner`` behaves exactly like the ``convdesigner`` command."""
+
+import sys
+
+from convdesigner.cli import main
+
+sys.exit(main())

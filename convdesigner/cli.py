@@ -1,0 +1,151 @@
+"""The ``convdesigner`` command: subcommands for scripting, or the GUI when none is given.
+
+``convdesigner`` and ``convdesigner DESIGN.json`` launch the app (Qt is imported only then, so the
+scripting subcommands work on machines without a display). Every failure a user can cause exits
+with status 2 and one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+from convdesigner import __version__
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A user-facing failure: printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _write_output(text: str, output: str | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from convdesigner.core.fileformat import atomic_write_text
+
+    try:
+        atomic_write_text(output, text)
+    except OSError as exc:
+        raise CliError(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+def _load(path: str):  # type: ignore[no-untyped-def]
+    from convdesigner.core.fileformat import DesignFileError, load_design
+
+    try:
+        return load_design(path)
+    except DesignFileError as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from convdesigner.core.analysis import analyse
+    from convdesigner.core.table import to_csv, to_json, to_text
+
+    analysis = analyse(_load(args.design))
+    if args.format == "csv":
+        text = to_csv(analysis)
+    elif args.format == "json":
+        text = to_json(analysis)
+    else:
+        text = to_text(analysis, explain=args.explain)
+    _write_output(text, args.output)
+    return 0
+
+
+CommandFn = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="convdesigner",
+        description=(
+            "Design convolutional networks. With no command (or just a design file) the app "
+            "opens; the commands below work without a display."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"convdesigner {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser(
+        "summary",
+        help="print the layer table: shapes, weights, MACs, receptive fields",
+        description="Analyse a design file and print its layer table.",
+    )
+    p.add_argument("design", metavar="DESIGN.json")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
+    p.add_argument(
+        "--explain", action="store_true", help="show how every number is derived (table format)"
+    )
+    p.set_defaults(func=cmd_summary)
+
+    for register in EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = []
+"""Registrars for subcommands that live in other modules (keeps this module small)."""
+
+
+def _subcommand_names() -> set[str]:
+    parser = build_parser()
+    names: set[str] = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            names.update(action.choices)
+    return names
+
+
+def _launch_gui(argv: list[str]) -> int:
+    try:
+        from convdesigner.ui.app import main as gui_main
+    except ImportError as exc:
+        raise CliError(f"the app cannot start: {exc}") from None
+    return gui_main(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    _register_builtin_extras()
+    try:
+        if not args or (args[0] not in _subcommand_names() and args[0] not in ("-h", "--help",
+                                                                               "--version")):
+            return _launch_gui(args)
+        ns = build_parser().parse_args(args)
+        if getattr(ns, "func", None) is None:
+            build_parser().print_help()
+            return EXIT_USAGE
+        func: CommandFn = ns.func
+        return func(ns)
+    except CliError as exc:
+        print(f"convdesigner: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("convdesigner: interrupted", file=sys.stderr)
+        return 130
+
+
+def _register_builtin_extras() -> None:
+    """Import the modules that add subcommands (engine commands need only NumPy)."""
+    if EXTRA_COMMANDS:
+        return
+    try:
+        from convdesigner import cli_engine
+    except ImportError:  # the engine commands are optional in a partial checkout
+        return
+    EXTRA_COMMANDS.extend(cli_engine.REGISTRARS)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

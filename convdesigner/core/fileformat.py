@@ -1,0 +1,256 @@
+"""The design file format (JSON, versioned): loading with located errors, atomic saving.
+
+docs/file-format.md is the user-facing description. The loader checks everything before it builds
+anything and reports the problems it finds with their location (``layers[2].kernel: ...``), so a
+user fixing a hand-written file sees all of them at once; a design the loader accepts is one
+``analyse`` can always handle.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from convdesigner.core.design import Design, InputSpec
+from convdesigner.core.layers import LAYER_TYPES, Layer, LayerSettingError
+
+FORMAT_NAME = "convdesigner-design"
+FORMAT_VERSION = 1
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_LAYERS = 10_000
+MAX_REPORTED = 10
+
+
+class DesignFileError(ValueError):
+    """A design file or dict that cannot be loaded; ``problems`` lists every located problem."""
+
+    def __init__(self, problems: list[str], source: str = "") -> None:
+        self.problems = problems
+        self.source = source
+        shown = problems[:MAX_REPORTED]
+        more = len(problems) - len(shown)
+        text = "; ".join(shown) + (f"; and {more} more problem(s)" if more > 0 else "")
+        super().__init__(f"{source}: {text}" if source else text)
+
+
+def _layer_from_dict(data: object, where: str, problems: list[str]) -> Layer | None:
+    if not isinstance(data, Mapping):
+        problems.append(f"{where}: must be an object with a \"type\", got {type(data).__name__}")
+        return None
+    type_name = data.get("type")
+    if type_name not in LAYER_TYPES:
+        known = ", ".join(LAYER_TYPES)
+        problems.append(f"{where}.type: must be one of {known}, got {type_name!r}")
+        return None
+    cls = LAYER_TYPES[type_name]
+    known_fields = {f.name for f in fields(cls)}
+    kwargs: dict[str, Any] = {}
+    ok = True
+    for key, value in data.items():
+        if key == "type":
+            continue
+        if key not in known_fields:
+            problems.append(
+                f"{where}.{key}: unknown setting for {type_name} "
+                f"(known: {', '.join(sorted(known_fields))})"
+            )
+            ok = False
+            continue
+        kwargs[key] = value
+    # Validate field by field so that every bad setting of the layer is reported, not just the first.
+    for key, value in kwargs.items():
+        try:
+            cls(**{key: value})
+        except LayerSettingError as exc:
+            if exc.field_name == key:
+                problems.append(f"{where}.{key}: {exc.message}")
+                ok = False
+        except TypeError as exc:  # pragma: no cover - guarded by known_fields above
+            problems.append(f"{where}.{key}: {exc}")
+            ok = False
+    if not ok:
+        return None
+    try:
+        return cls(**kwargs)
+    except LayerSettingError as exc:
+        problems.append(f"{where}.{exc.field_name}: {exc.message}")
+        return None
+
+
+def design_from_dict(data: object, source: str = "") -> Design:
+    """Build a design from parsed JSON, or raise DesignFileError listing every problem."""
+    problems: list[str] = []
+    if not isinstance(data, Mapping):
+        raise DesignFileError(
+            [f"the top level must be a JSON object, got {type(data).__name__}"], source
+        )
+    fmt_name = data.get("format", FORMAT_NAME)
+    if fmt_name != FORMAT_NAME:
+        problems.append(f'format: must be "{FORMAT_NAME}", got {fmt_name!r}')
+    version = data.get("version", FORMAT_VERSION)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        problems.append(f"version: must be a positive integer, got {version!r}")
+    elif version > FORMAT_VERSION:
+        raise DesignFileError(
+            [
+                f"this file is format version {version}, written by a newer convdesigner; "
+                f"this version reads up to version {FORMAT_VERSION}. Please update convdesigner."
+            ],
+            source,
+        )
+    for key in data:
+        if key not in ("format", "version", "name", "input", "layers", "description"):
+            problems.append(
+                f"{key}: unknown top-level field (known: format, version, name, description, "
+                "input, layers)"
+            )
+    name = data.get("name", "Untitled")
+    if not isinstance(name, str) or len(name) > 200:
+        problems.append(f"name: must be a string of at most 200 characters, got {name!r:.60}")
+        name = "Untitled"
+
+    spec: InputSpec | None = None
+    raw_input = data.get("input")
+    if not isinstance(raw_input, Mapping):
+        problems.append(
+            'input: must be an object like {"height": 224, "width": 224, "channels": 3}, '
+            f"got {raw_input!r:.60}"
+        )
+    else:
+        for key in raw_input:
+            if key not in ("height", "width", "channels"):
+                problems.append(f"input.{key}: unknown setting (known: channels, height, width)")
+        missing = [k for k in ("height", "width", "channels") if k not in raw_input]
+        for key in missing:
+            problems.append(f"input.{key}: missing")
+        if not missing:
+            bad = False
+            for key in ("height", "width", "channels"):
+                try:
+                    InputSpec(**{key: raw_input[key]})
+                except LayerSettingError as exc:
+                    problems.append(f"input.{key}: {exc.message}")
+                    bad = True
+            if not bad:
+                spec = InputSpec(
+                    height=raw_input["height"],
+                    width=raw_input["width"],
+                    channels=raw_input["channels"],
+                )
+
+    layers: list[Layer] = []
+    raw_layers = data.get("layers", [])
+    if not isinstance(raw_layers, list):
+        problems.append(f"layers: must be a list, got {type(raw_layers).__name__}")
+    elif len(raw_layers) > MAX_LAYERS:
+        problems.append(f"layers: at most {MAX_LAYERS:,} layers are supported, got {len(raw_layers):,}")
+    else:
+        for i, raw in enumerate(raw_layers):
+            layer = _layer_from_dict(raw, f"layers[{i}]", problems)
+            if layer is not None:
+                layers.append(layer)
+    if problems or spec is None:
+        raise DesignFileError(problems or ["input: missing"], source)
+    return Design(input=spec, layers=tuple(layers), name=name)
+
+
+def _compact(value: object) -> object:
+    if isinstance(value, tuple):
+        return value[0] if len(value) == 2 and value[0] == value[1] else list(value)
+    return value
+
+
+def layer_to_dict(layer: Layer) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": layer.type_name}
+    for f in fields(layer):
+        value = getattr(layer, f.name)
+        if f.name == "name" and not value:
+            continue
+        if f.name == "stride" and value is None:
+            continue  # pooling: defaults to the kernel
+        out[f.name] = _compact(value)
+    return out
+
+
+def design_to_dict(design: Design) -> dict[str, Any]:
+    return {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "name": design.name,
+        "input": {
+            "height": design.input.height,
+            "width": design.input.width,
+            "channels": design.input.channels,
+        },
+        "layers": [layer_to_dict(layer) for layer in design.layers],
+    }
+
+
+def dumps_design(design: Design) -> str:
+    """The file's text: one layer per line, so diffs of saved designs stay readable."""
+    data = design_to_dict(design)
+    layers = data.pop("layers")
+    head = json.dumps(data, ensure_ascii=False, indent=2)
+    body = ",\n".join("    " + json.dumps(layer, ensure_ascii=False) for layer in layers)
+    layers_text = "[\n" + body + "\n  ]" if layers else "[]"
+    return head[:-2] + f',\n  "layers": {layers_text}\n}}\n'
+
+
+def load_design(source: str | os.PathLike[str] | Mapping[str, Any]) -> Design:
+    """Load a design from a JSON file path or an already-parsed dict."""
+    if isinstance(source, Mapping):
+        return design_from_dict(source)
+    path = Path(source)
+    label = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise DesignFileError(
+                [f"the file is {size:,} bytes; design files are at most {MAX_FILE_BYTES:,} bytes"],
+                label,
+            )
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DesignFileError(["no such file"], label) from None
+    except IsADirectoryError:
+        raise DesignFileError(["is a folder, not a design file"], label) from None
+    except OSError as exc:
+        raise DesignFileError([f"cannot be read ({exc.strerror or exc})"], label) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DesignFileError(["is not UTF-8 text (is it a design file?)"], label) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DesignFileError(
+            [f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"], label
+        ) from None
+    except RecursionError:
+        raise DesignFileError(["nested too deeply to be a design file"], label) from None
+    return design_from_dict(data, label)
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write via a temporary file in the same folder, then replace: never a half-written file."""
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_design(design: Design, path: str | os.PathLike[str]) -> None:
+    """Save atomically; the written file loads back to an equal design."""
+    atomic_write_text(path, dumps_design(design))
