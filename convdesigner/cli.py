@@ -119,8 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     _register_builtin_extras()
     try:
-        if not args or (args[0] not in _subcommand_names() and args[0] not in ("-h", "--help",
-                                                                               "--version")):
+        if not args or (
+            args[0] not in _subcommand_names() and args[0] not in ("-h", "--help", "--version")
+        ):
             return _launch_gui(args)
         ns = build_parser().parse_args(args)
         if getattr(ns, "func", None) is None:

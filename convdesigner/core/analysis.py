@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from convdesigner.core.design import Design
@@ -32,8 +32,8 @@ from convdesigner.core.layers import (
     GlobalAvgPool2D,
     Layer,
     MaxPool2D,
-    Pair,
     Padding,
+    Pair,
     ReLU,
 )
 
@@ -44,7 +44,7 @@ BYTES_PER_VALUE = 4  # float32
 Shape = tuple[int, ...]
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     OK = "ok"
     ERROR = "error"
     NOT_COMPUTABLE = "not computable"
@@ -340,10 +340,12 @@ def _spatial(
     dilation: Pair,
     ceil_mode: bool,
 ) -> tuple[_Axis, _Axis]:
-    ax_h = _window_axis("height", h, kernel[0], stride[0], dilation[0], layer.padding, 0,
-                        ceil_mode=ceil_mode)
-    ax_w = _window_axis("width", w, kernel[1], stride[1], dilation[1], layer.padding, 1,
-                        ceil_mode=ceil_mode)
+    ax_h = _window_axis(
+        "height", h, kernel[0], stride[0], dilation[0], layer.padding, 0, ceil_mode=ceil_mode
+    )
+    ax_w = _window_axis(
+        "width", w, kernel[1], stride[1], dilation[1], layer.padding, 1, ceil_mode=ceil_mode
+    )
     for ax in (ax_h, ax_w):
         if ax.error:
             raise _LayerError(ax.error)
@@ -394,9 +396,7 @@ def _conv(layer: Conv2D, shape: Shape) -> _Result:
     d = {
         "output_height": ax_h.derivation,
         "output_width": ax_w.derivation,
-        "output_channels": (
-            f"C_out = filters = {c_out} (one output channel per filter; {depth})"
-        ),
+        "output_channels": (f"C_out = filters = {c_out} (one output channel per filter; {depth})"),
         "weights": (
             f"weights = kh × kw × C_in{'/groups' if g > 1 else ''} × filters = "
             f"{kh} × {kw} × {cin_text} × {c_out} = {fmt(weights)}"
@@ -450,9 +450,9 @@ def _pool(layer: MaxPool2D | AvgPool2D, shape: Shape) -> _Result:
         "macs": "pooling does comparisons or additions, not multiply-accumulates: 0 MACs",
     }
     if layer.stride is None:
-        d["output_height"] = f"stride defaults to the kernel ({stride[0]}×{stride[1]})\n" + d[
-            "output_height"
-        ]
+        d["output_height"] = (
+            f"stride defaults to the kernel ({stride[0]}×{stride[1]})\n" + d["output_height"]
+        )
     return _Result(
         (c, ax_h.size, ax_w.size),
         kernel=layer.kernel,

@@ -45,10 +45,14 @@ class Design:
     input: InputSpec = field(default_factory=InputSpec)
     layers: tuple[Layer, ...] = ()
     name: str = "Untitled"
+    description: str = ""
+    """Free text shown with templates (what the design is, which variant); kept when saved."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layers", tuple(self.layers))
         object.__setattr__(self, "name", to_name(self.name))
+        if not isinstance(self.description, str):
+            raise LayerSettingError("description", "must be a string")
 
     def __len__(self) -> int:
         return len(self.layers)

@@ -24,6 +24,7 @@ FORMAT_VERSION = 1
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_LAYERS = 10_000
 MAX_REPORTED = 10
+MAX_DESCRIPTION = 5000
 
 
 class DesignFileError(ValueError):
@@ -40,7 +41,7 @@ class DesignFileError(ValueError):
 
 def _layer_from_dict(data: object, where: str, problems: list[str]) -> Layer | None:
     if not isinstance(data, Mapping):
-        problems.append(f"{where}: must be an object with a \"type\", got {type(data).__name__}")
+        problems.append(f'{where}: must be an object with a "type", got {type(data).__name__}')
         return None
     type_name = data.get("type")
     if type_name not in LAYER_TYPES:
@@ -62,7 +63,8 @@ def _layer_from_dict(data: object, where: str, problems: list[str]) -> Layer | N
             ok = False
             continue
         kwargs[key] = value
-    # Validate field by field so that every bad setting of the layer is reported, not just the first.
+    # Validate field by field so that every bad setting of the layer is reported, not only the
+    # first one.
     for key, value in kwargs.items():
         try:
             cls(**{key: value})
@@ -113,6 +115,13 @@ def design_from_dict(data: object, source: str = "") -> Design:
     if not isinstance(name, str) or len(name) > 200:
         problems.append(f"name: must be a string of at most 200 characters, got {name!r:.60}")
         name = "Untitled"
+    description = data.get("description", "")
+    if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
+        problems.append(
+            f"description: must be a string of at most {MAX_DESCRIPTION:,} characters, "
+            f"got {description!r:.60}"
+        )
+        description = ""
 
     spec: InputSpec | None = None
     raw_input = data.get("input")
@@ -148,7 +157,9 @@ def design_from_dict(data: object, source: str = "") -> Design:
     if not isinstance(raw_layers, list):
         problems.append(f"layers: must be a list, got {type(raw_layers).__name__}")
     elif len(raw_layers) > MAX_LAYERS:
-        problems.append(f"layers: at most {MAX_LAYERS:,} layers are supported, got {len(raw_layers):,}")
+        problems.append(
+            f"layers: at most {MAX_LAYERS:,} layers are supported, got {len(raw_layers):,}"
+        )
     else:
         for i, raw in enumerate(raw_layers):
             layer = _layer_from_dict(raw, f"layers[{i}]", problems)
@@ -156,7 +167,7 @@ def design_from_dict(data: object, source: str = "") -> Design:
                 layers.append(layer)
     if problems or spec is None:
         raise DesignFileError(problems or ["input: missing"], source)
-    return Design(input=spec, layers=tuple(layers), name=name)
+    return Design(input=spec, layers=tuple(layers), name=name, description=description)
 
 
 def _compact(value: object) -> object:
@@ -178,17 +189,20 @@ def layer_to_dict(layer: Layer) -> dict[str, Any]:
 
 
 def design_to_dict(design: Design) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
         "name": design.name,
-        "input": {
-            "height": design.input.height,
-            "width": design.input.width,
-            "channels": design.input.channels,
-        },
-        "layers": [layer_to_dict(layer) for layer in design.layers],
     }
+    if design.description:
+        out["description"] = design.description
+    out["input"] = {
+        "height": design.input.height,
+        "width": design.input.width,
+        "channels": design.input.channels,
+    }
+    out["layers"] = [layer_to_dict(layer) for layer in design.layers]
+    return out
 
 
 def dumps_design(design: Design) -> str:

@@ -42,7 +42,7 @@ def _is_int(value: object) -> bool:
 
 
 def to_pair(value: object, field_name: str, *, minimum: int = 1) -> Pair:
-    """Normalise an int or ``[h, w]`` pair, rejecting anything else with a learner-readable reason."""
+    """Normalise an int or ``[h, w]`` pair; anything else gets a reason a learner can act on."""
     kind = "positive integer" if minimum >= 1 else "non-negative integer"
     problem = f"must be a {kind} or [h, w] pair, got {_describe(value)}"
     if _is_int(value):
@@ -71,7 +71,8 @@ def to_padding(value: object, field_name: str = "padding") -> Padding:
     except LayerSettingError:
         raise LayerSettingError(
             field_name,
-            f'must be "valid", "same", a non-negative integer or [h, w] pair, got {_describe(value)}',
+            'must be "valid", "same", a non-negative integer or [h, w] pair, '
+            f"got {_describe(value)}",
         ) from None
 
 
@@ -129,7 +130,9 @@ class Layer:
 class Conv2D(Layer):
     type_name: ClassVar[str] = "conv2d"
     display_name: ClassVar[str] = "Conv2D"
-    description: ClassVar[str] = "Slides filters over the input; each filter spans all input channels"
+    description: ClassVar[str] = (
+        "Slides filters over the input; each filter spans all input channels"
+    )
 
     filters: int = 1
     kernel: Pair = (3, 3)
@@ -256,7 +259,9 @@ class Dropout(Layer):
         super().__post_init__()
         rate = self.rate
         if isinstance(rate, bool) or not isinstance(rate, int | float) or not (0 <= rate < 1):
-            raise LayerSettingError("rate", f"must be a number from 0 up to (not including) 1, got {rate!r}")
+            raise LayerSettingError(
+                "rate", f"must be a number from 0 up to (not including) 1, got {rate!r}"
+            )
         self._set("rate", float(rate))
 
 

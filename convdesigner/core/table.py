@@ -201,7 +201,9 @@ def to_text(analysis: Analysis, *, explain: bool = False) -> str:
     if t.errors:
         first = analysis.first_error
         assert first is not None
-        out.append(f"Errors: {t.errors} (first: layer {first.index}, {first.name}: {first.message})")
+        out.append(
+            f"Errors: {t.errors} (first: layer {first.index}, {first.name}: {first.message})"
+        )
     out.append(rule)
     if explain:
         for row in analysis.rows:
