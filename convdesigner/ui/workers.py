@@ -1,0 +1,201 @@
+"""Background computation for live views: one job at a time, the newest request wins.
+
+The feature-map viewer recomputes on every keystroke of an edit. Running each request would queue
+seconds of stale work; running them in parallel would fight over two cores. So a
+:class:`LatestWorker` keeps at most one job running and at most one waiting: a new request cancels
+the running job through its :class:`CancelToken` (the engine checks it between layers and chunks)
+and replaces the waiting one, which is then dropped unseen. Results come back through signals
+emitted on an object living in the main thread, so slots run there and may touch widgets.
+
+Jobs are plain callables ``job(token, progress) -> result``; they never see Qt, which keeps them
+testable and lets the same engine code run in the command line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from convdesigner.core.engine.forward import Cancelled, CancelToken
+
+Progress = Callable[[int, int], None]
+Job = Callable[[CancelToken, Progress], Any]
+
+
+@dataclass
+class WorkerStats:
+    """Counts for tests and the benchmark: how much work was started, finished or thrown away."""
+
+    submitted: int = 0
+    started: int = 0
+    finished: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    """Jobs that were running when a newer request arrived and stopped early (``Cancelled``)."""
+    superseded: int = 0
+    """Requests replaced while still waiting: never started at all."""
+    discarded: int = 0
+    """Jobs that completed although cancelled (too late to stop): result not delivered."""
+
+
+class _Relay(QObject):
+    """Lives in the main thread; the pool thread emits on it, so Qt queues delivery to the slots."""
+
+    done = Signal(int, object, object)  # request id, result, error (Exception | None)
+    progress = Signal(int, int, int)  # request id, i, n
+
+
+@dataclass
+class _Pending:
+    request: int
+    job: Job
+    token: CancelToken = field(default_factory=CancelToken)
+
+
+class _Runnable(QRunnable):
+    def __init__(self, pending: _Pending, relay: _Relay, finished: threading.Event) -> None:
+        super().__init__()
+        self.setAutoDelete(True)
+        self._pending = pending
+        self._relay = relay
+        self._finished = finished
+
+    def run(self) -> None:
+        pending = self._pending
+        result: Any = None
+        error: BaseException | None = None
+
+        def progress(i: int, n: int) -> None:
+            if not pending.token.cancelled:
+                self._relay.progress.emit(pending.request, i, n)
+
+        try:
+            result = pending.job(pending.token, progress)
+        except Exception as exc:  # delivered to the main thread, shown to the user there
+            error = exc
+        finally:
+            # RuntimeError: the relay was deleted with its window, so nobody is listening.
+            with contextlib.suppress(RuntimeError):
+                self._relay.done.emit(pending.request, result, error)
+            self._finished.set()
+
+
+class LatestWorker(QObject):
+    """Runs jobs one at a time on a thread pool; only the newest request's result is delivered.
+
+    Signals (all emitted in the main thread):
+    - ``resultReady(request, result)``: the newest request finished;
+    - ``jobFailed(request, exception)``: the newest request raised (not ``Cancelled``);
+    - ``progressed(request, i, n)``: the running newest job reached step i of n;
+    - ``busyChanged(bool)``: a job started running with nothing running before, or all work ended.
+    """
+
+    resultReady = Signal(int, object)
+    jobFailed = Signal(int, object)
+    progressed = Signal(int, int, int)
+    busyChanged = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None, pool: QThreadPool | None = None) -> None:
+        super().__init__(parent)
+        self._pool = pool if pool is not None else QThreadPool.globalInstance()
+        self._relay = _Relay(self)
+        self._relay.done.connect(self._on_done)
+        self._relay.progress.connect(self._on_progress)
+        self._ids = itertools.count(1)
+        self._running: _Pending | None = None
+        self._running_done = threading.Event()
+        self._running_done.set()
+        self._waiting: _Pending | None = None
+        self._latest = 0
+        self._closed = False
+        self.stats = WorkerStats()
+
+    # ------------------------------------------------------------------ API
+
+    @property
+    def busy(self) -> bool:
+        return self._running is not None or self._waiting is not None
+
+    @property
+    def latest_request(self) -> int:
+        return self._latest
+
+    def submit(self, job: Job) -> int:
+        """Queue ``job``, cancelling whatever is running or waiting; returns the request id."""
+        if self._closed:
+            raise RuntimeError("the worker has been shut down")
+        request = next(self._ids)
+        self._latest = request
+        self.stats.submitted += 1
+        if self._waiting is not None:
+            self.stats.superseded += 1
+        self._waiting = _Pending(request, job)
+        if self._running is not None:
+            self._running.token.cancel()
+        else:
+            self._start_waiting()
+        return request
+
+    def cancel(self) -> None:
+        """Drop the waiting request and stop the running one; nothing more is delivered."""
+        self._latest = next(self._ids)  # no current request id matches any more
+        if self._waiting is not None:
+            self.stats.superseded += 1
+            self._waiting = None
+        if self._running is not None:
+            self._running.token.cancel()
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        """Cancel everything and wait for the running job to return (True if it did in time).
+
+        Called when the owning window closes, so no pool thread outlives the widgets it reports to.
+        """
+        self._closed = True
+        self.cancel()
+        finished = self._running_done.wait(timeout_ms / 1000.0)
+        self._running = None
+        return finished
+
+    # ------------------------------------------------------------------ internals
+
+    def _start_waiting(self) -> None:
+        pending, self._waiting = self._waiting, None
+        if pending is None:
+            return
+        was_idle = self._running is None
+        self._running = pending
+        self._running_done = threading.Event()
+        self.stats.started += 1
+        self._pool.start(_Runnable(pending, self._relay, self._running_done))
+        if was_idle:
+            self.busyChanged.emit(True)
+
+    def _on_progress(self, request: int, i: int, n: int) -> None:
+        if request == self._latest:
+            self.progressed.emit(request, i, n)
+
+    def _on_done(self, request: int, result: object, error: object) -> None:
+        running = self._running
+        if running is None or running.request != request:
+            return  # after shutdown
+        self._running = None
+        if isinstance(error, Cancelled):
+            self.stats.cancelled += 1
+        elif running.token.cancelled or request != self._latest:
+            self.stats.discarded += 1
+        elif error is not None:
+            self.stats.failed += 1
+            self.jobFailed.emit(request, error)
+        else:
+            self.stats.finished += 1
+            self.resultReady.emit(request, result)
+        if self._waiting is not None and not self._closed:
+            self._start_waiting()
+        elif self._running is None:
+            self.busyChanged.emit(False)

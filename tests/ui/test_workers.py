@@ -1,0 +1,137 @@
+"""LatestWorker: newest request wins, stale jobs cancelled, results delivered in the main thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from PySide6.QtCore import QThread
+from pytestqt.qtbot import QtBot
+
+from convdesigner.core.engine.forward import Cancelled, CancelToken
+from convdesigner.ui.workers import LatestWorker, Progress
+
+
+@pytest.fixture
+def worker(qtbot: QtBot) -> Iterator[LatestWorker]:
+    w = LatestWorker()
+    yield w
+    assert w.shutdown(5000)
+
+
+def slow_job(
+    value: object, seconds: float = 2.0, started: threading.Event | None = None
+) -> Callable[[CancelToken, Progress], object]:
+    """A job that polls its token like the engine does between layers (raises Cancelled)."""
+
+    def job(token: CancelToken, progress: Progress) -> object:
+        if started is not None:
+            started.set()
+        end = time.monotonic() + seconds
+        step = 0
+        while time.monotonic() < end:
+            if token.cancelled:
+                raise Cancelled()
+            progress(step, 1000)
+            step += 1
+            time.sleep(0.002)
+        return value
+
+    return job
+
+
+def quick_job(value: object) -> Callable[[CancelToken, Progress], object]:
+    def job(token: CancelToken, progress: Progress) -> object:
+        return (value, QThread.currentThread())
+
+    return job
+
+
+def test_result_arrives_in_main_thread(qtbot: QtBot, worker: LatestWorker) -> None:
+    received: list[tuple[int, object, QThread]] = []
+    worker.resultReady.connect(
+        lambda req, res: received.append((req, res, QThread.currentThread()))
+    )
+    with qtbot.waitSignal(worker.resultReady, timeout=5000):
+        request = worker.submit(quick_job(42))
+    [(req, (value, job_thread), slot_thread)] = received
+    assert req == request
+    assert value == 42
+    assert job_thread is not slot_thread  # computed on a pool thread...
+    assert slot_thread is QThread.currentThread()  # ...delivered to the main thread
+    assert not worker.busy
+
+
+def test_burst_delivers_only_newest_and_cancels_stale(qtbot: QtBot, worker: LatestWorker) -> None:
+    results: list[object] = []
+    worker.resultReady.connect(lambda req, res: results.append(res))
+    started = threading.Event()
+    worker.submit(slow_job("stale", 10.0, started))
+    assert started.wait(5)
+    t0 = time.monotonic()
+    requests = [worker.submit(quick_job(i)) for i in range(20)]
+    qtbot.waitUntil(lambda: not worker.busy, timeout=5000)
+    assert time.monotonic() - t0 < 2.0  # the 10-second stale job was stopped, not waited for
+    assert len(results) == 1
+    value, _thread = results[0]  # type: ignore[misc]
+    assert value == 19
+    assert worker.latest_request == requests[-1]
+    stats = worker.stats
+    assert stats.submitted == 21
+    assert stats.started == 2  # the stale job and the newest; 19 never ran
+    assert stats.superseded == 19
+    assert stats.cancelled == 1
+    assert stats.finished == 1
+
+
+def test_failure_is_reported_not_raised(qtbot: QtBot, worker: LatestWorker) -> None:
+    def bad(token: CancelToken, progress: Progress) -> object:
+        raise ValueError("layer 3: groups must divide the channels")
+
+    with qtbot.waitSignal(worker.jobFailed, timeout=5000) as blocker:
+        request = worker.submit(bad)
+    req, error = blocker.args
+    assert req == request
+    assert isinstance(error, ValueError)
+    assert "groups must divide" in str(error)
+    assert worker.stats.failed == 1
+
+
+def test_progress_and_busy_signals(qtbot: QtBot, worker: LatestWorker) -> None:
+    busy: list[bool] = []
+    progress: list[tuple[int, int]] = []
+    worker.busyChanged.connect(busy.append)
+    worker.progressed.connect(lambda req, i, n: progress.append((i, n)))
+    with qtbot.waitSignal(worker.resultReady, timeout=5000):
+        worker.submit(slow_job("done", 0.05))
+    qtbot.waitUntil(lambda: busy == [True, False], timeout=2000)
+    assert progress
+    assert all(n == 1000 for _, n in progress)
+    steps = [i for i, _ in progress]
+    assert steps == sorted(steps)
+
+
+def test_cancel_drops_result(qtbot: QtBot, worker: LatestWorker) -> None:
+    results: list[object] = []
+    worker.resultReady.connect(lambda req, res: results.append(res))
+    started = threading.Event()
+    worker.submit(slow_job("x", 10.0, started))
+    assert started.wait(5)
+    worker.cancel()
+    qtbot.waitUntil(lambda: not worker.busy, timeout=3000)
+    assert results == []
+    assert worker.stats.cancelled == 1
+
+
+def test_shutdown_stops_running_job_and_refuses_more(qtbot: QtBot) -> None:
+    worker = LatestWorker()
+    started = threading.Event()
+    worker.submit(slow_job("x", 30.0, started))
+    assert started.wait(5)
+    t0 = time.monotonic()
+    assert worker.shutdown(5000)
+    assert time.monotonic() - t0 < 1.0
+    with pytest.raises(RuntimeError, match="shut down"):
+        worker.submit(quick_job(1))
