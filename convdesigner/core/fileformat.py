@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Mapping
 from dataclasses import fields
@@ -17,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from convdesigner.core.design import Design, InputSpec
-from convdesigner.core.layers import LAYER_TYPES, Layer, LayerSettingError
+from convdesigner.core.layers import (
+    LAYER_TYPES,
+    MAX_NAME,
+    Layer,
+    LayerSettingError,
+    describe_value,
+)
 
 FORMAT_NAME = "convdesigner-design"
 FORMAT_VERSION = 1
@@ -39,14 +46,34 @@ class DesignFileError(ValueError):
         super().__init__(f"{source}: {text}" if source else text)
 
 
+def json_type(value: object) -> str:
+    """The JSON name of a parsed value's kind, for messages about hand-written files."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return f"the number {describe_value(value)}"
+    if isinstance(value, str):
+        return f"the string {describe_value(value)}"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "an object"
+    return type(value).__name__
+
+
 def _layer_from_dict(data: object, where: str, problems: list[str]) -> Layer | None:
     if not isinstance(data, Mapping):
-        problems.append(f'{where}: must be an object with a "type", got {type(data).__name__}')
+        problems.append(f'{where}: must be an object with a "type", got {json_type(data)}')
         return None
     type_name = data.get("type")
-    if type_name not in LAYER_TYPES:
-        known = ", ".join(LAYER_TYPES)
-        problems.append(f"{where}.type: must be one of {known}, got {type_name!r}")
+    known = ", ".join(LAYER_TYPES)
+    if type_name is None:
+        problems.append(f"{where}.type: missing (one of {known})")
+        return None
+    if not isinstance(type_name, str) or type_name not in LAYER_TYPES:
+        problems.append(f"{where}.type: must be one of {known}, got {describe_value(type_name)}")
         return None
     cls = LAYER_TYPES[type_name]
     known_fields = {f.name for f in fields(cls)}
@@ -89,14 +116,14 @@ def design_from_dict(data: object, source: str = "") -> Design:
     problems: list[str] = []
     if not isinstance(data, Mapping):
         raise DesignFileError(
-            [f"the top level must be a JSON object, got {type(data).__name__}"], source
+            [f"the top level must be a JSON object, got {json_type(data)}"], source
         )
     fmt_name = data.get("format", FORMAT_NAME)
     if fmt_name != FORMAT_NAME:
-        problems.append(f'format: must be "{FORMAT_NAME}", got {fmt_name!r}')
+        problems.append(f'format: must be "{FORMAT_NAME}", got {describe_value(fmt_name)}')
     version = data.get("version", FORMAT_VERSION)
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        problems.append(f"version: must be a positive integer, got {version!r}")
+        problems.append(f"version: must be a positive integer, got {describe_value(version)}")
     elif version > FORMAT_VERSION:
         raise DesignFileError(
             [
@@ -112,23 +139,29 @@ def design_from_dict(data: object, source: str = "") -> Design:
                 "input, layers)"
             )
     name = data.get("name", "Untitled")
-    if not isinstance(name, str) or len(name) > 200:
-        problems.append(f"name: must be a string of at most 200 characters, got {name!r:.60}")
+    if not isinstance(name, str) or len(name) > MAX_NAME:
+        problems.append(
+            f"name: must be a string of at most {MAX_NAME} characters, got {describe_value(name)}"
+        )
         name = "Untitled"
     description = data.get("description", "")
     if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
         problems.append(
             f"description: must be a string of at most {MAX_DESCRIPTION:,} characters, "
-            f"got {description!r:.60}"
+            f"got {describe_value(description)}"
         )
         description = ""
 
     spec: InputSpec | None = None
     raw_input = data.get("input")
-    if not isinstance(raw_input, Mapping):
+    if raw_input is None:
+        problems.append(
+            'input: missing (an object like {"height": 224, "width": 224, "channels": 3})'
+        )
+    elif not isinstance(raw_input, Mapping):
         problems.append(
             'input: must be an object like {"height": 224, "width": 224, "channels": 3}, '
-            f"got {raw_input!r:.60}"
+            f"got {describe_value(raw_input)}"
         )
     else:
         for key in raw_input:
@@ -155,7 +188,7 @@ def design_from_dict(data: object, source: str = "") -> Design:
     layers: list[Layer] = []
     raw_layers = data.get("layers", [])
     if not isinstance(raw_layers, list):
-        problems.append(f"layers: must be a list, got {type(raw_layers).__name__}")
+        problems.append(f"layers: must be a list, got {json_type(raw_layers)}")
     elif len(raw_layers) > MAX_LAYERS:
         problems.append(
             f"layers: at most {MAX_LAYERS:,} layers are supported, got {len(raw_layers):,}"
@@ -247,18 +280,34 @@ def load_design(source: str | os.PathLike[str] | Mapping[str, Any]) -> Design:
         ) from None
     except RecursionError:
         raise DesignFileError(["nested too deeply to be a design file"], label) from None
+    except ValueError as exc:  # e.g. an integer with thousands of digits
+        raise DesignFileError([f"not a usable JSON file: {exc}"], label) from None
     return design_from_dict(data, label)
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write via a temporary file in the same folder, then replace: never a half-written file."""
+    """Write via a temporary file in the same folder, then replace: never a half-written file.
+
+    The new file keeps the permissions of the one it replaces (or gets the usual ones for a new
+    file), and writing through a symbolic link replaces the file it points to, not the link.
+    """
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    if target.is_symlink():
+        target = target.resolve()
+    folder = target.parent
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -29,33 +29,56 @@ class LayerSettingError(ValueError):
         self.message = message
 
 
-def _describe(value: object) -> str:
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, tuple):
-        return "[" + ", ".join(_describe(v) for v in value) + "]"
-    return repr(value) if not isinstance(value, list) else _describe(tuple(value))
+MAX_NAME = 200
+MAX_SIZE = 16384
+"""Largest kernel, stride, dilation or padding: as large as the largest input side."""
+MAX_COUNT = 1_000_000
+"""Most filters, units or groups in one layer (keeps every count a sane number)."""
+
+
+def describe_value(value: object, limit: int = 60) -> str:
+    """The offending value as the user wrote it (JSON spelling), cut short if long."""
+    try:
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif value is None:
+            text = "null"
+        elif isinstance(value, str):
+            text = '"' + value + '"'
+        elif isinstance(value, list | tuple):
+            text = "[" + ", ".join(describe_value(v, limit) for v in value[:10]) + "]"
+            if len(value) > 10:
+                text = text[:-1] + ", ...]"
+        elif isinstance(value, int) and abs(value) > 10**30:
+            text = "a huge number"
+        else:
+            text = repr(value)
+    except Exception:  # describing a value must never fail
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def to_pair(value: object, field_name: str, *, minimum: int = 1) -> Pair:
+def to_pair(value: object, field_name: str, *, minimum: int = 1, maximum: int = MAX_SIZE) -> Pair:
     """Normalise an int or ``[h, w]`` pair; anything else gets a reason a learner can act on."""
     kind = "positive integer" if minimum >= 1 else "non-negative integer"
-    problem = f"must be a {kind} or [h, w] pair, got {_describe(value)}"
+    problem = f"must be a {kind} or [h, w] pair, got {describe_value(value)}"
     if _is_int(value):
         assert isinstance(value, int)
-        if value < minimum:
-            raise LayerSettingError(field_name, problem)
-        return (value, value)
-    if isinstance(value, list | tuple) and len(value) == 2 and all(_is_int(v) for v in value):
-        h, w = int(value[0]), int(value[1])
-        if h < minimum or w < minimum:
-            raise LayerSettingError(field_name, problem)
-        return (h, w)
-    raise LayerSettingError(field_name, problem)
+        pair = (value, value)
+    elif isinstance(value, list | tuple) and len(value) == 2 and all(_is_int(v) for v in value):
+        pair = (int(value[0]), int(value[1]))
+    else:
+        raise LayerSettingError(field_name, problem)
+    if min(pair) < minimum:
+        raise LayerSettingError(field_name, problem)
+    if max(pair) > maximum:
+        problem = f"must be at most {maximum:,}, got {describe_value(value)}"
+        raise LayerSettingError(field_name, problem)
+    return pair
 
 
 def to_padding(value: object, field_name: str = "padding") -> Padding:
@@ -64,35 +87,42 @@ def to_padding(value: object, field_name: str = "padding") -> Padding:
             return value  # type: ignore[return-value]
         raise LayerSettingError(
             field_name,
-            f'must be "valid", "same", an integer or [h, w] pair, got {_describe(value)}',
+            f'must be "valid", "same", an integer or [h, w] pair, got {describe_value(value)}',
         )
-    try:
-        return to_pair(value, field_name, minimum=0)
-    except LayerSettingError:
-        raise LayerSettingError(
-            field_name,
-            'must be "valid", "same", a non-negative integer or [h, w] pair, '
-            f"got {_describe(value)}",
-        ) from None
+    if _is_int(value) or isinstance(value, list | tuple):
+        try:
+            return to_pair(value, field_name, minimum=0)
+        except LayerSettingError as exc:
+            if exc.message.startswith("must be at most"):
+                raise
+    raise LayerSettingError(
+        field_name,
+        'must be "valid", "same", a non-negative integer or [h, w] pair, '
+        f"got {describe_value(value)}",
+    )
 
 
-def to_positive_int(value: object, field_name: str) -> int:
+def to_positive_int(value: object, field_name: str, *, maximum: int = MAX_COUNT) -> int:
     if not _is_int(value) or value < 1:  # type: ignore[operator]
-        raise LayerSettingError(field_name, f"must be a positive integer, got {_describe(value)}")
+        problem = f"must be a positive integer, got {describe_value(value)}"
+        raise LayerSettingError(field_name, problem)
+    if value > maximum:  # type: ignore[operator]
+        problem = f"must be at most {maximum:,}, got {describe_value(value)}"
+        raise LayerSettingError(field_name, problem)
     return int(value)  # type: ignore[call-overload,no-any-return]
 
 
 def to_bool(value: object, field_name: str) -> bool:
     if not isinstance(value, bool):
-        raise LayerSettingError(field_name, f"must be true or false, got {_describe(value)}")
+        raise LayerSettingError(field_name, f"must be true or false, got {describe_value(value)}")
     return value
 
 
 def to_name(value: object, field_name: str = "name") -> str:
     if not isinstance(value, str):
-        raise LayerSettingError(field_name, f"must be a string, got {_describe(value)}")
-    if len(value) > 200:
-        raise LayerSettingError(field_name, "must be at most 200 characters long")
+        raise LayerSettingError(field_name, f"must be a string, got {describe_value(value)}")
+    if len(value) > MAX_NAME:
+        raise LayerSettingError(field_name, f"must be at most {MAX_NAME} characters long")
     return value
 
 
@@ -221,7 +251,9 @@ class BatchNorm2D(Layer):
         super().__post_init__()
         eps = self.eps
         if isinstance(eps, bool) or not isinstance(eps, int | float) or not (0 < eps < 1):
-            raise LayerSettingError("eps", f"must be a number between 0 and 1, got {eps!r}")
+            raise LayerSettingError(
+                "eps", f"must be a number between 0 and 1, got {describe_value(eps)}"
+            )
         self._set("eps", float(eps))
 
 
@@ -260,7 +292,8 @@ class Dropout(Layer):
         rate = self.rate
         if isinstance(rate, bool) or not isinstance(rate, int | float) or not (0 <= rate < 1):
             raise LayerSettingError(
-                "rate", f"must be a number from 0 up to (not including) 1, got {rate!r}"
+                "rate",
+                f"must be a number from 0 up to (not including) 1, got {describe_value(rate)}",
             )
         self._set("rate", float(rate))
 

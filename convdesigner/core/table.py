@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from convdesigner.core.analysis import BYTES_PER_VALUE, LayerRow, bytes_text, fmt
+from convdesigner.core.analysis import BYTES_PER_VALUE, LayerRow, Status, bytes_text, fmt
 
 if TYPE_CHECKING:
     from convdesigner.core.analysis import Analysis
@@ -152,62 +152,77 @@ def ordered_derivations(row: LayerRow) -> list[tuple[str, str]]:
     return [(k, row.derivations[k]) for k in keys]
 
 
+def _one_line(text: str) -> str:
+    """Control characters (a newline in a layer name) would break the fixed-width layout."""
+    return "".join(" " if ch < " " or ch == "\x7f" else ch for ch in text)
+
+
+def _row_label(row: LayerRow) -> str:
+    if row.layer is not None and row.layer.name:
+        return f"{_one_line(row.name)} ({row.type})"
+    return row.name
+
+
 def to_text(analysis: Analysis, *, explain: bool = False) -> str:
     """A fixed-width table like torchinfo's, with totals; ``explain`` adds every derivation."""
     headers = ("#", "Layer", "Output (H×W×C)", "Params", "MACs", "RF", "Status")
-    lines: list[tuple[str, ...]] = []
+    numeric = {3, 4}
+    lines: list[tuple[str, ...]] = [headers]
     for row in analysis.rows:
         rf = (
             f"{row.receptive_field[0]}×{row.receptive_field[1]}"
             if row.receptive_field
             else ("all" if row.ok else "")
         )
-        status = "" if row.ok else f"{row.status.value.upper()}: {row.message}"
         lines.append(
             (
                 "" if row.index is None else str(row.index),
-                f"{row.name} ({row.type})" if row.name.lower() != row.type else row.name,
+                _row_label(row),
                 row.shape_text if row.output_shape else "—",
                 fmt(row.params),
                 fmt(row.macs),
                 rf,
-                status,
+                "" if row.ok else row.status.value.upper(),
             )
         )
-    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(headers[:-1])]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(headers))]
 
     def render(cells: tuple[str, ...]) -> str:
-        numeric = {3, 4}
         parts = [
-            c.rjust(widths[i]) if i in numeric else c.ljust(widths[i])
-            for i, c in enumerate(cells[:-1])
+            c.rjust(widths[i]) if i in numeric else c.ljust(widths[i]) for i, c in enumerate(cells)
         ]
-        return ("  ".join(parts) + ("  " + cells[-1] if cells[-1] else "")).rstrip()
+        return "  ".join(parts).rstrip()
 
-    rule = "=" * (sum(widths) + 2 * (len(widths) - 1))
-    out = [f"Design: {analysis.design.name}", rule, render(headers), rule]
-    for line in lines:
-        out.append(render(line))
+    rendered = [render(line) for line in lines]
+    rule = "=" * max(len(text) for text in rendered)
     t = analysis.totals
+    out = [f"Design: {_one_line(analysis.design.name)}", rule, rendered[0], "-" * len(rule)]
+    out += rendered[1:]
+    macs = (
+        f"{fmt(t.macs)} ({_si(t.macs)}; 1 MAC = 2 FLOPs)"
+        if t.macs >= 1000
+        else (f"{fmt(t.macs)} (1 MAC = 2 FLOPs)")
+    )
     out += [
         rule,
         f"Total params: {fmt(t.params)}",
         f"Trainable params: {fmt(t.trainable)}",
         f"Non-trainable params: {fmt(t.non_trainable)}",
-        f"Total MACs: {fmt(t.macs)} ({_si(t.macs)}; 1 MAC = 2 FLOPs)",
+        f"Total MACs: {macs}",
         f"Activation memory (float32, one image): {bytes_text(t.activation_bytes)}",
         f"Parameter memory (float32): {bytes_text(t.params * BYTES_PER_VALUE)}",
     ]
-    if t.errors:
-        first = analysis.first_error
-        assert first is not None
-        out.append(
-            f"Errors: {t.errors} (first: layer {first.index}, {first.name}: {first.message})"
-        )
+    errors = [row for row in analysis.rows if row.status is Status.ERROR]
+    if errors:
+        out.append(f"Errors: {len(errors)}")
+        out += [f"  layer {row.index} ({_one_line(row.name)}): {row.message}" for row in errors]
+        blocked = sum(1 for row in analysis.rows if row.status is Status.NOT_COMPUTABLE)
+        if blocked:
+            out.append(f"  {blocked} later layer(s) cannot be computed until this is fixed")
     out.append(rule)
     if explain:
         for row in analysis.rows:
-            title = "Input" if row.index is None else f"[{row.index}] {row.name}"
+            title = "Input" if row.index is None else f"[{row.index}] {_row_label(row)}"
             out.append("")
             out.append(f"{title}: {row.shape_text if row.output_shape else row.status.value}")
             if not row.ok:
