@@ -6,6 +6,8 @@ scripts and the command line work on machines without a display.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 __version__ = "0.1.0"
 
 from convdesigner.core.analysis import Analysis, analyse
@@ -19,6 +21,42 @@ __all__ = [
     "InputSpec",
     "__version__",
     "analyse",
+    "default_weights",
     "load_design",
+    "load_weights",
+    "run",
     "save_design",
 ]
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Mapping
+
+    import numpy as np
+
+
+def run(
+    design: Design,
+    image: np.ndarray,
+    weights: Mapping[str, np.ndarray] | None = None,
+    seed: int = 0,
+) -> list[np.ndarray]:
+    """The input and every layer's output for a (C, H, W) float32 image (engine imported lazily,
+    so ``import convdesigner`` stays cheap)."""
+    from convdesigner.core.engine.forward import run_design
+
+    return run_design(design, image, weights, seed=seed)
+
+
+def default_weights(design: Design, seed: int = 0) -> dict[str, np.ndarray]:
+    """Seeded default weights in ``torch.nn.Sequential`` state_dict layout."""
+    from convdesigner.core import weights as _weights
+
+    return _weights.default_weights(design, seed)
+
+
+def load_weights(design: Design, path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+    """Read and check an ``.npz`` of weights (state_dict layout) for ``design``."""
+    from convdesigner.core import weights as _weights
+
+    return _weights.load_weights(design, path)

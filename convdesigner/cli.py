@@ -141,10 +141,8 @@ def _register_builtin_extras() -> None:
     """Import the modules that add subcommands (engine commands need only NumPy)."""
     if EXTRA_COMMANDS:
         return
-    try:
-        from convdesigner import cli_engine
-    except ImportError:  # the engine commands are optional in a partial checkout
-        return
+    from convdesigner import cli_engine
+
     EXTRA_COMMANDS.extend(cli_engine.REGISTRARS)
 
 

@@ -1,0 +1,138 @@
+"""The engine's subcommands: ``run`` (feature maps of an image) and ``weights`` (default weights).
+
+Kept apart from ``cli.py`` so that module stays small; ``cli.py`` adds :data:`REGISTRARS` to its
+parser. Like every subcommand, a user's mistake exits 2 with one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from convdesigner.cli import CliError
+
+
+def _load_design(path: str) -> Any:
+    from convdesigner.core.fileformat import DesignFileError, load_design
+
+    try:
+        return load_design(path)
+    except DesignFileError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {2**32 - 1}, got {value}")
+    return value
+
+
+def _write_npz(path: str, arrays: dict[str, Any]) -> None:
+    import numpy as np
+
+    target = Path(path)
+    if target.is_dir():
+        raise CliError(f"cannot write {path}: it is a directory")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from convdesigner.core.engine.forward import run_design
+    from convdesigner.core.images import ImageError, load_image
+    from convdesigner.core.weights import load_weights
+
+    design = _load_design(args.design)
+    spec = design.input
+    try:
+        image = load_image(
+            args.input, spec.channels, (spec.height, spec.width) if args.resize else None
+        )
+    except ImageError as exc:
+        raise CliError(str(exc)) from None
+    if image.shape != spec.shape:
+        raise CliError(
+            f"{args.input}: the image is {image.shape[1]}×{image.shape[2]}, the design's input is "
+            f"{spec.height}×{spec.width}; pass --resize to scale it"
+        )
+    try:
+        weights = load_weights(design, args.weights) if args.weights else None
+        outputs = run_design(design, image, weights, seed=args.seed)
+    except ValueError as exc:  # design errors, bad weights, MemoryLimitError
+        raise CliError(str(exc)) from None
+    arrays = {"input": outputs[0]}
+    arrays.update({str(i): np.ascontiguousarray(a) for i, a in enumerate(outputs[1:])})
+    _write_npz(args.out, arrays)
+    return 0
+
+
+def cmd_weights(args: argparse.Namespace) -> int:
+    from convdesigner.core.weights import default_weights
+
+    design = _load_design(args.design)
+    try:
+        weights = default_weights(design, args.seed, classic_filters=not args.random_only)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    _write_npz(args.out, dict(weights))
+    return 0
+
+
+def register_run(sub: Any) -> None:
+    p = sub.add_parser(
+        "run",
+        help="compute every layer's feature maps for an image and save them as .npz",
+        description=(
+            "Run a design on one image (PNG, JPEG, BMP or .npy) and write the input and every "
+            'layer\'s output as float32 arrays named "input", "0", "1", ... (layer index).'
+        ),
+    )
+    p.add_argument("design", metavar="DESIGN.json")
+    p.add_argument("--input", "-i", required=True, metavar="IMAGE_OR_NPY")
+    p.add_argument("--weights", "-w", metavar="W.npz", help="weights in PyTorch state_dict layout")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the default weights (0)")
+    p.add_argument(
+        "--resize", action="store_true", help="resize the image to the design's input size"
+    )
+    p.add_argument("--out", "-o", required=True, metavar="ACTIVATIONS.npz")
+    p.set_defaults(func=cmd_run)
+
+
+def register_weights(sub: Any) -> None:
+    p = sub.add_parser(
+        "weights",
+        help="export a design's default weights as .npz (PyTorch state_dict layout)",
+        description=(
+            "Write the default weights (He-normal, seeded; classic filters in the first conv "
+            'layer) with the keys of the equivalent torch.nn.Sequential ("0.weight", ...).'
+        ),
+    )
+    p.add_argument("design", metavar="DESIGN.json")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed (0)")
+    p.add_argument(
+        "--random-only", action="store_true", help="no classic filters in the first conv layer"
+    )
+    p.add_argument("--out", "-o", required=True, metavar="W.npz")
+    p.set_defaults(func=cmd_weights)
+
+
+REGISTRARS: list[Callable[[Any], None]] = [register_run, register_weights]

@@ -1,0 +1,191 @@
+"""Run a design on one image: every layer's output, cancellable, within a memory limit.
+
+The analysis decides every shape and the padding actually applied, and the engine only executes
+it, so the feature maps and the layer table can never disagree. Maps travel between layers
+channels-last (H, W, C), the layout the convolution kernels want, and are returned to the caller
+as (C, H, W) views of those same arrays (no copy).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+from convdesigner.core.analysis import Analysis, LayerRow, analyse
+from convdesigner.core.design import Design
+from convdesigner.core.engine import conv, ops, pool
+from convdesigner.core.engine.memory import (
+    DEFAULT_MEMORY_LIMIT,
+    MemoryLimitError,
+    check_limit,
+    estimate_from_analysis,
+)
+from convdesigner.core.layers import (
+    AvgPool2D,
+    BatchNorm2D,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalAvgPool2D,
+    Layer,
+    MaxPool2D,
+    ReLU,
+)
+
+__all__ = [
+    "DEFAULT_MEMORY_LIMIT",
+    "CancelToken",
+    "Cancelled",
+    "MemoryLimitError",
+    "estimate_memory",
+    "run_design",
+]
+
+FloatArray = np.ndarray
+Progress = Callable[[int, int], None]
+
+
+class Cancelled(Exception):
+    """The run was abandoned through its :class:`CancelToken`."""
+
+
+class CancelToken:
+    """Set from any thread; the running computation notices between layers and chunks."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+def _checked_analysis(design: Design) -> Analysis:
+    analysis = analyse(design)
+    bad = analysis.first_error
+    if bad is not None:
+        raise ValueError(f"layer {bad.index} ({bad.name}): {bad.message}")
+    return analysis
+
+
+def estimate_memory(design: Design) -> int:
+    """Bytes a run of ``design`` needs: activations, parameters, working copies, chunk budget."""
+    return estimate_from_analysis(_checked_analysis(design))
+
+
+def _check_image(design: Design, image: object) -> FloatArray:
+    if not isinstance(image, np.ndarray):
+        raise ValueError(f"the image must be a NumPy array, got {type(image).__name__}")
+    expected = design.input.shape
+    if image.shape != expected:
+        c, h, w = expected
+        raise ValueError(
+            f"the image has shape {image.shape}, but the design's input is (C, H, W) = "
+            f"({c}, {h}, {w}); resize it or change the input size"
+        )
+    if image.dtype.kind not in "fiub":
+        raise ValueError(f"the image must hold numbers, got dtype {image.dtype}")
+    return np.array(image, dtype=np.float32, copy=True)
+
+
+def _to_chw(y: FloatArray) -> FloatArray:
+    return y.transpose(2, 0, 1) if y.ndim == 3 else y
+
+
+def run_design(
+    design: Design,
+    image: np.ndarray,
+    weights: Mapping[str, np.ndarray] | None = None,
+    *,
+    seed: int = 0,
+    cancel: CancelToken | None = None,
+    progress: Progress | None = None,
+    memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
+) -> list[np.ndarray]:
+    """The input and every layer's output for one (C, H, W) image, as float32 arrays.
+
+    Maps are (C, H, W), vectors 1-D. ``weights`` default to :func:`default_weights` of ``seed``.
+    Raises ValueError (design error, wrong image, bad weights), :class:`MemoryLimitError` before
+    allocating anything if the estimate exceeds ``memory_limit``, or :class:`Cancelled`.
+    """
+    from convdesigner.core.weights import check_weights, default_weights
+
+    analysis = _checked_analysis(design)
+    check_limit(estimate_from_analysis(analysis), memory_limit)
+    chw = _check_image(design, image)
+    params = default_weights(design, seed) if weights is None else check_weights(design, weights)
+
+    def check() -> None:
+        if cancel is not None and cancel.cancelled:
+            raise Cancelled("the run was cancelled")
+
+    x: FloatArray = np.ascontiguousarray(chw.transpose(1, 2, 0))
+    outputs: list[FloatArray] = [chw]
+    n = len(design.layers)
+    for index, layer in enumerate(design.layers):
+        check()
+        if progress is not None:
+            progress(index, n)
+        row = analysis.row_for_layer(index)
+        x = _run_layer(layer, row, x, params, index, check)
+        outputs.append(_to_chw(x))
+    check()
+    return outputs
+
+
+def _run_layer(
+    layer: Layer,
+    row: LayerRow,
+    x: FloatArray,
+    params: Mapping[str, FloatArray],
+    index: int,
+    check: Callable[[], None],
+) -> FloatArray:
+    key = f"{index}."
+    shape = row.output_shape
+    assert shape is not None
+    if isinstance(layer, Conv2D):
+        assert row.padding is not None
+        geo = conv.ConvGeometry(
+            kernel=layer.kernel,
+            stride=layer.stride,
+            dilation=layer.dilation,
+            padding=row.padding,
+            groups=layer.groups,
+            out_hw=(shape[1], shape[2]),
+        )
+        return conv.conv2d(x, params[key + "weight"], params.get(key + "bias"), geo, check=check)
+    if isinstance(layer, MaxPool2D | AvgPool2D):
+        assert row.padding is not None
+        assert row.stride is not None
+        pgeo = pool.PoolGeometry(layer.kernel, row.stride, row.padding, (shape[1], shape[2]))
+        if isinstance(layer, MaxPool2D):
+            return pool.max_pool(x, pgeo)
+        include_pad = layer.count_include_pad and layer.padding != "same"
+        return pool.avg_pool(x, pgeo, include_pad)
+    if isinstance(layer, GlobalAvgPool2D):
+        return pool.global_avg_pool(x)
+    if isinstance(layer, ReLU):
+        return ops.relu(x)
+    if isinstance(layer, BatchNorm2D):
+        return ops.batchnorm(
+            x,
+            params[key + "weight"],
+            params[key + "bias"],
+            params[key + "running_mean"],
+            params[key + "running_var"],
+            layer.eps,
+        )
+    if isinstance(layer, Flatten):
+        return ops.flatten(x)
+    if isinstance(layer, Dense):
+        return ops.dense(x, params[key + "weight"], params.get(key + "bias"))
+    if isinstance(layer, Dropout):
+        return x
+    raise ValueError(f"layer {index}: the engine does not know layer type {layer.type_name!r}")

@@ -1,0 +1,49 @@
+"""How much memory a run needs, decided before it starts, so an oversized run is refused cleanly.
+
+The engine keeps every layer's output (the viewer shows them all), so activations dominate. The
+only other large allocations are the per-layer working copies (the channels-last input and the
+flattened vector) and the im2col chunks, which :mod:`convdesigner.core.engine.conv` keeps under
+:data:`CHUNK_BUDGET` whatever the image size. The estimate is therefore an upper bound that is
+tight enough to be useful: activations + parameters + one activation-sized working copy + budget.
+"""
+
+from __future__ import annotations
+
+import math
+
+from convdesigner.core.analysis import BYTES_PER_VALUE, Analysis, bytes_text
+
+CHUNK_BUDGET = 64 * 1024 * 1024
+"""Bytes that one convolution's temporaries (im2col columns, padded slab, GEMM result) may use."""
+
+DEFAULT_MEMORY_LIMIT = 2 * 1024 * 1024 * 1024
+"""Runs estimated above this are refused unless the caller passes a larger limit (or None)."""
+
+
+class MemoryLimitError(ValueError):
+    """The run would need more memory than allowed; raised before anything is allocated."""
+
+    def __init__(self, estimate_bytes: int, limit_bytes: int) -> None:
+        self.estimate_bytes = estimate_bytes
+        self.limit_bytes = limit_bytes
+        super().__init__(
+            f"computing the feature maps needs about {bytes_text(estimate_bytes)}, more than the "
+            f"limit of {bytes_text(limit_bytes)}; use a smaller input size or fewer filters"
+        )
+
+
+def estimate_from_analysis(analysis: Analysis) -> int:
+    """Peak bytes of a run of the analysed design (its analysis must be error-free)."""
+    totals = analysis.totals
+    largest = max((r.activation_bytes for r in analysis.rows), default=0)
+    flat = 0
+    for row in analysis.rows:
+        if row.type in ("flatten", "dense") and row.input_shape is not None:
+            flat = max(flat, math.prod(row.input_shape) * BYTES_PER_VALUE)
+    # Parameters are held twice: as given (torch layout) and as GEMM-ready matrices.
+    return totals.activation_bytes + 2 * totals.parameter_bytes + largest + flat + CHUNK_BUDGET
+
+
+def check_limit(estimate: int, limit: int | None) -> None:
+    if limit is not None and estimate > limit:
+        raise MemoryLimitError(estimate, limit)

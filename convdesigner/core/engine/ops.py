@@ -1,0 +1,46 @@
+"""The layers that need no windows: ReLU, batch normalisation, flatten, dense.
+
+They work on channels-last maps (H, W, C) or vectors (N,), so a per-channel scale is a broadcast
+over the last axis and never a loop.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+FloatArray = np.ndarray
+
+
+def relu(x: FloatArray) -> FloatArray:
+    out: FloatArray = np.maximum(x, np.float32(0.0))
+    return out
+
+
+def batchnorm(
+    x: FloatArray,
+    gamma: FloatArray,
+    beta: FloatArray,
+    mean: FloatArray,
+    var: FloatArray,
+    eps: float,
+) -> FloatArray:
+    """Inference batch norm as one scale and shift per channel (folded in float64)."""
+    scale = gamma.astype(np.float64) / np.sqrt(var.astype(np.float64) + eps)
+    shift = beta.astype(np.float64) - mean.astype(np.float64) * scale
+    out = x * scale.astype(np.float32)
+    out += shift.astype(np.float32)
+    return out
+
+
+def flatten(x: FloatArray) -> FloatArray:
+    """PyTorch's order (C, H, W) from a channels-last map; vectors pass through."""
+    if x.ndim == 1:
+        return x
+    return np.ascontiguousarray(x.transpose(2, 0, 1)).reshape(-1)
+
+
+def dense(x: FloatArray, weight: FloatArray, bias: FloatArray | None) -> FloatArray:
+    out = weight @ x
+    if bias is not None:
+        out += bias
+    return np.asarray(out, dtype=np.float32)

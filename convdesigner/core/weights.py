@@ -1,0 +1,278 @@
+"""Layer weights: deterministic defaults, classic filters, and ``.npz`` files in PyTorch's layout.
+
+The keys and array layouts are those of the equivalent ``torch.nn.Sequential`` state_dict, with
+the layer's index in ``design.layers`` as the number (``"0.weight"`` (C_out, C_in/groups, kh, kw),
+``"0.bias"``, ``"3.running_mean"``, dense ``"7.weight"`` (out, in)), so weights move between this
+tool and PyTorch with ``np.savez(**{k: v.numpy() for k, v in model.state_dict().items()})`` and
+``model.load_state_dict({k: torch.from_numpy(v) for k, v in np.load(f).items()})``.
+
+Default weights are drawn per layer from ``(seed, layer index)``: editing one layer never changes
+the random weights of the others, so feature maps stay comparable while a user experiments.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from convdesigner.core.analysis import Analysis, analyse
+from convdesigner.core.design import Design
+from convdesigner.core.layers import BatchNorm2D, Conv2D, Dense
+
+FloatArray = np.ndarray
+OPTIONAL_KEYS = ("num_batches_tracked",)
+"""BatchNorm's step counter: in every torch state_dict, irrelevant at inference, so optional."""
+
+MAX_REPORTED = 12
+
+
+class WeightsError(ValueError):
+    """Weights that do not fit the design; the message lists every problem found."""
+
+    def __init__(self, problems: list[str], source: str = "") -> None:
+        self.problems = problems
+        shown = problems[:MAX_REPORTED]
+        more = len(problems) - len(shown)
+        text = "; ".join(shown) + (f"; and {more} more problem(s)" if more > 0 else "")
+        super().__init__(f"{source}: {text}" if source else text)
+
+
+def _analysis(design: Design) -> Analysis:
+    analysis = analyse(design)
+    bad = analysis.first_error
+    if bad is not None:
+        raise ValueError(f"layer {bad.index} ({bad.name}) has an error: {bad.message}")
+    return analysis
+
+
+def expected_shapes(design: Design) -> dict[str, tuple[int, ...]]:
+    """Every key a complete set of weights has, with its array shape (optional keys included)."""
+    shapes: dict[str, tuple[int, ...]] = {}
+    analysis = _analysis(design)
+    for index, layer in enumerate(design.layers):
+        row = analysis.row_for_layer(index)
+        assert row.input_shape is not None
+        if isinstance(layer, Conv2D):
+            c_in = row.input_shape[0]
+            kh, kw = layer.kernel
+            shapes[f"{index}.weight"] = (layer.filters, c_in // layer.groups, kh, kw)
+            if layer.bias:
+                shapes[f"{index}.bias"] = (layer.filters,)
+        elif isinstance(layer, BatchNorm2D):
+            c = row.input_shape[0]
+            for name in ("weight", "bias", "running_mean", "running_var"):
+                shapes[f"{index}.{name}"] = (c,)
+            shapes[f"{index}.num_batches_tracked"] = ()
+        elif isinstance(layer, Dense):
+            shapes[f"{index}.weight"] = (layer.units, row.input_shape[0])
+            if layer.bias:
+                shapes[f"{index}.bias"] = (layer.units,)
+    return shapes
+
+
+# --------------------------------------------------------------------------- classic filters
+
+
+def _grid(kh: int, kw: int) -> tuple[FloatArray, FloatArray]:
+    y = np.arange(kh, dtype=np.float64) - (kh - 1) / 2
+    x = np.arange(kw, dtype=np.float64) - (kw - 1) / 2
+    return y[:, None], x[None, :]
+
+
+def _unit_positive(k: FloatArray) -> FloatArray:
+    """Scale a zero-sum filter so its positive lobe sums to 1 (responses stay in about [-1, 1])."""
+    pos = k[k > 0].sum()
+    return k / pos if pos > 0 else k
+
+
+def classic_bank(kh: int, kw: int) -> list[tuple[str, FloatArray]]:
+    """Hand-designed filters of size (kh, kw): the textbook 3×3 kernels, and their Gaussian-based
+    generalisations for other sizes, so an untrained first layer already shows edges and blur."""
+    y, x = _grid(kh, kw)
+    delta = np.zeros((kh, kw))
+    delta[kh // 2, kw // 2] = 1.0
+    if (kh, kw) == (3, 3):
+        blur = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]], dtype=np.float64) / 16
+        sobel_x = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float64) / 4
+        laplacian = np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], dtype=np.float64) / 4
+    else:
+        sy, sx = max(kh / 4, 0.5), max(kw / 4, 0.5)
+        gauss = np.exp(-(y**2) / (2 * sy**2) - x**2 / (2 * sx**2))
+        blur = gauss / gauss.sum()
+        sobel_x = _unit_positive(x * gauss) if kw > 1 else np.zeros((kh, kw))
+        laplacian = _unit_positive(blur - delta)
+    sobel_y = _sobel_y(kh, kw, y, x) if (kh, kw) != (3, 3) else sobel_x.T.copy()
+    return [
+        ("identity", delta),
+        ("Gaussian blur", blur),
+        ("Sobel x (vertical edges)", sobel_x),
+        ("Sobel y (horizontal edges)", sobel_y),
+        ("Laplacian", laplacian),
+        ("sharpen", 2 * delta - blur),
+        ("diagonal edges ↗", (sobel_x + sobel_y) / 2),
+        ("diagonal edges ↘", (sobel_x - sobel_y) / 2),
+    ]
+
+
+def _sobel_y(kh: int, kw: int, y: FloatArray, x: FloatArray) -> FloatArray:
+    if kh == 1:
+        return np.zeros((kh, kw))
+    sy, sx = max(kh / 4, 0.5), max(kw / 4, 0.5)
+    gauss = np.exp(-(y**2) / (2 * sy**2) - x**2 / (2 * sx**2))
+    return _unit_positive(y * gauss)
+
+
+LUMA = np.array([0.299, 0.587, 0.114])
+"""Rec. 601 luma weights: a classic filter on RGB input acts on brightness."""
+
+
+def _classic_conv(weight: FloatArray) -> int:
+    """Overwrite the first filters of a (C_out, C_in/g, kh, kw) weight with the classic bank;
+    returns how many were replaced."""
+    c_out, cg, kh, kw = weight.shape
+    bank = classic_bank(kh, kw)
+    n: int = min(c_out, len(bank))
+    mix = LUMA if cg == 3 else np.full(cg, 1.0 / cg)
+    for f in range(n):
+        weight[f] = (mix[:, None, None] * bank[f][1][None]).astype(np.float32)
+    return n
+
+
+# --------------------------------------------------------------------------- defaults
+
+
+def _first_classic_layer(design: Design, analysis: Analysis) -> int | None:
+    for index, layer in enumerate(design.layers):
+        if isinstance(layer, Conv2D):
+            row = analysis.row_for_layer(index)
+            assert row.input_shape is not None
+            c_in = row.input_shape[0]
+            cg = c_in // layer.groups
+            if c_in in (1, 3) and cg in (1, 3) and max(layer.kernel) >= 3:
+                return index
+            return None
+    return None
+
+
+def default_weights(
+    design: Design, seed: int = 0, *, classic_filters: bool = True
+) -> dict[str, FloatArray]:
+    """He-normal conv and dense weights, zero biases, identity batchnorm statistics.
+
+    With ``classic_filters`` the first conv layer, when it reads a 1- or 3-channel input with a
+    kernel of at least 3, starts with the classic bank (identity, blur, Sobel, ...) and fills its
+    remaining filters randomly.
+    """
+    analysis = _analysis(design)
+    shapes = expected_shapes(design)
+    classic = _first_classic_layer(design, analysis) if classic_filters else None
+    out: dict[str, FloatArray] = {}
+    for index, layer in enumerate(design.layers):
+        rng = np.random.default_rng([seed & 0xFFFFFFFF, index])
+        if isinstance(layer, Conv2D | Dense):
+            shape = shapes[f"{index}.weight"]
+            fan_in = math.prod(shape[1:])
+            w = rng.standard_normal(shape, dtype=np.float32) * np.float32(math.sqrt(2.0 / fan_in))
+            if index == classic:
+                _classic_conv(w)
+            out[f"{index}.weight"] = w
+            if f"{index}.bias" in shapes:
+                out[f"{index}.bias"] = np.zeros(shapes[f"{index}.bias"], dtype=np.float32)
+        elif isinstance(layer, BatchNorm2D):
+            (c,) = shapes[f"{index}.weight"]
+            out[f"{index}.weight"] = np.ones(c, dtype=np.float32)
+            out[f"{index}.bias"] = np.zeros(c, dtype=np.float32)
+            out[f"{index}.running_mean"] = np.zeros(c, dtype=np.float32)
+            out[f"{index}.running_var"] = np.ones(c, dtype=np.float32)
+            out[f"{index}.num_batches_tracked"] = np.zeros((), dtype=np.int64)
+    return out
+
+
+# --------------------------------------------------------------------------- checking and files
+
+
+def check_weights(
+    design: Design, weights: Mapping[str, object], source: str = ""
+) -> dict[str, FloatArray]:
+    """Validate ``weights`` against the design; returns float32 copies (int64 step counters).
+
+    Every missing, extra, mis-shaped, non-numeric or non-finite entry is reported at once.
+    """
+    shapes = expected_shapes(design)
+    problems: list[str] = []
+    missing = [k for k in shapes if k not in weights and k.rsplit(".", 1)[1] not in OPTIONAL_KEYS]
+    if missing:
+        problems.append("missing " + ", ".join(repr(k) for k in missing))
+    extra = [k for k in weights if k not in shapes]
+    if extra:
+        problems.append("unexpected " + ", ".join(repr(k) for k in extra))
+    out: dict[str, FloatArray] = {}
+    for key, shape in shapes.items():
+        if key not in weights:
+            if key.rsplit(".", 1)[1] in OPTIONAL_KEYS:
+                out[key] = np.zeros(shape, dtype=np.int64)
+            continue
+        value = weights[key]
+        if not isinstance(value, np.ndarray) or value.dtype.kind not in "fiu":
+            kind = value.dtype if isinstance(value, np.ndarray) else type(value).__name__
+            problems.append(f"{key!r} must be a numeric array, got {kind}")
+            continue
+        if value.shape != shape:
+            problems.append(f"{key!r} has shape {value.shape}, expected {shape}")
+            continue
+        if key.rsplit(".", 1)[1] in OPTIONAL_KEYS:
+            out[key] = value.astype(np.int64)
+            continue
+        if not np.isfinite(value).all():
+            problems.append(f"{key!r} contains NaN or infinite values")
+            continue
+        out[key] = np.ascontiguousarray(value, dtype=np.float32)
+    if problems:
+        raise WeightsError(problems, source)
+    return out
+
+
+def load_weights(design: Design, path: str | os.PathLike[str]) -> dict[str, FloatArray]:
+    """Read an ``.npz`` weights file (no pickles) and check it against ``design``."""
+    name = os.fspath(path)
+    try:
+        data = np.load(name, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise WeightsError(["not an .npz archive of named arrays (a single .npy array?)"], name)
+        with data:
+            arrays = {key: data[key] for key in data.files}
+    except FileNotFoundError:
+        raise WeightsError(["file not found"], name) from None
+    except IsADirectoryError:
+        raise WeightsError(["is a directory, not a weights file"], name) from None
+    except PermissionError:
+        raise WeightsError(["permission denied"], name) from None
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+        if isinstance(exc, WeightsError):
+            raise
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "pickle" in reason.lower():
+            reason = "contains pickled objects, which are refused for safety"
+        raise WeightsError([f"not a readable .npz weights file ({reason})"], name) from None
+    return check_weights(design, arrays, name)
+
+
+def save_weights(weights: Mapping[str, FloatArray], path: str | os.PathLike[str]) -> None:
+    """Write ``weights`` as an uncompressed ``.npz`` atomically (temporary file, then rename)."""
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            arrays: dict[str, Any] = {k: np.asarray(v) for k, v in weights.items()}
+            np.savez(fh, **arrays)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
