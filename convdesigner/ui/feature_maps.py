@@ -1,0 +1,641 @@
+"""The feature-map viewer: the image, and every channel of the selected layer, live while editing.
+
+Layout: the network's input on the left (with the receptive field of a clicked position outlined),
+and below it one channel enlarged with its histogram; on the right all channels of the selected
+layer tiled into one mosaic image, or a bar plot for a vector (flatten, dense). The engine runs in
+a :class:`LatestWorker`, so the window never freezes: each edit cancels the run in progress and
+only the newest design's maps are drawn; runs longer than a moment show which layer is computing.
+
+This module imports pyqtgraph; the main window imports it only once it is on screen, so start-up
+does not pay for it (see :mod:`convdesigner.ui.viewer_dock`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QSizePolicy,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+# isort: split
+import pyqtgraph as pg  # after PySide6, so pyqtgraph binds to it rather than another Qt binding
+
+# isort: split
+from convdesigner.core.analysis import Analysis, LayerRow, analyse
+from convdesigner.core.design import Design
+from convdesigner.core.engine.forward import MemoryLimitError
+from convdesigner.core.images import read_image
+from convdesigner.core.mosaic import COLORMAPS, DEFAULT_COLORMAP, Mosaic, Scale, colorize, render
+from convdesigner.ui.feature_job import (
+    Activations,
+    RenderOptions,
+    Request,
+    SourceImage,
+    ViewResult,
+    compute,
+)
+from convdesigner.ui.workers import LatestWorker
+
+pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
+
+BUSY_DELAY_MS = 200
+"""Runs shorter than this finish without flashing a busy indicator."""
+MAX_LABELLED_CHANNELS = 512
+LABEL_MIN_TILE_PX = (22, 12)
+"""Channel numbers are drawn only when a tile is at least this big on screen (width, height)."""
+HISTOGRAM_BINS = 64
+
+
+def _image_view(widget: pg.GraphicsLayoutWidget) -> tuple[pg.ViewBox, pg.ImageItem]:
+    view = widget.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
+    item = pg.ImageItem(axisOrder="row-major")
+    view.addItem(item)
+    return view, item
+
+
+def _network_picture(image_chw: np.ndarray) -> np.ndarray:
+    """What the network sees, as a displayable array: RGB for 3 channels, grey otherwise."""
+    data = np.nan_to_num(np.asarray(image_chw, dtype=np.float32))
+    if data.shape[0] == 3:
+        rgb = np.clip(data.transpose(1, 2, 0), 0.0, 1.0)
+        return np.round(rgb * 255.0).astype(np.uint8)
+    return colorize(np.clip(data[0], 0.0, 1.0), COLORMAPS["greyscale"])
+
+
+class FeatureMapPanel(QWidget):
+    """Shows the selected layer's feature maps for the current design and image.
+
+    Feed it with :meth:`set_design`, :meth:`set_selected_layer` and :meth:`load_image_file` (or
+    :meth:`set_image`); it recomputes in the background and emits ``rendered`` after drawing.
+    """
+
+    rendered = Signal(object)
+    """A new result is on screen (the :class:`ViewResult`)."""
+    statusMessage = Signal(str)
+    """Short text for the status bar: hover readout, problems."""
+    imageChanged = Signal(object)
+    """A new source image was loaded (the :class:`SourceImage`)."""
+
+    def __init__(self, design: Design | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("featureMapPanel")
+        self._design = design if design is not None else Design()
+        self._analysis: Analysis = analyse(self._design)
+        self._layer: int | None = None
+        self._source: SourceImage | None = None
+        self._seed = 0
+        self._cache: Activations | None = None
+        self._result: ViewResult | None = None
+        self._inflight: Request | None = None
+        self._rf_target: tuple[int | None, int, int] | None = None
+        self._detail_channel: int | None = None
+        self.render_count = 0
+        self.worker = LatestWorker(self)
+        self.worker.resultReady.connect(self._on_result)
+        self.worker.jobFailed.connect(self._on_failed)
+        self.worker.progressed.connect(self._on_progress)
+        self.worker.busyChanged.connect(self._on_busy)
+        self._busy_timer = QTimer(self)
+        self._busy_timer.setSingleShot(True)
+        self._busy_timer.setInterval(BUSY_DELAY_MS)
+        self._busy_timer.timeout.connect(self._show_busy)
+        self._build()
+
+    # ------------------------------------------------------------------ construction
+
+    def _build(self) -> None:
+        bar = QHBoxLayout()
+        bar.setContentsMargins(4, 2, 4, 2)
+        self.source_label = QLabel("No image")
+        self.source_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        bar.addWidget(self.source_label, 1)
+        self.busy_label = QLabel()
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setMaximumWidth(120)
+        self.busy_bar.setTextVisible(False)
+        for w in (self.busy_label, self.busy_bar):
+            w.hide()
+            bar.addWidget(w)
+        bar.addWidget(QLabel("Colormap:"))
+        self.colormap_box = QComboBox()
+        self.colormap_box.addItems(list(COLORMAPS))
+        self.colormap_box.setCurrentText(DEFAULT_COLORMAP)
+        self.colormap_box.setToolTip(
+            "viridis: perceptually even; greyscale; diverging: zero is grey, negative blue, "
+            "positive red (for signed values such as convolution outputs before ReLU)"
+        )
+        self.colormap_box.currentTextChanged.connect(lambda _t: self._request())
+        bar.addWidget(self.colormap_box)
+        self.shared_scale = QCheckBox("Shared scale")
+        self.shared_scale.setToolTip(
+            "Off: each channel is stretched over its own min..max, so every map shows its detail. "
+            "On: all channels share one scale, so their strengths can be compared."
+        )
+        self.shared_scale.toggled.connect(lambda _on: self._request())
+        bar.addWidget(self.shared_scale)
+
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet("QLabel { color: #b00020; padding: 2px 4px; }")
+        self.banner.hide()
+
+        # left column: the input and one channel enlarged with its histogram
+        self.input_widget = pg.GraphicsLayoutWidget()
+        self.input_widget.setToolTip("The image as the network sees it (channels and size)")
+        self.input_title = self.input_widget.addLabel("Input", row=0, col=0)
+        self.input_widget.nextRow()
+        self.input_view, self.input_item = _image_view(self.input_widget)
+        self.rf_rect = pg.QtWidgets.QGraphicsRectItem()
+        self.rf_rect.setPen(pg.mkPen(QColor(255, 64, 64), width=2))
+        self.rf_rect.setZValue(10)
+        self.rf_rect.hide()
+        self.input_view.addItem(self.rf_rect, ignoreBounds=True)
+
+        self.detail_widget = pg.GraphicsLayoutWidget()
+        self.detail_title = self.detail_widget.addLabel("Click a channel", row=0, col=0)
+        self.detail_widget.nextRow()
+        self.detail_view, self.detail_item = _image_view(self.detail_widget)
+        self.detail_widget.nextRow()
+        self.histogram = self.detail_widget.addPlot()
+        self.histogram.setMaximumHeight(110)
+        self.histogram.setMouseEnabled(x=False, y=False)
+        self.histogram.hideButtons()
+        self.histogram.setLabel("bottom", "value")
+        self.histogram_curve = self.histogram.plot(
+            stepMode="center", fillLevel=0, brush=(90, 140, 220, 150), pen=pg.mkPen(60, 100, 180)
+        )
+
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.input_widget)
+        left.addWidget(self.detail_widget)
+        left.setSizes([1, 1])
+
+        # right: the mosaic, a bar plot for vectors, or a message
+        self.mosaic_widget = pg.GraphicsLayoutWidget()
+        self.mosaic_title = self.mosaic_widget.addLabel("", row=0, col=0)
+        self.mosaic_widget.nextRow()
+        self.mosaic_view, self.mosaic_item = _image_view(self.mosaic_widget)
+        self.tile_rect = pg.QtWidgets.QGraphicsRectItem()
+        self.tile_rect.setPen(pg.mkPen(QColor(255, 64, 64), width=2))
+        self.tile_rect.setZValue(10)
+        self.tile_rect.hide()
+        self.mosaic_view.addItem(self.tile_rect, ignoreBounds=True)
+        self._labels: list[pg.TextItem] = []
+        self.mosaic_view.sigRangeChanged.connect(lambda *_a: self._update_label_visibility())
+
+        self.bar_plot = pg.PlotWidget()
+        self.bar_plot.setLabel("bottom", "unit")
+        self.bar_plot.setLabel("left", "value")
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush=(70, 130, 200))
+        self.bar_plot.addItem(self.bars)
+
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setMargin(24)
+
+        self.stack = QStackedWidget()
+        for page in (self.mosaic_widget, self.bar_plot, self.message):
+            self.stack.addWidget(page)
+
+        body = QSplitter(Qt.Orientation.Horizontal)
+        body.addWidget(left)
+        body.addWidget(self.stack)
+        body.setStretchFactor(0, 1)
+        body.setStretchFactor(1, 3)
+
+        self.hover_label = QLabel(" ")
+        self.hover_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(bar)
+        layout.addWidget(self.banner)
+        layout.addWidget(body, 1)
+        layout.addWidget(self.hover_label)
+
+        for widget in (self.mosaic_widget, self.input_widget, self.detail_widget):
+            scene = widget.scene()
+            scene.sigMouseMoved.connect(lambda pos, w=widget: self._on_hover(w, pos))
+            scene.sigMouseClicked.connect(lambda ev, w=widget: self._on_click(w, ev))
+        self._show_message("Load an image: File → Load image…, a sample, or drop a file here.")
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def design(self) -> Design:
+        return self._design
+
+    @property
+    def source(self) -> SourceImage | None:
+        return self._source
+
+    @property
+    def result(self) -> ViewResult | None:
+        """What is on screen now."""
+        return self._result
+
+    @property
+    def activations(self) -> Activations | None:
+        return self._cache
+
+    @property
+    def selected_layer(self) -> int | None:
+        return self._layer
+
+    @property
+    def colormap(self) -> str:
+        return self.colormap_box.currentText()
+
+    def set_colormap(self, name: str) -> None:
+        if name not in COLORMAPS:
+            raise ValueError(f"unknown colormap {name!r}; choose one of {', '.join(COLORMAPS)}")
+        self.colormap_box.setCurrentText(name)
+
+    @property
+    def scale(self) -> Scale:
+        return Scale.SHARED if self.shared_scale.isChecked() else Scale.PER_CHANNEL
+
+    def set_scale(self, scale: Scale) -> None:
+        self.shared_scale.setChecked(scale is Scale.SHARED)
+
+    def set_design(self, design: Design) -> None:
+        if design == self._design:
+            return
+        self._design = design
+        self._analysis = analyse(design)
+        if self._layer is not None and self._layer >= len(design.layers):
+            self._layer = len(design.layers) - 1 if design.layers else None
+        self._request()
+
+    def set_selected_layer(self, index: int | None) -> None:
+        if index is not None and not 0 <= index < len(self._design.layers):
+            index = None
+        if index == self._layer:
+            return
+        self._layer = index
+        self._detail_channel = None
+        self._rf_target = None
+        self._request()
+
+    def set_image(self, pixels_hwc: np.ndarray, name: str) -> None:
+        """Use a decoded picture ((H, W, C) float32 in [0, 1]) as the input."""
+        self._source = SourceImage(np.asarray(pixels_hwc, dtype=np.float32), name)
+        self._cache = None
+        self._rf_target = None
+        self.banner.hide()
+        self.imageChanged.emit(self._source)
+        self._request()
+
+    def load_image_file(self, path: str | os.PathLike[str]) -> bool:
+        """Read and show ``path``; on failure say why and keep the current image."""
+        try:
+            pixels = read_image(path)
+        except (ValueError, OSError) as exc:
+            self.show_problem(f"Cannot use this image: {exc}. The current image is kept.")
+            return False
+        self.set_image(pixels, Path(path).name)
+        return True
+
+    def show_problem(self, text: str) -> None:
+        self.banner.setText(text)
+        self.banner.show()
+        self.statusMessage.emit(text)
+
+    def shutdown(self) -> None:
+        """Stop background work; called when the window closes."""
+        self._busy_timer.stop()
+        self.worker.shutdown()
+
+    # ------------------------------------------------------------------ export
+
+    def export_mosaic_png(self, path: str | os.PathLike[str]) -> None:
+        """Save the mosaic as drawn (one pixel per value, transparent gaps)."""
+        result = self._result
+        if result is None or result.mosaic is None:
+            raise ValueError("there is no mosaic on screen to export (select a layer with maps)")
+        rgba = np.ascontiguousarray(result.mosaic.rgba)
+        h, w, _ = rgba.shape
+        image = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+        if not image.save(os.fspath(path), b"PNG"):
+            raise OSError(f"could not write {os.fspath(path)}")
+
+    def export_activations_npz(self, path: str | os.PathLike[str]) -> None:
+        """Every activation of the shown run, keyed like ``convdesigner run`` (input, 0, 1…)."""
+        cache = self._cache
+        if cache is None:
+            raise ValueError("no activations yet: load an image first")
+        arrays = {"input": np.ascontiguousarray(cache.arrays[0], dtype=np.float32)}
+        for i, array in enumerate(cache.arrays[1:]):
+            arrays[str(i)] = np.ascontiguousarray(array, dtype=np.float32)
+        with open(os.fspath(path), "wb") as fh:
+            np.savez(fh, **arrays)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------ computing
+
+    def _options(self) -> RenderOptions:
+        size = self.stack.size()
+        aspect = size.width() / size.height() if size.height() > 50 and size.width() > 50 else 1.6
+        return RenderOptions(self._layer, self.colormap, self.scale, aspect)
+
+    def _request(self) -> None:
+        if self._source is None:
+            return
+        request = Request(self._design, self._source, self._options(), self._seed, self._cache)
+        inflight = self._inflight
+        if inflight is not None and (inflight.design, inflight.source, inflight.seed) == (
+            request.design,
+            request.source,
+            request.seed,
+        ):
+            # Same network and image already being computed: let it finish (a selection or
+            # colormap change must not restart a long run); _on_result renders the new options.
+            return
+        self._inflight = request
+        self.worker.submit(lambda token, progress: compute(request, token, progress))
+
+    def _on_busy(self, busy: bool) -> None:
+        if busy:
+            self._busy_timer.start()
+        else:
+            self._busy_timer.stop()
+            self.busy_label.hide()
+            self.busy_bar.hide()
+
+    def _show_busy(self) -> None:
+        if self.worker.busy:
+            self.busy_label.setText("Computing…")
+            self.busy_label.show()
+            self.busy_bar.show()
+
+    def _on_progress(self, _request: int, i: int, n: int) -> None:
+        self.busy_bar.setRange(0, max(n, 1))
+        self.busy_bar.setValue(i)
+        layers = self._design.layers
+        name = layers[i].label if i < len(layers) else ""
+        self.busy_label.setText(f"Computing layer {i} of {n}: {name}…")
+
+    def _on_failed(self, _request: int, error: object) -> None:
+        self._inflight = None
+        if isinstance(error, MemoryLimitError):
+            self._show_message(
+                f"Not computed, to keep the computer responsive: {error}\n"
+                "Use a smaller input or fewer filters."
+            )
+        else:
+            self._show_message(f"Cannot compute the feature maps: {error}")
+        self.statusMessage.emit(str(error))
+
+    def _on_result(self, _request: int, result: ViewResult) -> None:
+        self._inflight = None
+        self._cache = result.activations
+        self._result = result
+        self._draw(result)
+        self.render_count += 1
+        self.rendered.emit(result)
+        # The options changed while this job ran (e.g. another layer was clicked): render again
+        # from the activations just stored, which is quick.
+        latest = Request(self._design, result.request.source, self._options(), self._seed)
+        if replace(result.request, cached=None) != latest and self._source is result.request.source:
+            self._request()
+
+    # ------------------------------------------------------------------ drawing
+
+    def _draw(self, result: ViewResult) -> None:
+        request = result.request
+        source = request.source
+        spec = request.design.input
+        net_input = result.activations.arrays[0]
+        self.input_item.setImage(_network_picture(net_input), autoLevels=False)
+        self.input_view.autoRange(padding=0.02)
+        self.input_title.setText(f"Input {spec.height}×{spec.width}×{spec.channels}")
+        resized = (source.height, source.width) != (spec.height, spec.width)
+        self.source_label.setText(
+            f"{source.name} ({source.width}×{source.height}"
+            f"{', resized to ' + str(spec.width) + '×' + str(spec.height) if resized else ''})"
+        )
+        self._draw_outline()
+        layer = request.options.layer
+        array = result.layer_array
+        if array is None:
+            self._show_message(result.note or "This layer has no output.")
+            self._clear_detail()
+            return
+        row = self._row(result.analysis, layer)
+        title = "Input" if layer is None else f"Layer {layer}: {row.name}"
+        if result.mosaic is not None:
+            self._draw_mosaic(result.mosaic, f"{title} · {row.shape_text}", array.shape[0])
+            channel = self._detail_channel
+            self._draw_detail(array, channel if channel is not None and channel < len(array) else 0)
+        else:
+            self._draw_bars(array, f"{title} · {array.shape[0]:,} values")
+            self._clear_detail()
+
+    def _row(self, analysis: Analysis, layer: int | None) -> LayerRow:
+        return analysis.rows[0] if layer is None else analysis.row_for_layer(layer)
+
+    def _show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.stack.setCurrentWidget(self.message)
+
+    def _draw_mosaic(self, mosaic: Mosaic, title: str, channels: int) -> None:
+        previous = self.mosaic_item.image
+        self.mosaic_item.setImage(mosaic.rgba, autoLevels=False)
+        if previous is None or previous.shape != mosaic.rgba.shape:
+            self.mosaic_view.autoRange(padding=0.01)
+        self.mosaic_title.setText(f"{title} · {channels} channel{'s' if channels != 1 else ''}")
+        self.stack.setCurrentWidget(self.mosaic_widget)
+        self._place_labels(mosaic)
+        channel = self._detail_channel
+        if channel is not None and channel < channels:
+            self._mark_tile(mosaic, channel)
+        else:
+            self.tile_rect.hide()
+
+    def _place_labels(self, mosaic: Mosaic) -> None:
+        layout = mosaic.layout
+        wanted = layout.channels if layout.channels <= MAX_LABELLED_CHANNELS else 0
+        while len(self._labels) < wanted:
+            label = pg.TextItem(color=(255, 255, 255), fill=(0, 0, 0, 140), anchor=(0, 0))
+            label.setZValue(5)
+            self.mosaic_view.addItem(label, ignoreBounds=True)
+            self._labels.append(label)
+        for channel, label in enumerate(self._labels):
+            if channel < wanted:
+                r, c = layout.origin(channel)
+                label.setText(str(channel))
+                label.setPos(c, r)
+        self._update_label_visibility()
+
+    def _update_label_visibility(self) -> None:
+        result = self._result
+        if result is None or result.mosaic is None:
+            for label in self._labels:
+                label.hide()
+            return
+        layout = result.mosaic.layout
+        px = self.mosaic_view.viewPixelSize()
+        big = (
+            px[0] > 0
+            and px[1] > 0
+            and layout.tile_width / px[0] >= LABEL_MIN_TILE_PX[0]
+            and layout.tile_height / px[1] >= LABEL_MIN_TILE_PX[1]
+        )
+        for channel, label in enumerate(self._labels):
+            label.setVisible(big and channel < layout.channels)
+
+    def _mark_tile(self, mosaic: Mosaic, channel: int) -> None:
+        r, c = mosaic.layout.origin(channel)
+        h, w = mosaic.layout.tile_height, mosaic.layout.tile_width
+        self.tile_rect.setRect(QRectF(c - 0.5, r - 0.5, w + 1, h + 1))
+        self.tile_rect.show()
+
+    def _draw_bars(self, values: np.ndarray, title: str) -> None:
+        x = np.arange(values.shape[0])
+        self.bars.setOpts(x=x, height=np.asarray(values, dtype=np.float64), width=0.8)
+        self.bar_plot.setTitle(title)
+        self.bar_plot.autoRange()
+        self.stack.setCurrentWidget(self.bar_plot)
+        self.tile_rect.hide()
+
+    def _draw_detail(self, array: np.ndarray, channel: int) -> None:
+        data = np.asarray(array[channel], dtype=np.float32)
+        cmap = self.colormap
+        picture = render(data[None], colormap=cmap).rgba
+        self.detail_item.setImage(picture, autoLevels=False)
+        self.detail_view.autoRange(padding=0.02)
+        finite = data[np.isfinite(data)]
+        if finite.size:
+            lo, hi = float(finite.min()), float(finite.max())
+            counts, edges = np.histogram(finite, bins=HISTOGRAM_BINS, range=(lo, hi or 1.0))
+            self.histogram_curve.setData(edges, counts)
+            stats = f"min {lo:.4g} · max {hi:.4g} · mean {float(finite.mean()):.4g}"
+        else:
+            self.histogram_curve.setData([0, 1], [0])
+            stats = "no finite values"
+        self.detail_title.setText(f"Channel {channel} · {stats}")
+
+    def _clear_detail(self) -> None:
+        self.detail_item.clear()
+        self.histogram_curve.setData([0, 1], [0])
+        self.detail_title.setText("")
+
+    # ------------------------------------------------------------------ mouse
+
+    def _pixel(self, widget: QWidget, scene_pos: QPointF) -> tuple[str, float, float] | None:
+        """Which picture the mouse is over and where, in that picture's pixels (row, col)."""
+        items = {
+            self.mosaic_widget: ("mosaic", self.mosaic_item),
+            self.input_widget: ("input", self.input_item),
+            self.detail_widget: ("detail", self.detail_item),
+        }
+        kind, item = items[widget]
+        if item.image is None:
+            return None
+        p = item.mapFromScene(scene_pos)
+        h, w = item.image.shape[:2]
+        if not (0 <= p.x() < w and 0 <= p.y() < h):
+            return None
+        return kind, p.y(), p.x()
+
+    def _locate(self, kind: str, row: float, col: float) -> tuple[int, int, int] | None:
+        """(channel, y, x) of the selected layer's output under the mouse."""
+        result = self._result
+        if result is None or result.layer_array is None or result.layer_array.ndim != 3:
+            return None
+        if kind == "mosaic" and result.mosaic is not None:
+            return result.mosaic.layout.locate(row, col)
+        if kind == "detail":
+            channel = self._detail_channel or 0
+            return channel, int(row), int(col)
+        return None
+
+    def _on_hover(self, widget: QWidget, scene_pos: QPointF) -> None:
+        hit = self._pixel(widget, scene_pos)
+        result = self._result
+        if hit is None or result is None:
+            return
+        kind, row, col = hit
+        if kind == "input":
+            image = result.activations.arrays[0]
+            y, x = int(row), int(col)
+            values = ", ".join(f"{v:.4g}" for v in image[:, y, x])
+            text = f"input · row {y}, col {x} · {values}"
+        else:
+            where = self._locate(kind, row, col)
+            if where is None or result.layer_array is None:
+                return
+            c, y, x = where
+            value = float(result.layer_array[c, y, x])
+            text = f"channel {c} · row {y}, col {x} · value {value:.5g}"
+        self.hover_label.setText(text)
+        self.statusMessage.emit(text)
+
+    def _on_click(self, widget: QWidget, event: object) -> None:
+        scene_pos = event.scenePos()  # type: ignore[attr-defined]
+        hit = self._pixel(widget, scene_pos)
+        if hit is None:
+            return
+        kind, row, col = hit
+        where = self._locate(kind, row, col)
+        if where is None:
+            return
+        self.select_position(*where)
+
+    def select_position(self, channel: int, y: int, x: int) -> None:
+        """Show ``channel`` enlarged and outline the input region that output (y, x) sees."""
+        result = self._result
+        if result is None or result.layer_array is None or result.layer_array.ndim != 3:
+            return
+        self._detail_channel = channel
+        self._rf_target = (result.request.options.layer, y, x)
+        self._draw_detail(result.layer_array, channel)
+        if result.mosaic is not None:
+            self._mark_tile(result.mosaic, channel)
+        self._draw_outline()
+
+    def receptive_field_rect(self) -> tuple[int, int, int, int] | None:
+        """(top, left, height, width) in input pixels of the outlined region, or None."""
+        target = self._rf_target
+        if target is None:
+            return None
+        layer, y, x = target
+        row = self._row(self._analysis, layer)
+        spec = self._design.input
+        if layer is None:
+            return y, x, 1, 1
+        if row.receptive_field is None or row.jump is None or row.rf_start is None:
+            return 0, 0, spec.height, spec.width  # global pooling: the whole input
+        top = row.rf_start[0] + y * row.jump[0]
+        left = row.rf_start[1] + x * row.jump[1]
+        return top, left, row.receptive_field[0], row.receptive_field[1]
+
+    def _draw_outline(self) -> None:
+        target = self._rf_target
+        rect = self.receptive_field_rect() if target and target[0] == self._layer else None
+        if rect is None:
+            self.rf_rect.hide()
+            return
+        top, left, h, w = rect
+        self.rf_rect.setRect(QRectF(left, top, w, h))
+        self.rf_rect.show()
+        self.input_title.setText(
+            f"Input · receptive field {h}×{w} at row {top}, col {left}"
+            + (" (reaches into the padding)" if top < 0 or left < 0 else "")
+        )
