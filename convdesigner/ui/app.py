@@ -1,0 +1,77 @@
+"""Application entry: ``convdesigner [DESIGN.json]`` (via ``convdesigner.cli``) opens the window.
+
+Only PySide6 is imported on the way to the first paint; pyqtgraph and the engine load when the
+feature-map viewer first needs them, which keeps cold start well under the 1.5 s budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import NoReturn
+
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from convdesigner import __version__
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The app's own options; add more here (e.g. ``--self-test``)."""
+    parser = _Parser(prog="convdesigner", description="Open the ConvDesigner app.")
+    parser.add_argument(
+        "design",
+        nargs="?",
+        metavar="DESIGN.json",
+        help="a design file to open (default: the Q&A example)",
+    )
+    return parser
+
+
+def create_app(argv: list[str] | None = None) -> QApplication:
+    """The QApplication, created once (reused if it already exists, e.g. under pytest-qt)."""
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+    )
+    QCoreApplication.setOrganizationName("convdesigner")
+    QCoreApplication.setApplicationName("convdesigner")
+    QCoreApplication.setApplicationVersion(__version__)
+    app = QApplication([sys.argv[0] if sys.argv else "convdesigner", *(argv or [])])
+    QGuiApplication.setApplicationDisplayName("ConvDesigner")
+    try:
+        from convdesigner.appinfo import APP_ID
+
+        QGuiApplication.setDesktopFileName(APP_ID)
+    except ImportError:  # pragma: no cover - partial checkout
+        pass
+    from convdesigner.ui.icons import app_icon
+    from convdesigner.ui.theme import follow_system_scheme
+
+    app.setWindowIcon(app_icon())
+    follow_system_scheme(app)
+    return app
+
+
+def main(argv: list[str]) -> int:
+    """Run the app; ``argv`` excludes the program name. Returns the exit status."""
+    args = build_parser().parse_args(argv)
+    app = create_app()
+    from convdesigner.ui.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    if args.design:
+        # After the first paint, so a bad file's message box appears over a working window.
+        QTimer.singleShot(0, lambda: window.open_design(args.design))
+    return app.exec()

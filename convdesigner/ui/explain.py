@@ -1,0 +1,89 @@
+"""The explain panel: how each number of the selected row was derived, with the actual values.
+
+The text comes from the core (``LayerRow.derivations`` in :func:`table.ordered_derivations`
+order), so the panel, ``convdesigner summary --explain`` and the docs can never disagree. A
+selected table cell puts the derivations of that column first and highlights them.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QTextBrowser, QWidget
+
+from convdesigner.core.analysis import LayerRow, Status
+from convdesigner.core.table import ordered_derivations
+
+TITLES: dict[str, str] = {
+    "output_height": "Output height",
+    "output_width": "Output width",
+    "output_channels": "Output channels",
+    "padding": "Padding",
+    "weights": "Weights",
+    "biases": "Biases",
+    "non_trainable": "Non-trainable parameters",
+    "params": "Parameters",
+    "macs": "Multiply-accumulates (MACs)",
+    "receptive_field": "Receptive field",
+    "memory": "Output memory",
+}
+
+
+def explain_html(row: LayerRow, focus: tuple[str, ...] = (), *, highlight: str = "#fff3bf") -> str:
+    """HTML for one row; derivations named in ``focus`` come first, highlighted."""
+    title = "Input" if row.index is None else f"Layer {row.index}: {row.name}"
+    parts = [f"<h3 style='margin:0'>{html.escape(title)}</h3>"]
+    if row.layer is not None and row.layer.name:
+        parts.append(f"<p style='margin:2px 0'>{html.escape(row.layer.display_name)}</p>")
+    if row.input_shape is not None and row.output_shape is not None:
+        from convdesigner.core.analysis import shape_text
+
+        parts.append(
+            f"<p style='margin:4px 0'>{shape_text(row.input_shape)} → <b>{row.shape_text}</b></p>"
+        )
+    elif row.output_shape is not None:
+        parts.append(f"<p style='margin:4px 0'><b>{row.shape_text}</b></p>")
+    if row.status is not Status.OK:
+        label = "Error" if row.status is Status.ERROR else "Not computable"
+        parts.append(
+            f"<p style='color:#d63031; margin:6px 0'><b>{label}:</b> {html.escape(row.message)}</p>"
+        )
+    items = ordered_derivations(row)
+    if focus:
+        items = [i for i in items if i[0] in focus] + [i for i in items if i[0] not in focus]
+    for key, text in items:
+        style = f"background:{highlight};" if key in focus else ""
+        heading = TITLES.get(key, key.replace("_", " ").capitalize())
+        parts.append(
+            f"<div style='{style} margin:6px 0'><b>{html.escape(heading)}</b>"
+            f"<pre style='margin:2px 0 0 8px; white-space:pre-wrap'>{html.escape(text)}</pre></div>"
+        )
+    if row.layer is not None and any(k == "macs" for k, _ in items):
+        parts.append("<p style='margin-top:8px'><i>1 MAC (multiply-accumulate) = 2 FLOPs.</i></p>")
+    return "\n".join(parts)
+
+
+class ExplainPanel(QTextBrowser):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("explainPanel")
+        self.setOpenLinks(False)
+        self._row: LayerRow | None = None
+        self._focus: tuple[str, ...] = ()
+        self.setPlaceholderText(
+            "Select a layer or a table cell to see how its numbers are derived."
+        )
+
+    def show_row(self, row: LayerRow | None, focus: tuple[str, ...] = ()) -> None:
+        if row is self._row and focus == self._focus:
+            return
+        self._row, self._focus = row, focus
+        if row is None:
+            self.clear()
+            return
+        dark = self.palette().color(QPalette.ColorRole.Base).lightness() < 128
+        scroll = self.verticalScrollBar().value()
+        self.setHtml(explain_html(row, focus, highlight="#5c4b00" if dark else "#fff3bf"))
+        if not focus:
+            self.verticalScrollBar().setValue(scroll)

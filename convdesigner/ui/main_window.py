@@ -1,0 +1,781 @@
+"""The main window: docks, menus and actions around one immutable design and its undo stack.
+
+Data flows one way. The current :class:`DocState` (design, selection, file) is replaced only by
+undo commands (:mod:`convdesigner.ui.commands`); installing a state re-runs the analysis once and
+hands the result to every view (pipeline, table, property and explain panels). Views report
+intentions (insert this entry here, move that layer, this is the new layer) and never patch each
+other, so undo, redo and live updates all take the same path.
+
+Other parts of the app extend the window through a small public API: :meth:`add_dock`, the
+``file_menu``/``view_menu``/``help_menu`` attributes and the signals below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QMetaMethod, QModelIndex, Qt, Signal
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeySequence,
+    QUndoStack,
+)
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QWidget,
+)
+
+from convdesigner import __version__
+from convdesigner.core.analysis import Analysis, analyse, bytes_text
+from convdesigner.core.design import Design
+from convdesigner.core.fileformat import DesignFileError, load_design, save_design
+from convdesigner.core.table import to_csv
+from convdesigner.ui import mime
+from convdesigner.ui.catalog import BY_KEY, make_layer
+from convdesigner.ui.commands import DocState, ReplaceDesignCommand
+from convdesigner.ui.explain import ExplainPanel
+from convdesigner.ui.icons import app_icon
+from convdesigner.ui.palette import PaletteWidget
+from convdesigner.ui.pipeline_view import PipelineModel, PipelineView
+from convdesigner.ui.properties import PropertyPanel
+from convdesigner.ui.settings import add_recent_file, app_settings, clear_recent_files, recent_files
+from convdesigner.ui.table_model import COLUMNS, LayerTableModel
+from convdesigner.ui.table_view import LayerTableView
+
+APP_TITLE = "ConvDesigner"
+STATE_VERSION = 1
+"""Bump when the dock layout changes, so an old saved layout is not applied to new docks."""
+
+
+def _fallback_design() -> Design:
+    """The Q&A example (used if the bundled templates cannot be read)."""
+    from convdesigner.core.design import InputSpec
+    from convdesigner.core.layers import Conv2D, MaxPool2D
+
+    return Design(
+        input=InputSpec(height=25, width=64, channels=1),
+        layers=(
+            Conv2D(filters=100, kernel=(7, 7), padding="same"),
+            MaxPool2D(kernel=(2, 2), stride=(2, 2), padding="same"),
+            Conv2D(filters=150, kernel=(5, 5), padding="same"),
+        ),
+        name="Q&A example",
+    )
+
+
+def default_design() -> Design:
+    try:
+        from convdesigner.core.templates import default_design as template_default
+
+        return template_default()
+    except (ImportError, KeyError, DesignFileError, OSError):
+        return _fallback_design()
+
+
+def _si(n: int) -> str:
+    for div, unit in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k")):
+        if n >= div:
+            return f"{n / div:.2f} {unit}"
+    return str(n)
+
+
+class MainWindow(QMainWindow):
+    designChanged = Signal(object)
+    """The new Design, after every edit, undo, redo or load."""
+    selectedLayerChanged = Signal(object)
+    """``int | None``: index in ``design.layers``; None for the input row or nothing."""
+    imageFileDropped = Signal(str)
+    """An image file (png/jpg/jpeg/bmp/npy) was dropped on the window."""
+
+    def __init__(self, design: Design | None = None, path: str | None = None) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)
+        self.setDockNestingEnabled(True)
+        self.undo_stack = QUndoStack(self)
+        if design is None:
+            design = default_design()
+        self._state = DocState(design, None, path)
+        self._selection: int | None = None
+        self._analysis = analyse(design)
+        self._syncing = False
+        self._docks: list[QDockWidget] = []
+
+        self.pipeline_model = PipelineModel(self._analysis)
+        self.pipeline = PipelineView(self.pipeline_model)
+        self.setCentralWidget(self.pipeline)
+        self.table_model = LayerTableModel(self._analysis)
+        self.table = LayerTableView(self.table_model)
+        self.palette_list = PaletteWidget()
+        self.properties = PropertyPanel()
+        self.explain = ExplainPanel()
+
+        self.file_menu: QMenu
+        self.edit_menu: QMenu
+        self.view_menu: QMenu
+        self.help_menu: QMenu
+        self._build_menus()
+        self._build_docks()
+        self._build_status_bar()
+        self._connect()
+
+        self.undo_stack.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
+        self.undo_stack.indexChanged.connect(lambda _i: self._update_actions())
+        self._refresh_views()
+        self._set_selection(None, force=True)
+        self._update_title()
+        self._restore_layout()
+
+    # ================================================================== public API
+
+    @property
+    def design(self) -> Design:
+        return self._state.design
+
+    @property
+    def analysis(self) -> Analysis:
+        if self._analysis.design is not self._state.design:
+            self._analysis = analyse(self._state.design)
+        return self._analysis
+
+    @property
+    def path(self) -> str | None:
+        """The file the design was opened from or saved to (None: never saved)."""
+        return self._state.path
+
+    def selected_layer(self) -> int | None:
+        return self._selection
+
+    def select_layer(self, index: int | None) -> None:
+        if index is not None and not 0 <= index < len(self.design.layers):
+            raise IndexError(
+                f"layer index {index} is out of range 0..{len(self.design.layers) - 1}"
+            )
+        self._set_selection(index)
+
+    def apply_design(self, new: Design, text: str) -> None:
+        """Replace the whole design as one undoable step (e.g. input size taken from an image)."""
+        selection = self._selection
+        if selection is not None and selection >= len(new.layers):
+            selection = len(new.layers) - 1 if new.layers else None
+        self._push(new, text, selection)
+
+    def open_design(self, path: str) -> bool:
+        """Open a design file, asking first to save unsaved changes. False if not opened."""
+        if not self.maybe_save():
+            return False
+        try:
+            design = load_design(path)
+        except DesignFileError as exc:
+            problems = "\n".join(f"• {p}" for p in exc.problems[:10])
+            QMessageBox.warning(
+                self,
+                "Cannot open design",
+                f"{Path(path).name} could not be opened; the current design is unchanged.\n\n"
+                f"{problems}",
+            )
+            return False
+        self._load(design, str(path))
+        self._remember(str(path))
+        self.statusBar().showMessage(f"Opened {path}", 5000)
+        return True
+
+    def save_design_as(self, path: str) -> bool:
+        """Save to ``path`` (atomically) and make it the current file."""
+        try:
+            save_design(self.design, path)
+        except OSError as exc:
+            QMessageBox.warning(
+                self, "Cannot save", f"Could not save to {path}: {exc.strerror or exc}"
+            )
+            return False
+        self._state = DocState(self.design, self._selection, str(path))
+        self.undo_stack.setClean()
+        self.setWindowModified(False)
+        self._remember(str(path))
+        self._update_title()
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
+
+    def add_dock(self, dock: QDockWidget, area: Qt.DockWidgetArea) -> None:
+        """Add a dock set up like the built-in ones; its toggle goes into the View menu."""
+        if not dock.objectName():
+            raise ValueError("every dock needs an objectName (the saved layout refers to it)")
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        self.addDockWidget(area, dock)
+        self._docks.append(dock)
+        self.view_menu.insertAction(self._view_separator, dock.toggleViewAction())
+        # Docks created after the saved layout was restored get their saved place back.
+        self.restoreDockWidget(dock)
+
+    def docks(self) -> list[QDockWidget]:
+        return list(self._docks)
+
+    # ================================================================== building
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        self.file_menu = bar.addMenu("&File")
+        self.edit_menu = bar.addMenu("&Edit")
+        self.view_menu = bar.addMenu("&View")
+        self.help_menu = bar.addMenu("&Help")
+
+        self.new_menu = self.file_menu.addMenu("&New from Template")
+        self._fill_templates()
+        self.action_open = self._action(
+            self.file_menu, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open
+        )
+        self.recent_menu = self.file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self._fill_recent()
+        self.file_menu.addSeparator()
+        self.action_save = self._action(
+            self.file_menu, "&Save", self.save, QKeySequence.StandardKey.Save
+        )
+        self.action_save_as = self._action(
+            self.file_menu, "Save &As…", self.save_as_dialog, QKeySequence.StandardKey.SaveAs
+        )
+        self.file_menu.addSeparator()
+        self.action_export = self._action(
+            self.file_menu, "&Export Layer Table…", self.export_table_dialog, QKeySequence("Ctrl+E")
+        )
+        self.file_menu.addSeparator()
+        self.action_quit = self._action(
+            self.file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit
+        )
+        self.action_quit.setMenuRole(QAction.MenuRole.QuitRole)
+
+        undo = self.undo_stack.createUndoAction(self, "&Undo")
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        redo = self.undo_stack.createRedoAction(self, "&Redo")
+        redo.setShortcut(QKeySequence.StandardKey.Redo)
+        self.edit_menu.addAction(undo)
+        self.edit_menu.addAction(redo)
+        self.action_undo, self.action_redo = undo, redo
+        self.edit_menu.addSeparator()
+        self.action_insert = self._action(
+            self.edit_menu, "&Insert Palette Entry", self._insert_current_palette_entry
+        )
+        self.action_duplicate = self._action(
+            self.edit_menu, "&Duplicate Layer", self.duplicate_selected, QKeySequence("Ctrl+D")
+        )
+        self.action_delete = self._action(
+            self.edit_menu, "De&lete Layer", self.remove_selected, QKeySequence.StandardKey.Delete
+        )
+        self.action_move_up = self._action(
+            self.edit_menu, "Move Layer &Up", lambda: self.move_selected(-1), QKeySequence("Alt+Up")
+        )
+        self.action_move_down = self._action(
+            self.edit_menu,
+            "Move Layer Do&wn",
+            lambda: self.move_selected(1),
+            QKeySequence("Alt+Down"),
+        )
+        self.edit_menu.addSeparator()
+        self.action_copy = self._action(
+            self.edit_menu, "&Copy Table Cells", lambda: self.table.copy_selection()
+        )
+
+        self._view_separator = self.view_menu.addSeparator()
+        self.action_reset_layout = self._action(self.view_menu, "Reset &Layout", self.reset_layout)
+
+        self.action_about = self._action(self.help_menu, "&About ConvDesigner", self.about)
+        self.action_about.setMenuRole(QAction.MenuRole.AboutRole)
+        self.action_about_qt = self._action(self.help_menu, "About &Qt", QApplication.aboutQt)
+        self.action_about_qt.setMenuRole(QAction.MenuRole.AboutQtRole)
+
+    def _action(
+        self,
+        menu: QMenu,
+        text: str,
+        slot: object,
+        shortcut: QKeySequence | QKeySequence.StandardKey | None = None,
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(lambda _checked=False: slot())  # type: ignore[operator]
+        menu.addAction(action)
+        return action
+
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.add_dock(dock, area)
+        return dock
+
+    def _build_docks(self) -> None:
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        self.palette_dock = self._dock("Layer Palette", "paletteDock", self.palette_list, left)
+        self.properties_dock = self._dock("Properties", "propertiesDock", self.properties, right)
+        self.explain_dock = self._dock("Explain", "explainDock", self.explain, right)
+        self.table_dock = self._dock("Layer Table", "tableDock", self.table, bottom)
+        self._default_layout()
+
+    def _default_layout(self) -> None:
+        self.splitDockWidget(self.properties_dock, self.explain_dock, Qt.Orientation.Vertical)
+        self.resizeDocks([self.palette_dock], [270], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.properties_dock], [380], Qt.Orientation.Horizontal)
+        self.resizeDocks(
+            [self.properties_dock, self.explain_dock], [420, 300], Qt.Orientation.Vertical
+        )
+        self.resizeDocks([self.table_dock], [300], Qt.Orientation.Vertical)
+
+    def _build_status_bar(self) -> None:
+        self.totals_label = QLabel()
+        self.totals_label.setObjectName("totalsLabel")
+        self.error_label = QLabel()
+        self.error_label.setObjectName("errorLabel")
+        self.error_label.setStyleSheet("color: #d63031;")
+        self.statusBar().addWidget(self.error_label, 1)
+        self.statusBar().addPermanentWidget(self.totals_label)
+
+    def _connect(self) -> None:
+        self.pipeline.paletteDropped.connect(self.insert_entry)
+        self.pipeline.layerMoved.connect(self.move_layer)
+        self.pipeline.filesDropped.connect(self.open_dropped_files)
+        self.palette_list.insertRequested.connect(self.insert_entry_after_selection)
+        self.properties.designEdited.connect(self._property_edit)
+        self.pipeline.selectionModel().currentRowChanged.connect(self._pipeline_current_changed)
+        self.table.selectionModel().currentChanged.connect(self._table_current_changed)
+
+    # ================================================================== state plumbing
+
+    def _push(
+        self,
+        design: Design,
+        text: str,
+        selection: int | None,
+        merge_key: Hashable | None = None,
+    ) -> None:
+        before = DocState(self.design, self._selection, self.path)
+        after = DocState(design, selection, self.path)
+        self.undo_stack.push(
+            ReplaceDesignCommand(text, before, after, self._apply_state, merge_key)
+        )
+
+    def _apply_state(self, state: DocState) -> None:
+        """Install a state (called by undo commands): the one place the design changes."""
+        path = state.path if state.sets_path else self.path
+        self._state = DocState(state.design, state.selection, path)
+        self._refresh_views()
+        self._set_selection(state.selection, force=True)
+        self._update_title()
+        self.designChanged.emit(state.design)
+
+    def _load(self, design: Design, path: str | None) -> None:
+        self.undo_stack.clear()
+        self._apply_state(DocState(design, None, path, sets_path=True))
+        self.undo_stack.setClean()
+        self.setWindowModified(False)
+        self.table.resizeColumnsToContents()
+
+    def _refresh_views(self) -> None:
+        analysis = self.analysis
+        self._syncing = True
+        try:
+            self.pipeline_model.set_analysis(analysis)
+            self.table_model.set_analysis(analysis)
+        finally:
+            self._syncing = False
+        totals = analysis.totals
+        self.totals_label.setText(
+            f"Params {totals.params:,}   ·   MACs {_si(totals.macs)} "
+            f"({_si(totals.flops)} FLOPs)   ·   Activations {bytes_text(totals.activation_bytes)}"
+        )
+        first = analysis.first_error
+        if first is None:
+            self.error_label.clear()
+            self.error_label.setToolTip("")
+        else:
+            count = totals.errors
+            self.error_label.setText(
+                f"⚠ {count} error{'s' if count > 1 else ''}: layer {first.index} "
+                f"({first.name}): {first.message}"
+            )
+            self.error_label.setToolTip(first.message)
+        self._update_actions()
+
+    def _set_selection(self, index: int | None, *, force: bool = False) -> None:
+        """Select a layer in every view; emit selectedLayerChanged if it changed."""
+        if index is not None and not 0 <= index < len(self.design.layers):
+            index = None
+        changed = index != self._selection
+        if not changed and not force:
+            return
+        self._selection = index
+        row = 0 if index is None else index + 1
+        self._syncing = True
+        try:
+            pipe_index = self.pipeline_model.index(row, 0)
+            if self.pipeline.currentIndex() != pipe_index:
+                self.pipeline.selectionModel().setCurrentIndex(
+                    pipe_index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+                )
+            elif not self.pipeline.selectionModel().isSelected(pipe_index):
+                self.pipeline.selectionModel().select(
+                    pipe_index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+                )
+            current = self.table.currentIndex()
+            if not current.isValid() or current.row() != row:
+                column = current.column() if current.isValid() else 1
+                self.table.selectionModel().setCurrentIndex(
+                    self.table_model.index(row, column),
+                    QItemSelectionModel.SelectionFlag.ClearAndSelect,
+                )
+        finally:
+            self._syncing = False
+        self.pipeline.scrollTo(self.pipeline_model.index(row, 0))
+        self._show_selection_details()
+        self._update_actions()
+        if changed:
+            self.selectedLayerChanged.emit(index)
+
+    def _show_selection_details(self) -> None:
+        analysis = self.analysis
+        row = analysis.rows[0 if self._selection is None else self._selection + 1]
+        self.properties.set_state(analysis, self._selection)
+        current = self.table.currentIndex()
+        focus: tuple[str, ...] = ()
+        if current.isValid() and current.row() == (
+            0 if self._selection is None else self._selection + 1
+        ):
+            focus = COLUMNS[current.column()].explains
+        self.explain.show_row(row, focus)
+        if not row.ok:
+            self.statusBar().showMessage(f"Layer {row.index} ({row.name}): {row.message}")
+        else:
+            self.statusBar().clearMessage()
+
+    def _pipeline_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self._syncing or not current.isValid():
+            return
+        self._set_selection(None if current.row() == 0 else current.row() - 1)
+
+    def _table_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self._syncing or not current.isValid():
+            return
+        if self.table_model.is_totals_row(current.row()):
+            self.explain.show_row(None)
+            return
+        index = None if current.row() == 0 else current.row() - 1
+        if index == self._selection:
+            self._show_selection_details()  # another column: refocus the explanation
+        else:
+            self._set_selection(index)
+
+    def _update_title(self) -> None:
+        name = Path(self.path).name if self.path else "not saved"
+        self.setWindowTitle(f"{self.design.name} ({name})[*] — {APP_TITLE}")
+        self.setWindowFilePath(self.path or "")
+
+    def _update_actions(self) -> None:
+        has = self._selection is not None
+        n = len(self.design.layers)
+        self.action_duplicate.setEnabled(has)
+        self.action_delete.setEnabled(has)
+        self.action_move_up.setEnabled(has and (self._selection or 0) > 0)
+        self.action_move_down.setEnabled(has and (self._selection or 0) < n - 1)
+
+    # ================================================================== edits
+
+    def insert_entry(self, key: str, index: int) -> None:
+        """Insert palette entry ``key`` at ``index`` of ``design.layers`` (drop or keyboard)."""
+        if key not in BY_KEY:
+            self.statusBar().showMessage(f"Unknown layer type {key!r}", 5000)
+            return
+        index = max(0, min(index, len(self.design.layers)))
+        layer = make_layer(key, self.analysis, index)
+        self._push(self.design.insert(index, layer), f"Insert {BY_KEY[key].title}", index)
+
+    def insert_entry_after_selection(self, key: str) -> None:
+        if self._selection is not None:
+            index = self._selection + 1
+        elif self.pipeline.currentIndex().row() == 0:
+            index = 0
+        else:
+            index = len(self.design.layers)
+        self.insert_entry(key, index)
+
+    def _insert_current_palette_entry(self) -> None:
+        item = self.palette_list.currentItem() or self.palette_list.item(0)
+        self.insert_entry_after_selection(self.palette_list.keys()[self.palette_list.row(item)])
+
+    def remove_selected(self) -> None:
+        index = self._selection
+        if index is None:
+            return
+        label = self.design.layers[index].label
+        design = self.design.remove(index)
+        selection = min(index, len(design.layers) - 1) if design.layers else None
+        self._push(design, f"Remove {label}", selection)
+
+    def duplicate_selected(self) -> None:
+        index = self._selection
+        if index is None:
+            return
+        layer = self.design.layers[index]
+        self._push(self.design.insert(index + 1, layer), f"Duplicate {layer.label}", index + 1)
+
+    def move_selected(self, delta: int) -> None:
+        index = self._selection
+        if index is None:
+            return
+        destination = index + delta
+        if 0 <= destination < len(self.design.layers):
+            self.move_layer(index, destination)
+
+    def move_layer(self, source: int, destination: int) -> None:
+        if source == destination:
+            return
+        label = self.design.layers[source].label
+        where = "up" if destination < source else "down"
+        self._push(self.design.move(source, destination), f"Move {label} {where}", destination)
+
+    def _property_edit(self, design: Design, text: str, merge_key: Hashable | None) -> None:
+        self._push(design, text, self._selection, merge_key)
+
+    def new_from_template(self, template_id: str) -> bool:
+        """Start a new (unsaved) design from a bundled template; undoable."""
+        if not self.maybe_save():
+            return False
+        from convdesigner.core.templates import load_template
+
+        try:
+            design = load_template(template_id)
+        except (KeyError, DesignFileError) as exc:
+            QMessageBox.warning(self, "Cannot load template", str(exc))
+            return False
+        before = DocState(self.design, self._selection, self.path, sets_path=True)
+        after = DocState(design, None, None, sets_path=True)
+        self.undo_stack.push(
+            ReplaceDesignCommand(f"New from {design.name}", before, after, self._apply_state)
+        )
+        # Nothing to lose yet: closing right away need not ask to save an untouched template.
+        self.undo_stack.setClean()
+        self.table.resizeColumnsToContents()
+        return True
+
+    # ================================================================== files
+
+    def _fill_templates(self) -> None:
+        self.new_menu.clear()
+        try:
+            from convdesigner.core.templates import list_templates
+
+            templates = list_templates()
+        except ImportError:
+            templates = []
+        for template in templates:
+            action = self.new_menu.addAction(template.title)
+            if template.description:
+                action.setToolTip(template.description)
+                action.setStatusTip(template.description)
+            action.triggered.connect(
+                lambda _checked=False, t=template.id: self.new_from_template(t)
+            )
+        if templates and templates[0].id == "qa-example":
+            self.new_menu.actions()[0].setShortcut(QKeySequence.StandardKey.New)
+        self.new_menu.setEnabled(bool(templates))
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        files = recent_files()
+        for number, path in enumerate(files, 1):
+            action = self.recent_menu.addAction(f"&{number} {Path(path).name}")
+            action.setToolTip(path)
+            action.setStatusTip(path)
+            action.triggered.connect(lambda _checked=False, p=path: self.open_design(p))
+        if files:
+            self.recent_menu.addSeparator()
+            clear = self.recent_menu.addAction("Clear Recent Files")
+            clear.triggered.connect(lambda _checked=False: clear_recent_files())
+        self.recent_menu.setEnabled(bool(files))
+
+    def _remember(self, path: str) -> None:
+        add_recent_file(path)
+
+    def _dialog_folder(self) -> str:
+        if self.path:
+            return str(Path(self.path).parent)
+        files = recent_files()
+        return str(Path(files[0]).parent) if files else str(Path.home())
+
+    def open_dialog(self) -> bool:
+        path, _filter = QFileDialog.getOpenFileName(
+            self, "Open Design", self._dialog_folder(), "Design files (*.json);;All files (*)"
+        )
+        return bool(path) and self.open_design(path)
+
+    def save(self) -> bool:
+        if self.path is None:
+            return self.save_as_dialog()
+        return self.save_design_as(self.path)
+
+    def save_as_dialog(self) -> bool:
+        suggested = self.path or str(
+            Path(self._dialog_folder()) / f"{_slug(self.design.name)}.json"
+        )
+        path, _filter = QFileDialog.getSaveFileName(
+            self, "Save Design As", suggested, "Design files (*.json)"
+        )
+        if not path:
+            return False
+        if not path.lower().endswith(".json"):
+            path += ".json"
+        return self.save_design_as(path)
+
+    def export_table_dialog(self) -> bool:
+        """File → Export Layer Table: the same CSV as ``convdesigner summary --format csv``."""
+        stem = Path(self.path).stem if self.path else _slug(self.design.name)
+        suggested = str(Path(self._dialog_folder()) / f"{stem}-layers.csv")
+        path, _filter = QFileDialog.getSaveFileName(
+            self, "Export Layer Table", suggested, "CSV files (*.csv)"
+        )
+        if not path:
+            return False
+        return self.export_table(path)
+
+    def export_table(self, path: str) -> bool:
+        try:
+            to_csv(self.analysis, path)
+        except OSError as exc:
+            QMessageBox.warning(
+                self, "Cannot export", f"Could not write {path}: {exc.strerror or exc}"
+            )
+            return False
+        self.statusBar().showMessage(f"Exported the layer table to {path}", 5000)
+        return True
+
+    def maybe_save(self) -> bool:
+        """Ask Save/Discard/Cancel if there are unsaved changes; True means "go ahead"."""
+        if self.undo_stack.isClean():
+            return True
+        name = Path(self.path).name if self.path else self.design.name
+        answer = QMessageBox.question(
+            self,
+            "Unsaved changes",
+            f"“{name}” has unsaved changes. Save them first?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def open_dropped_files(self, paths: list[str]) -> None:
+        designs = [p for p in paths if mime.is_design_file(p)]
+        images = [p for p in paths if not mime.is_design_file(p)]
+        if designs:
+            self.open_design(designs[0])
+        if images:
+            self.imageFileDropped.emit(images[0])
+            if not self.isSignalConnected(QMetaMethod.fromSignal(self.imageFileDropped)):
+                self.statusBar().showMessage(
+                    f"{Path(images[0]).name}: images are shown by the feature-map viewer, "
+                    "which is not available here",
+                    5000,
+                )
+
+    # ================================================================== window events
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if mime.dropped_files(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if mime.dropped_files(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = mime.dropped_files(event.mimeData())
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.open_dropped_files(paths)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.maybe_save():
+            event.ignore()
+            return
+        self._save_layout()
+        event.accept()
+
+    # ================================================================== layout & about
+
+    def _restore_layout(self) -> None:
+        settings = app_settings()
+        geometry = settings.value("mainWindow/geometry")
+        if isinstance(geometry, QByteArray) and self.restoreGeometry(geometry):
+            pass
+        else:
+            self.resize(1400, 900)
+        state = settings.value("mainWindow/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state, STATE_VERSION)
+
+    def _save_layout(self) -> None:
+        settings = app_settings()
+        settings.setValue("mainWindow/geometry", self.saveGeometry())
+        settings.setValue("mainWindow/state", self.saveState(STATE_VERSION))
+
+    def reset_layout(self) -> None:
+        for dock in self._docks:
+            dock.setFloating(False)
+            dock.show()
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.palette_dock)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.properties_dock)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.explain_dock)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.table_dock)
+        self._default_layout()
+
+    def about(self) -> None:
+        from PySide6 import __version__ as pyside_version
+        from PySide6.QtCore import qVersion
+
+        QMessageBox.about(
+            self,
+            f"About {APP_TITLE}",
+            f"<h3>{APP_TITLE} {__version__}</h3>"
+            "<p>Design convolutional networks and see their shapes, costs and feature maps "
+            "live.</p>"
+            "<p>MIT licence.</p>"
+            "<p><b>Built with</b></p><ul>"
+            f"<li>Qt {qVersion()} and Qt for Python (PySide6 {pyside_version}): LGPL v3</li>"
+            "<li>pyqtgraph: MIT licence</li>"
+            "<li>NumPy: BSD 3-clause licence</li>"
+            "</ul><p>The bundled sample images are public domain (CC0).</p>"
+            "<p>1 MAC (multiply-accumulate) = 2 FLOPs.</p>",
+        )
+
+
+def _slug(name: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c in "-_" else "-" for c in name.strip().lower())
+    return "-".join(part for part in cleaned.split("-") if part) or "design"

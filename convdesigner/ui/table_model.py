@@ -1,0 +1,240 @@
+"""The layer table: a thin ``QAbstractTableModel`` over the core's analysis rows.
+
+The model formats, it never computes: every number comes from :mod:`convdesigner.core.analysis`
+(torchinfo's idea of one plain record per layer). Row ``0`` is the input, rows ``1..n`` the
+layers, and the last row the totals. A new analysis with the same number of rows only emits
+``dataChanged``, so selection and scroll position survive live edits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from convdesigner.core.analysis import Analysis, LayerRow, Status, bytes_text, fmt
+
+ERROR_BACKGROUND = QColor(230, 60, 60, 70)
+BLOCKED_BACKGROUND = QColor(150, 150, 150, 50)
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+def _pair_text(pair: tuple[int, int] | None) -> str:
+    if pair is None:
+        return ""
+    return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}×{pair[1]}"
+
+
+def padding_text(row: LayerRow, _analysis: Analysis | None = None) -> str:
+    """Padding applied, as ``h×w``; asymmetric ("same" with an odd total) as ``before+after``."""
+    if row.padding is None:
+        return ""
+    top, bottom, left, right = row.padding
+    h = str(top) if top == bottom else f"{top}+{bottom}"
+    w = str(left) if left == right else f"{left}+{right}"
+    return h if h == w else f"{h}×{w}"
+
+
+def _percent(part: int, whole: int) -> str:
+    if whole <= 0:
+        return "0%" if part == 0 else ""
+    share = 100 * part / whole
+    if part and share < 0.1:
+        return "<0.1%"
+    return f"{share:.1f}%"
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    text: Callable[[LayerRow, Analysis], str]
+    numeric: bool = False
+    explains: tuple[str, ...] = ()
+    """Derivation keys that explain this column's number (for the explain panel)."""
+    tip: str = ""
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("#", lambda r, a: "" if r.index is None else str(r.index), numeric=True),
+    Column("Name", lambda r, a: r.name),
+    Column("Type", lambda r, a: r.type),
+    Column("Kernel", lambda r, a: _pair_text(r.kernel), explains=("output_height",)),
+    Column("Stride", lambda r, a: _pair_text(r.stride), explains=("output_height",)),
+    Column(
+        "Padding",
+        padding_text,
+        explains=("padding", "output_height", "output_width"),
+        tip="padding applied (height×width); a+b = a before, b after",
+    ),
+    Column(
+        "Output H×W×C",
+        lambda r, a: r.shape_text if r.output_shape else "—",
+        explains=("output_height", "output_width", "output_channels"),
+    ),
+    Column("Weights", lambda r, a: fmt(r.weights), numeric=True, explains=("weights",)),
+    Column("Biases", lambda r, a: fmt(r.biases), numeric=True, explains=("biases",)),
+    Column(
+        "Params", lambda r, a: fmt(r.params), numeric=True, explains=("params", "non_trainable")
+    ),
+    Column(
+        "% Params",
+        lambda r, a: _percent(r.params, a.totals.params),
+        numeric=True,
+        explains=("params",),
+    ),
+    Column(
+        "MACs",
+        lambda r, a: fmt(r.macs),
+        numeric=True,
+        explains=("macs",),
+        tip="multiply-accumulates for one image; 1 MAC = 2 FLOPs",
+    ),
+    Column(
+        "% MACs", lambda r, a: _percent(r.macs, a.totals.macs), numeric=True, explains=("macs",)
+    ),
+    Column(
+        "Receptive field",
+        lambda r, a: _rf_text(r),
+        numeric=True,
+        explains=("receptive_field",),
+        tip="input pixels (height×width) one output value depends on",
+    ),
+    Column(
+        "Output memory",
+        lambda r, a: bytes_text(r.activation_bytes) if r.output_shape else "",
+        numeric=True,
+        explains=("memory",),
+        tip="float32, one image",
+    ),
+)
+
+
+def _rf_text(row: LayerRow) -> str:
+    if row.receptive_field is not None:
+        h, w = row.receptive_field
+        return f"{h}×{w}"
+    return "all" if row.ok else ""
+
+
+def _totals_text(column: int, analysis: Analysis) -> str:
+    t = analysis.totals
+    title = COLUMNS[column].title
+    return {
+        "Name": "Total",
+        "Weights": fmt(t.weights),
+        "Biases": fmt(t.biases),
+        "Params": fmt(t.params),
+        "% Params": "100%" if t.params else "",
+        "MACs": fmt(t.macs),
+        "% MACs": "100%" if t.macs else "",
+        "Output memory": bytes_text(t.activation_bytes),
+    }.get(title, "")
+
+
+class LayerTableModel(QAbstractTableModel):
+    """Rows: input, layers, totals. Read-only: edits go through the property panel."""
+
+    def __init__(self, analysis: Analysis) -> None:
+        super().__init__()
+        self._analysis = analysis
+        self._bold = QFont()
+        self._bold.setBold(True)
+
+    @property
+    def analysis(self) -> Analysis:
+        return self._analysis
+
+    def set_analysis(self, analysis: Analysis) -> None:
+        if len(analysis.rows) == len(self._analysis.rows):
+            self._analysis = analysis
+            if self.rowCount():
+                self.dataChanged.emit(
+                    self.index(0, 0), self.index(self.rowCount() - 1, len(COLUMNS) - 1)
+                )
+            return
+        self.beginResetModel()
+        self._analysis = analysis
+        self.endResetModel()
+
+    # ------------------------------------------------------------------ mapping helpers
+
+    def is_totals_row(self, row: int) -> bool:
+        return row == len(self._analysis.rows)
+
+    def layer_row(self, row: int) -> LayerRow | None:
+        """The analysis row shown at table row ``row`` (None for the totals line)."""
+        rows = self._analysis.rows
+        return rows[row] if 0 <= row < len(rows) else None
+
+    @staticmethod
+    def table_row_of_layer(index: int | None) -> int:
+        return 0 if index is None else index + 1
+
+    # ------------------------------------------------------------------ Qt model API
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._analysis.rows) + 1
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
+            return None
+        column = COLUMNS[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return column.title
+        if role == Qt.ItemDataRole.ToolTipRole and column.tip:
+            return column.tip
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            align = Qt.AlignmentFlag.AlignRight if column.numeric else Qt.AlignmentFlag.AlignLeft
+            return int(align | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.model() is not self:
+            return None
+        r, c = index.row(), index.column()
+        if not (0 <= r < self.rowCount() and 0 <= c < len(COLUMNS)):
+            return None
+        column = COLUMNS[c]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            align = Qt.AlignmentFlag.AlignRight if column.numeric else Qt.AlignmentFlag.AlignLeft
+            return int(align | Qt.AlignmentFlag.AlignVCenter)
+        if self.is_totals_row(r):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return _totals_text(c, self._analysis)
+            if role == Qt.ItemDataRole.FontRole:
+                return self._bold
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return "Totals for one image (1 MAC = 2 FLOPs)"
+            return None
+        row = self._analysis.rows[r]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return column.text(row, self._analysis)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if not row.ok:
+                return row.message
+            return column.tip or None
+        if role == Qt.ItemDataRole.BackgroundRole:
+            if row.status is Status.ERROR:
+                return QBrush(ERROR_BACKGROUND)
+            if row.status is Status.NOT_COMPUTABLE:
+                return QBrush(BLOCKED_BACKGROUND)
+            return None
+        if role == Qt.ItemDataRole.FontRole and r == 0:
+            italic = QFont()
+            italic.setItalic(True)
+            return italic
+        return None
