@@ -74,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--version", action="version", version=f"convdesigner {__version__}")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check that this installation works (window, example, image, feature maps, CSV "
+        "export) without a display; exit 0 if it does",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser(
@@ -115,10 +121,21 @@ def _launch_gui(argv: list[str]) -> int:
     return gui_main(argv)
 
 
+def _self_test(argv: list[str]) -> int:
+    try:
+        from convdesigner.ui.selftest import main as self_test_main
+    except ImportError as exc:
+        print(f"convdesigner --self-test: FAILED: the app cannot start: {exc}", file=sys.stderr)
+        return 1
+    return self_test_main(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     _register_builtin_extras()
     try:
+        if args and args[0] == "--self-test":
+            return _self_test(args[1:])
         if not args or (
             args[0] not in _subcommand_names() and args[0] not in ("-h", "--help", "--version")
         ):

@@ -1,0 +1,255 @@
+"""``convdesigner --self-test``: prove that this copy of the app works end to end, headless.
+
+A frozen bundle can build fine and still fail on a user's machine: a Qt plugin, a template or a
+sample image left out, a lazily imported module never collected. So the self-test drives what a
+user would do, through the real window: open the app on the Q&A example, load a bundled sample
+image, compute the feature maps, export the layer table as CSV, and check every result against the
+Qt-free core. It prints one ``OK`` line per step and exits 0; on the first failure it prints one
+line naming the step and the problem and exits 1. It never touches the user's settings.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from convdesigner.core.design import Design
+    from convdesigner.ui.main_window import MainWindow
+
+PROG = "convdesigner --self-test"
+SAMPLE = "chelsea.png"
+"""The bundled sample the self-test feeds the network (an RGB photo: exercises the conversion)."""
+TIMEOUT_S = 120.0
+"""A hung step (a deadlocked worker, a dialog waiting for a click) fails instead of hanging CI."""
+COMPUTE_TIMEOUT_MS = 60_000
+
+
+class SelfTestFailure(Exception):
+    """One step failed; the message names the step and the problem."""
+
+
+@contextmanager
+def _step(name: str, current: list[str]) -> Iterator[None]:
+    current[0] = name
+    try:
+        yield
+    except SelfTestFailure as exc:
+        raise SelfTestFailure(f"{name}: {exc}") from None
+    except Exception as exc:  # anything a step raises is that step's failure, not a traceback
+        detail = str(exc) or type(exc).__name__
+        raise SelfTestFailure(f"{name}: {type(exc).__name__}: {detail}") from exc
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise SelfTestFailure(message)
+
+
+def _prepare_environment(settings_dir: Path) -> None:
+    """Must run before Qt is imported: the platform plugin is chosen at QApplication creation."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+    from convdesigner.ui.settings import SETTINGS_DIR_ENV
+
+    os.environ[SETTINGS_DIR_ENV] = str(settings_dir)
+
+
+def _where() -> str:
+    import convdesigner
+
+    kind = "frozen" if getattr(sys, "frozen", False) else "installed"
+    return f"{kind} at {Path(convdesigner.__file__).resolve().parent}"
+
+
+def _sample_path() -> Path:
+    import importlib
+
+    resources = importlib.import_module("convdesigner.resources")
+    path = Path(resources.SAMPLES) / SAMPLE
+    _check(path.is_file(), f"the bundled sample image is missing: {path}")
+    return path
+
+
+def _wait(predicate: Callable[[], bool], timeout_ms: int) -> bool:
+    """Run the Qt event loop until ``predicate()`` holds (True) or the time is up (False)."""
+    from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QEventLoop
+
+    deadline = QDeadlineTimer(timeout_ms)
+    while not predicate():
+        if deadline.hasExpired():
+            return False
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        time.sleep(0.005)
+    return True
+
+
+def _engine_maps(design: Design, sample: Path) -> list[np.ndarray]:
+    """The reference activations: the core engine on the sample, resized to the design's input."""
+    from convdesigner.core.engine.forward import run_design
+    from convdesigner.core.images import load_image
+
+    spec = design.input
+    image = load_image(sample, spec.channels, (spec.height, spec.width))
+    return run_design(design, image)
+
+
+def _viewer_maps(window: MainWindow, sample: Path) -> list[np.ndarray] | None:
+    """The activations the feature-map viewer computed for ``sample``, or None without a viewer."""
+    return None
+
+
+def _check_maps(maps: list[Any], design: Design) -> str:
+    import numpy as np
+
+    from convdesigner.core.analysis import analyse
+
+    analysis = analyse(design)
+    _check(
+        len(maps) == len(design.layers) + 1,
+        f"{len(maps)} activations for {len(design.layers)} layers and the input",
+    )
+    for row, array in zip(analysis.rows, maps, strict=True):
+        _check(
+            tuple(array.shape) == tuple(row.output_shape or ()),
+            f"{row.name}: the engine gave {array.shape}, the analysis says {row.output_shape}",
+        )
+        _check(bool(np.isfinite(array).all()), f"{row.name}: non-finite values in the activations")
+    _check(float(np.ptp(maps[0])) > 0, "the input image is blank")
+    last = analysis.rows[-1]
+    return f"{len(maps) - 1} layers, last {last.name}: {last.shape_text}"
+
+
+def run(workdir: Path, current: list[str]) -> Iterator[str]:
+    """The checks, in order; yields one line per passed step, raises SelfTestFailure.
+
+    ``current[0]`` is kept set to the running step's name, for the watchdog's message.
+    """
+
+    with _step("start Qt", current):
+        from PySide6 import __version__ as pyside_version
+        from PySide6.QtCore import qVersion
+        from PySide6.QtGui import QGuiApplication
+
+        from convdesigner.appinfo import APP_ID
+        from convdesigner.ui.app import create_app
+
+        app = create_app()
+        _check(
+            QGuiApplication.desktopFileName() == APP_ID,
+            f"the desktop file name is {QGuiApplication.desktopFileName()!r}, "
+            f"expected {APP_ID!r} (the .desktop file and metainfo id)",
+        )
+        yield (
+            f"Qt {qVersion()} (PySide6 {pyside_version}, platform {app.platformName()}), "
+            f"convdesigner {_where()}"
+        )
+
+    with _step("open the main window", current):
+        from convdesigner.core.templates import DEFAULT_TEMPLATE, load_template
+        from convdesigner.ui.main_window import MainWindow
+
+        window = MainWindow()
+        window.show()
+        _wait(window.isVisible, 5_000)
+        expected = load_template(DEFAULT_TEMPLATE)
+        _check(
+            window.design == expected,
+            f"it shows {window.design.name!r}, not the {expected.name!r} template",
+        )
+        _check(not window.windowIcon().isNull(), "the window has no icon")
+        _check(
+            window.analysis.ok,
+            f"the example has errors: {window.analysis.first_error}",
+        )
+        yield f"main window shows {expected.name!r} ({len(expected.layers)} layers)"
+
+    try:
+        with _step("compute the feature maps", current):
+            sample = _sample_path()
+            started = time.perf_counter()
+            maps = _viewer_maps(window, sample)
+            source = "feature-map viewer"
+            if maps is None:
+                maps = _engine_maps(window.design, sample)
+                source = "engine"
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            summary = _check_maps(maps, window.design)
+            yield f"feature maps of {sample.name} by the {source}: {summary} ({elapsed_ms:.0f} ms)"
+
+        with _step("export the layer table", current):
+            from convdesigner.core.analysis import analyse
+            from convdesigner.core.table import to_csv
+
+            csv_path = workdir / "layers.csv"
+            _check(window.export_table(str(csv_path)), f"writing {csv_path} failed")
+            _check(csv_path.is_file(), f"{csv_path} was not written")
+            exported = csv_path.read_text(encoding="utf-8")
+            reference = to_csv(analyse(window.design))
+            _check(
+                exported == reference,
+                "the exported CSV differs from the core's to_csv",
+            )
+            lines = exported.splitlines()
+            _check(
+                len(lines) >= len(window.design.layers) + 2,
+                f"only {len(lines)} lines for {len(window.design.layers)} layers",
+            )
+            yield f"layer table CSV ({len(lines)} lines) equals the core's to_csv"
+    finally:
+        current[0] = "close the main window"
+        window.close()
+    with _step("close the main window", current):
+        _check(not window.isVisible(), "it stayed open (a dialog asked something?)")
+
+
+def _watchdog(current: list[str]) -> threading.Timer:
+    """Fail (exit 1) if the whole test takes longer than TIMEOUT_S, naming the step it hung in."""
+
+    def fire() -> None:
+        print(
+            f"{PROG}: FAILED: {current[0] or 'start'}: no result after {TIMEOUT_S:.0f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+        os._exit(1)
+
+    timer = threading.Timer(TIMEOUT_S, fire)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every check; 0 if all pass, 1 (one line on stderr) on the first failure, 2 on misuse."""
+    if argv:
+        print(f"{PROG}: error: takes no arguments (got {' '.join(argv)})", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    current = ["prepare"]
+    watchdog = _watchdog(current)
+    with tempfile.TemporaryDirectory(prefix="convdesigner-selftest-") as tmp:
+        workdir = Path(tmp)
+        try:
+            _prepare_environment(workdir / "settings")
+            for line in run(workdir, current):
+                print(f"OK  {line}", flush=True)
+        except SelfTestFailure as exc:
+            print(f"{PROG}: FAILED: {exc}", file=sys.stderr, flush=True)
+            return 1
+        except Exception as exc:  # e.g. Qt missing entirely: still one line, never a traceback
+            print(f"{PROG}: FAILED: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            return 1
+        finally:
+            watchdog.cancel()
+    print(f"{PROG}: all checks passed in {time.perf_counter() - started:.1f} s", flush=True)
+    return 0
