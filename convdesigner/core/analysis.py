@@ -437,15 +437,16 @@ def _conv(layer: Conv2D, shape: Shape) -> _Result:
     c_in, h, w = _need_map(layer, shape)
     g, c_out = layer.groups, layer.filters
     if c_in % g:
+        channels = f"{c_in} input channels" if c_in > 1 else "single input channel"
+        hint = f" (groups = {c_in} makes it a depthwise convolution)" if c_in > 1 else ""
         raise _LayerError(
-            f"groups = {g} must divide the {c_in} input channels evenly "
-            f"({c_in} / {g} is not a whole number). For a depthwise convolution use "
-            f"groups = {c_in}."
+            f"Groups = {g} must divide the {channels} evenly ({c_in} / {g} is not a whole "
+            f"number). Use a divisor of {c_in}{hint}."
         )
     if c_out % g:
         raise _LayerError(
-            f"groups = {g} must divide the {c_out} filters evenly "
-            f"({c_out} / {g} is not a whole number): each group needs the same number of filters."
+            f"Groups = {g} must divide the {c_out} filters evenly ({c_out} / {g} is not a whole "
+            "number): every group needs the same number of filters."
         )
     ax_h, ax_w = _axes(h, w, layer.kernel, layer.stride, layer.dilation, layer.padding, False,
                        "kernel")  # fmt: skip

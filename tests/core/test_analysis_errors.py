@@ -1,0 +1,215 @@
+"""Bad layers: a readable error row, later rows NOT_COMPUTABLE, and analyse() never raises."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from convdesigner.core.analysis import Analysis, Status, analyse
+from convdesigner.core.design import Design, InputSpec
+from convdesigner.core.layers import (
+    AvgPool2D,
+    BatchNorm2D,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalAvgPool2D,
+    Layer,
+    MaxPool2D,
+    ReLU,
+)
+
+
+def run(*layers: Layer, h: int = 8, w: int = 8, c: int = 3) -> Analysis:
+    return analyse(Design(InputSpec(height=h, width=w, channels=c), tuple(layers)))
+
+
+def check_error_at(analysis: Analysis, index: int, *phrases: str) -> str:
+    """The layer at ``index`` is the error; everything before is fine, everything after blocked."""
+    for row in analysis.rows[: index + 1]:
+        assert row.status is Status.OK, row.message
+    row = analysis.row_for_layer(index)
+    assert row.status is Status.ERROR
+    assert row.output_shape is None
+    assert row.input_shape is not None
+    assert (row.params, row.macs) == (0, 0)
+    for phrase in phrases:
+        assert phrase in row.message, row.message
+    for later in analysis.rows[index + 2 :]:
+        assert later.status is Status.NOT_COMPUTABLE
+        assert later.output_shape is None
+        assert f"layer {index}" in later.message
+    assert analysis.totals.errors == 1
+    assert analysis.first_error is row
+    assert not analysis.ok
+    return row.message
+
+
+def test_kernel_larger_than_the_padded_input() -> None:
+    a = run(Conv2D(filters=2, kernel=5), ReLU(), Conv2D(filters=2, kernel=7), ReLU(), Flatten())
+    message = check_error_at(a, 2, "kernel height 7", "padded input height 4", "4 + 0 + 0")
+    assert "smaller kernel" in message
+
+
+def test_padding_makes_the_kernel_fit() -> None:
+    assert run(Conv2D(kernel=5, padding=1), h=3, w=3).ok
+    check_error_at(run(Conv2D(kernel=6, padding=1), h=3, w=3), 0, "padded input height 5")
+
+
+def test_dilation_is_named_when_it_causes_the_misfit() -> None:
+    a = run(Conv2D(kernel=3, dilation=4), h=8, w=8)
+    check_error_at(a, 0, "dilation 4 makes it span 9")
+
+
+def test_kernel_too_wide_only_in_width() -> None:
+    a = run(Conv2D(kernel=(3, 9)), h=8, w=8)
+    check_error_at(a, 0, "kernel width 9")
+
+
+def test_pool_window_larger_than_the_input() -> None:
+    a = run(MaxPool2D(kernel=3), MaxPool2D(kernel=3), h=8, w=8)  # 8 → 2, then 3 > 2
+    check_error_at(a, 1, "pooling window height 3")
+
+
+def test_same_padding_never_misfits() -> None:
+    assert run(Conv2D(kernel=11, padding="same"), MaxPool2D(kernel=9, padding="same"), h=2).ok
+
+
+@pytest.mark.parametrize(
+    ("c_in", "filters", "groups", "phrase"),
+    [
+        (6, 8, 4, "6 input channels"),
+        (8, 6, 4, "6 filters"),
+        (3, 3, 2, "3 input channels"),
+        (1, 2, 2, "single input channel"),
+    ],
+)
+def test_groups_not_dividing(c_in: int, filters: int, groups: int, phrase: str) -> None:
+    a = run(Conv2D(filters=filters, groups=groups), ReLU(), c=c_in)
+    message = check_error_at(a, 0, f"Groups = {groups}", phrase, "not a whole number")
+    assert "\n" not in message
+
+
+def test_dense_after_a_map() -> None:
+    a = run(Conv2D(filters=2), Dense(units=5), Dense(units=2))
+    check_error_at(a, 1, "Dense needs a flat vector", "6×6×2 feature map", "Add a Flatten")
+
+
+@pytest.mark.parametrize(
+    "layer", [Conv2D(), MaxPool2D(), AvgPool2D(), GlobalAvgPool2D(), BatchNorm2D()]
+)
+def test_map_layers_after_flatten(layer: Layer) -> None:
+    a = run(Flatten(), layer, ReLU())
+    check_error_at(a, 1, "works on H×W×C feature maps", "flat vector of 192 values", "before the")
+
+
+@pytest.mark.parametrize("cls", [MaxPool2D, AvgPool2D])
+def test_pool_padding_more_than_half_the_window(cls: type[MaxPool2D | AvgPool2D]) -> None:
+    assert run(cls(kernel=3, padding=1)).ok
+    assert run(cls(kernel=4, padding=2)).ok
+    check_error_at(run(cls(kernel=3, padding=2)), 0, "more than half", "at most 1")
+    check_error_at(run(cls(kernel=(4, 2), padding=(1, 2))), 0, "width 2", "at most 1")
+
+
+def test_only_the_first_error_is_an_error() -> None:
+    a = run(Dense(units=3), Conv2D(kernel=99), Dense(units=2))
+    check_error_at(a, 0, "Dense needs")
+    assert a.rows[2].status is Status.NOT_COMPUTABLE
+
+
+def test_input_row_is_never_an_error() -> None:
+    a = run(Conv2D(kernel=9))
+    assert a.rows[0].status is Status.OK
+    assert a.rows[0].output_shape == (3, 8, 8)
+
+
+# ---------------------------------------------------------------------- random designs
+
+
+def _pairs(low: int, high: int) -> st.SearchStrategy[int | tuple[int, int]]:
+    single = st.integers(low, high)
+    return st.one_of(single, st.tuples(single, single))
+
+
+_padding = st.one_of(st.sampled_from(["valid", "same"]), _pairs(0, 4))
+
+_layers: st.SearchStrategy[Layer] = st.one_of(
+    st.builds(
+        Conv2D,
+        filters=st.integers(1, 12),
+        kernel=_pairs(1, 7),
+        stride=_pairs(1, 4),
+        padding=_padding,
+        dilation=_pairs(1, 3),
+        groups=st.integers(1, 4),
+        bias=st.booleans(),
+    ),
+    st.builds(
+        MaxPool2D,
+        kernel=_pairs(1, 5),
+        stride=st.one_of(st.none(), _pairs(1, 4)),
+        padding=_padding,
+        ceil_mode=st.booleans(),
+    ),
+    st.builds(
+        AvgPool2D,
+        kernel=_pairs(1, 5),
+        stride=st.one_of(st.none(), _pairs(1, 4)),
+        padding=_padding,
+        ceil_mode=st.booleans(),
+        count_include_pad=st.booleans(),
+    ),
+    st.just(GlobalAvgPool2D()),
+    st.just(ReLU()),
+    st.builds(BatchNorm2D),
+    st.just(Flatten()),
+    st.builds(Dense, units=st.integers(1, 50), bias=st.booleans()),
+    st.builds(Dropout, rate=st.floats(0, 0.99)),
+)
+
+designs = st.builds(
+    Design,
+    input=st.builds(
+        InputSpec,
+        height=st.integers(1, 40),
+        width=st.integers(1, 40),
+        channels=st.integers(1, 8),
+    ),
+    layers=st.lists(_layers, max_size=12).map(tuple),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(designs)
+def test_random_designs_never_raise_and_rows_are_consistent(design: Design) -> None:
+    a = analyse(design)
+    assert len(a.rows) == len(design.layers) + 1
+    seen_error = False
+    for row in a.rows[1:]:
+        if seen_error:
+            assert row.status is Status.NOT_COMPUTABLE
+            continue
+        if row.status is Status.ERROR:
+            seen_error = True
+            assert row.message
+            assert row.message[0].isupper()
+            assert row.message.endswith(".")
+            continue
+        assert row.status is Status.OK
+        assert row.output_shape is not None
+        assert all(s >= 1 for s in row.output_shape)
+        assert row.params == row.weights + row.biases + row.non_trainable
+        assert row.macs >= 0
+        # Every derivation can be built and is non-empty text.
+        assert all(isinstance(v, str) and v for v in row.derivations.values())
+        if row.receptive_field is not None:
+            assert row.jump is not None
+            assert row.rf_start is not None
+            assert min(row.receptive_field) >= 1
+            assert min(row.jump) >= 1
+    assert a.totals.errors == (1 if seen_error else 0)
+    a.to_text(explain=True)
+    a.to_csv()
+    a.to_dict()
