@@ -71,11 +71,14 @@ def _where() -> str:
     return f"{kind} at {Path(convdesigner.__file__).resolve().parent}"
 
 
-def _sample_path() -> Path:
+def _sample_dir() -> Path:
     import importlib
 
-    resources = importlib.import_module("convdesigner.resources")
-    path = Path(resources.SAMPLES) / SAMPLE
+    return Path(importlib.import_module("convdesigner.resources").SAMPLES)
+
+
+def _sample_path() -> Path:
+    path = _sample_dir() / SAMPLE
     _check(path.is_file(), f"the bundled sample image is missing: {path}")
     return path
 
