@@ -18,13 +18,15 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     import numpy as np
 
     from convdesigner.core.design import Design
+    from convdesigner.ui.feature_job import ViewResult
     from convdesigner.ui.main_window import MainWindow
+    from convdesigner.ui.viewer_dock import FeatureMapsController
 
 PROG = "convdesigner --self-test"
 SAMPLE = "chelsea.png"
@@ -106,9 +108,80 @@ def _engine_maps(design: Design, sample: Path) -> list[np.ndarray]:
     return run_design(design, image)
 
 
+def _viewer(window: MainWindow) -> FeatureMapsController | None:
+    """The window's feature-map viewer, installed the way the app does it if it is not there yet
+    (None in a build without the viewer)."""
+    controller = getattr(window, "feature_maps", None)
+    if controller is None:
+        try:
+            from convdesigner.ui.viewer_dock import install_feature_maps
+        except ImportError:
+            return None
+        controller = install_feature_maps(window, sample=None, lazy=False)
+    return cast("FeatureMapsController", controller)
+
+
 def _viewer_maps(window: MainWindow, sample: Path) -> list[np.ndarray] | None:
-    """The activations the feature-map viewer computed for ``sample``, or None without a viewer."""
-    return None
+    """Load ``sample`` through the viewer, wait for the last layer's mosaic on screen, and return
+    the activations behind it (None without a viewer)."""
+    import numpy as np
+
+    controller = _viewer(window)
+    if controller is None:
+        return None
+    panel = controller.panel
+    rendered: list[ViewResult] = []
+    panel.rendered.connect(rendered.append)
+    last = len(window.design.layers) - 1
+    window.select_layer(last)
+    _check(controller.load_sample(sample.name), f"the viewer could not load {sample.name}")
+
+    def shown() -> bool:  # the newest image and the last layer, not an earlier render
+        newest = rendered[-1] if rendered else None
+        return (
+            newest is not None
+            and newest.request.source is panel.source
+            and newest.request.options.layer == last
+        )
+
+    _check(
+        _wait(shown, COMPUTE_TIMEOUT_MS),
+        f"no feature maps on screen after {COMPUTE_TIMEOUT_MS / 1000:.0f} s",
+    )
+    result = panel.result
+    _check(result is not None, "the viewer reported a render but shows nothing")
+    assert result is not None
+    _check(result.activations.design == window.design, "the viewer ran another design")
+    _check(result.note == "", f"the viewer shows no maps: {result.note}")
+    _check(result.request.options.layer == last, f"the viewer shows layer {panel.selected_layer}")
+    _check(
+        result.mosaic is not None and result.mosaic.rgba.size > 0,
+        "the selected layer's mosaic is empty",
+    )
+    maps = list(result.activations.arrays)
+    _check(
+        result.layer_array is not None and np.array_equal(result.layer_array, maps[-1]),
+        "the mosaic is not drawn from the last layer's activations",
+    )
+    return maps
+
+
+def _same_maps(viewer: list[Any], engine: list[Any]) -> None:
+    """The viewer's arrays are the engine's: same count and shapes, equal values."""
+    import numpy as np
+
+    _check(
+        len(viewer) == len(engine),
+        f"{len(viewer)} arrays from the viewer, {len(engine)} from the engine",
+    )
+    for i, (a, b) in enumerate(zip(viewer, engine, strict=True)):
+        what = "the input" if i == 0 else f"layer {i - 1}"
+        _check(a.shape == b.shape, f"{what}: the viewer has {a.shape}, the engine {b.shape}")
+        _check(
+            bool(np.allclose(a, b, rtol=1e-5, atol=1e-6)),
+            f"{what}: the viewer's values differ from the engine's "
+            f"(max difference {float(np.max(np.abs(a - b))):.3g})",
+        )
 
 
 def _check_maps(maps: list[Any], design: Design) -> str:
@@ -181,11 +254,13 @@ def run(workdir: Path, current: list[str]) -> Iterator[str]:
             sample = _sample_path()
             started = time.perf_counter()
             maps = _viewer_maps(window, sample)
-            source = "feature-map viewer"
-            if maps is None:
-                maps = _engine_maps(window.design, sample)
-                source = "engine"
             elapsed_ms = (time.perf_counter() - started) * 1000
+            reference = _engine_maps(window.design, sample)
+            if maps is None:  # a build without the viewer: the engine alone
+                maps, source = reference, "engine"
+            else:
+                _same_maps(maps, reference)
+                source = "feature-map viewer, equal to the engine's"
             summary = _check_maps(maps, window.design)
             yield f"feature maps of {sample.name} by the {source}: {summary} ({elapsed_ms:.0f} ms)"
 
@@ -197,9 +272,9 @@ def run(workdir: Path, current: list[str]) -> Iterator[str]:
             _check(window.export_table(str(csv_path)), f"writing {csv_path} failed")
             _check(csv_path.is_file(), f"{csv_path} was not written")
             exported = csv_path.read_text(encoding="utf-8")
-            reference = to_csv(analyse(window.design))
+            expected_csv = to_csv(analyse(window.design))
             _check(
-                exported == reference,
+                exported == expected_csv,
                 "the exported CSV differs from the core's to_csv",
             )
             lines = exported.splitlines()
@@ -211,6 +286,9 @@ def run(workdir: Path, current: list[str]) -> Iterator[str]:
     finally:
         current[0] = "close the main window"
         window.close()
+        viewer = getattr(window, "feature_maps", None)
+        if viewer is not None:  # stop its worker now, not on the next event-loop turn
+            viewer.shutdown()
     with _step("close the main window", current):
         _check(not window.isVisible(), "it stayed open (a dialog asked something?)")
 
