@@ -123,6 +123,11 @@ def to_name(value: object, field_name: str = "name") -> str:
         raise LayerSettingError(field_name, f"must be a string, got {describe_value(value)}")
     if len(value) > MAX_NAME:
         raise LayerSettingError(field_name, f"must be at most {MAX_NAME} characters long")
+    if any(ch < " " or ch == "\x7f" for ch in value):
+        # A line break or tab in a name would break tables, CSV rows and menus.
+        raise LayerSettingError(
+            field_name, "must be one line of text (no line breaks, tabs or control characters)"
+        )
     return value
 
 
