@@ -8,11 +8,15 @@ with status 2 and one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from convdesigner import __version__
+
+if TYPE_CHECKING:
+    from convdesigner.core.design import Design
 
 EXIT_USAGE = 2
 
@@ -28,7 +32,11 @@ class _Parser(argparse.ArgumentParser):
 
 def _write_output(text: str, output: str | None) -> None:
     if output is None:
-        sys.stdout.write(text)
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:  # e.g. `convdesigner summary x.json | head`: not an error
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the exit flush quiet
         return
     from convdesigner.core.fileformat import atomic_write_text
 
@@ -38,7 +46,7 @@ def _write_output(text: str, output: str | None) -> None:
         raise CliError(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
-def _load(path: str):  # type: ignore[no-untyped-def]
+def _load(path: str) -> Design:
     from convdesigner.core.fileformat import DesignFileError, load_design
 
     try:
@@ -51,6 +59,11 @@ def cmd_summary(args: argparse.Namespace) -> int:
     from convdesigner.core.analysis import analyse
     from convdesigner.core.table import to_csv, to_json, to_text
 
+    if args.explain and args.format != "table":
+        raise CliError(
+            "--explain only applies to --format table (JSON output always includes the "
+            "derivations; CSV has none)"
+        )
     analysis = analyse(_load(args.design))
     if args.format == "csv":
         text = to_csv(analysis)
