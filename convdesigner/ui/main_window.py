@@ -131,8 +131,8 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect()
 
-        self.undo_stack.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
-        self.undo_stack.indexChanged.connect(lambda _i: self._update_actions())
+        self.undo_stack.cleanChanged.connect(self._clean_changed)
+        self.undo_stack.indexChanged.connect(self._undo_index_changed)
         self._refresh_views()
         self._set_selection(None, force=True)
         self._update_title()
@@ -484,6 +484,12 @@ class MainWindow(QMainWindow):
         else:
             self._set_selection(index)
 
+    def _clean_changed(self, clean: bool) -> None:
+        self.setWindowModified(not clean)
+
+    def _undo_index_changed(self, _index: int) -> None:
+        self._update_actions()
+
     def _update_title(self) -> None:
         name = Path(self.path).name if self.path else "not saved"
         self.setWindowTitle(f"{self.design.name} ({name})[*] — {APP_TITLE}")
@@ -519,7 +525,9 @@ class MainWindow(QMainWindow):
 
     def _insert_current_palette_entry(self) -> None:
         item = self.palette_list.currentItem() or self.palette_list.item(0)
-        self.insert_entry_after_selection(self.palette_list.keys()[self.palette_list.row(item)])
+        self.insert_entry_after_selection(
+            self.palette_list.entry_keys()[self.palette_list.row(item)]
+        )
 
     def remove_selected(self) -> None:
         index = self._selection

@@ -27,17 +27,27 @@ def palette_key(data: QMimeData) -> str | None:
     return bytes(data.data(LAYER_TYPE_MIME).data()).decode("utf-8", "replace")
 
 
-def move_mime(index: int) -> QMimeData:
+def move_mime(index: int, token: str) -> QMimeData:
+    """A reorder payload; ``token`` names the pipeline it came from (see :func:`moved_index`)."""
     data = QMimeData()
-    data.setData(LAYER_MOVE_MIME, str(index).encode("ascii"))
+    data.setData(LAYER_MOVE_MIME, f"{token}:{index}".encode("ascii"))
     return data
 
 
-def moved_index(data: QMimeData) -> int | None:
+def moved_index(data: QMimeData, token: str) -> int | None:
+    """The dragged layer's index, if the drag started in the pipeline identified by ``token``.
+
+    A layer dragged from another window (or another running copy of the app) carries an index
+    into a different design, so it must not be taken for a reorder here.
+    """
     if not data.hasFormat(LAYER_MOVE_MIME):
         return None
+    text = bytes(data.data(LAYER_MOVE_MIME).data()).decode("ascii", "replace")
+    source, _, index = text.rpartition(":")
+    if source != token:
+        return None
     try:
-        return int(bytes(data.data(LAYER_MOVE_MIME).data()).decode("ascii"))
+        return int(index)
     except ValueError:
         return None
 

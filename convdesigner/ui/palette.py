@@ -129,7 +129,7 @@ class PaletteWidget(QListWidget):
         )
         return item
 
-    def keys(self) -> list[str]:
+    def entry_keys(self) -> list[str]:
         return [str(self.item(i).data(KEY_ROLE)) for i in range(self.count())]
 
     def item_for_key(self, key: str) -> QListWidgetItem:

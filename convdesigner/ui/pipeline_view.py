@@ -8,10 +8,12 @@ turns those into undo commands on the core design, napari-style: the Qt model ne
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QMimeData,
     QModelIndex,
     QPersistentModelIndex,
     QPoint,
@@ -277,6 +279,7 @@ class PipelineView(QListView):
         self.setSpacing(0)
         self.setAccessibleName("Pipeline")
         self._gap: int | None = None
+        self._token = f"{os.getpid()}-{id(self)}"
 
     def pipeline_model(self) -> PipelineModel:
         model = self.model()
@@ -313,12 +316,16 @@ class PipelineView(QListView):
 
     # ------------------------------------------------------------------ drag source
 
+    def move_mime(self, layer: int) -> QMimeData:
+        """The payload this view drags when the user picks up layer ``layer``."""
+        return mime.move_mime(layer, self._token)
+
     def startDrag(self, supportedActions: Qt.DropAction) -> None:
         index = self.currentIndex()
         if not index.isValid() or index.row() == 0:
             return
         drag = QDrag(self)
-        drag.setMimeData(mime.move_mime(index.row() - 1))
+        drag.setMimeData(self.move_mime(index.row() - 1))
         rect = self.visualRect(index)
         drag.setPixmap(self.viewport().grab(rect))
         drag.setHotSpot(self.viewport().mapFromGlobal(self.cursor().pos()) - rect.topLeft())
@@ -330,7 +337,7 @@ class PipelineView(QListView):
         data = event.mimeData()
         if mime.palette_key(data) is not None:
             return "palette"
-        if mime.moved_index(data) is not None and event.source() is self:
+        if mime.moved_index(data, self._token) is not None:
             return "move"
         if mime.dropped_files(data):
             return "files"
@@ -377,7 +384,7 @@ class PipelineView(QListView):
             event.accept()
             self.paletteDropped.emit(key, gap)
         elif kind == "move":
-            source = mime.moved_index(data)
+            source = mime.moved_index(data, self._token)
             assert source is not None
             # The drop already moved the layer; tell QDrag not to delete anything.
             event.setDropAction(Qt.DropAction.CopyAction)

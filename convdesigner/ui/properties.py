@@ -248,6 +248,12 @@ class PropertyPanel(QScrollArea):
             title.setText(f"Layer {self._selection}: {layer.display_name}")
             description.setText(layer.description)
             self._build_layer(form, layer)
+        old = self.takeWidget()
+        if old is not None:
+            # The edit that triggered this rebuild may be emitting from an editor on the old
+            # page (switching the pooling kind): delete it later, not in the middle of that.
+            old.hide()
+            old.deleteLater()
         self.setWidget(page)
 
     def _build_input(self, form: QFormLayout) -> None:

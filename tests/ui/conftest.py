@@ -20,3 +20,43 @@ def _no_worker_left_running() -> Iterator[None]:
     if pool.activeThreadCount():
         pool.waitForDone(250)
     assert pool.activeThreadCount() == 0, "a QThreadPool job is still running after the test"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keep the app's QSettings (layout, recent files) out of the user's real configuration."""
+    from PySide6.QtCore import QSettings
+
+    folder = str(tmp_path_factory.mktemp("settings"))
+    monkeypatch.setenv("CONVDESIGNER_SETTINGS_DIR", folder)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, folder)
+
+
+@pytest.fixture(autouse=True)
+def _no_unexpected_dialogs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A modal message box would hang an offscreen test: fail instead (tests that expect one
+    monkeypatch it themselves, which overrides this)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    def unexpected(*args: object, **kwargs: object) -> object:
+        raise AssertionError(f"unexpected message box: {args[1:3]}")
+
+    for name in ("warning", "critical", "information", "question", "about"):
+        monkeypatch.setattr(QMessageBox, name, unexpected)
+
+
+@pytest.fixture
+def window(qtbot):  # type: ignore[no-untyped-def]
+    """A shown MainWindow with the Q&A example; closed without a save prompt at teardown."""
+    from convdesigner.ui.main_window import MainWindow
+
+    win = MainWindow()
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    # Not qtbot.addWidget: pytest-qt would close it before this fixture could mark it saved.
+    win.undo_stack.setClean()
+    win.close()
+    win.deleteLater()

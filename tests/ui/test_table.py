@@ -1,0 +1,168 @@
+"""The layer table model: Qt's model contract, formatting, highlighting, copy and CSV export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt
+from PySide6.QtGui import QBrush, QGuiApplication
+
+from convdesigner import cli
+from convdesigner.core.analysis import analyse
+from convdesigner.core.design import Design, InputSpec
+from convdesigner.core.fileformat import save_design
+from convdesigner.core.layers import Conv2D, Dense, Flatten, ReLU
+from convdesigner.ui.table_model import COLUMNS, LayerTableModel, padding_text
+
+TITLES = [c.title for c in COLUMNS]
+
+
+def _cells(model: LayerTableModel, row: int) -> dict[str, str]:
+    return {t: model.index(row, c).data() for c, t in enumerate(TITLES)}
+
+
+def test_columns_are_the_ones_the_issue_lists() -> None:
+    assert TITLES == [
+        "#",
+        "Name",
+        "Type",
+        "Kernel",
+        "Stride",
+        "Padding",
+        "Output H×W×C",
+        "Weights",
+        "Biases",
+        "Params",
+        "% Params",
+        "MACs",
+        "% MACs",
+        "Receptive field",
+        "Output memory",
+    ]
+
+
+def test_model_passes_qtmodeltester(qtmodeltester, window) -> None:  # type: ignore[no-untyped-def]
+    model = window.table_model
+    qtmodeltester.check(model, force_py=True)
+    # Changing the design (row count and contents) keeps the model consistent.
+    window.insert_entry("relu", 1)
+    window.select_layer(3)
+    window.properties.editors["filters"].setValue(7)
+    qtmodeltester.check(model, force_py=True)
+
+
+def test_qa_example_rows_and_totals(window) -> None:  # type: ignore[no-untyped-def]
+    model = window.table_model
+    assert model.rowCount() == 5  # input, three layers, totals
+    last = _cells(model, 3)
+    assert last["Output H×W×C"] == "13×32×150"
+    assert last["Weights"] == "375,000"
+    assert last["MACs"] == "156,000,000"
+    assert last["Padding"] == "2"
+    pool = _cells(model, 2)
+    assert pool["Padding"] == "0+1×0"  # "same" on 25×64: one row of padding after, none before
+    totals = _cells(model, 4)
+    assert totals["Name"] == "Total"
+    assert totals["Params"] == "380,150"
+    assert totals["MACs"] == "163,840,000"
+    assert totals["% Params"] == "100%"
+    share = 100 * 375_150 / 380_150
+    assert last["% Params"] == f"{share:.1f}%"
+
+
+def test_numbers_are_right_aligned_text_left() -> None:
+    model = LayerTableModel(analyse(Design(layers=(Conv2D(filters=4),))))
+    right = model.index(1, TITLES.index("Params")).data(Qt.ItemDataRole.TextAlignmentRole)
+    left = model.index(1, TITLES.index("Name")).data(Qt.ItemDataRole.TextAlignmentRole)
+    assert right & Qt.AlignmentFlag.AlignRight
+    assert left & Qt.AlignmentFlag.AlignLeft
+
+
+def test_bad_rows_are_highlighted_with_the_reason() -> None:
+    design = Design(InputSpec(8, 8, 3), (Dense(units=4), ReLU()))
+    model = LayerTableModel(analyse(design))
+    error_brush = model.index(1, 0).data(Qt.ItemDataRole.BackgroundRole)
+    blocked_brush = model.index(2, 0).data(Qt.ItemDataRole.BackgroundRole)
+    assert isinstance(error_brush, QBrush)
+    assert isinstance(blocked_brush, QBrush)
+    assert error_brush.color() != blocked_brush.color()
+    assert model.index(0, 0).data(Qt.ItemDataRole.BackgroundRole) is None
+    tip = model.index(1, 3).data(Qt.ItemDataRole.ToolTipRole)
+    assert "Add a Flatten" in tip
+    assert "Not computable" in model.index(2, 1).data(Qt.ItemDataRole.ToolTipRole)
+
+
+def test_vectors_show_their_length() -> None:
+    design = Design(InputSpec(4, 4, 2), (Flatten(), Dense(units=3)))
+    model = LayerTableModel(analyse(design))
+    assert _cells(model, 1)["Output H×W×C"] == "32"
+    assert _cells(model, 2)["Receptive field"] == "all"
+    assert _cells(model, 2)["Weights"] == "96"
+
+
+def test_padding_text_of_asymmetric_same_padding() -> None:
+    row = analyse(Design(InputSpec(5, 6, 1), (Conv2D(kernel=(2, 3), padding="same"),))).rows[1]
+    assert row.padding == (0, 1, 1, 1)
+    assert padding_text(row) == "0+1×1"
+
+
+def test_ctrl_c_copies_the_selection_as_tab_separated_text(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    table = window.table
+    model = window.table_model
+    name, params = TITLES.index("Name"), TITLES.index("Params")
+    selection = QItemSelection(model.index(1, name), model.index(3, name))
+    selection.select(model.index(1, params), model.index(3, params))
+    table.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    table.setFocus()
+    qtbot.keyClick(table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    text = QGuiApplication.clipboard().text()
+    assert text == "Conv2D\t5,000\nMaxPool2D\t0\nConv2D\t375,150\n"
+
+
+def test_export_csv_equals_the_command_line(window, monkeypatch, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QFileDialog
+
+    window.select_layer(0)
+    window.properties.editors["filters"].setValue(64)  # export what is on screen, not the file
+    design_file = tmp_path / "design.json"
+    save_design(window.design, design_file)
+    target = tmp_path / "layers.csv"
+    asked: list[str] = []
+
+    def fake_dialog(parent, caption, directory, filter):  # type: ignore[no-untyped-def]
+        asked.append(caption)
+        return str(target), filter
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", fake_dialog)
+    window.action_export.trigger()
+    assert asked == ["Export Layer Table"]
+    assert cli.main(["summary", str(design_file), "--format", "csv"]) == 0
+    expected = capsys.readouterr().out
+    assert target.read_text(encoding="utf-8") == expected
+    assert "64" in expected.splitlines()[1 + 1]
+
+
+def test_cancelled_export_writes_nothing(window, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: ("", ""))
+    assert window.export_table_dialog() is False
+    assert list(tmp_path.iterdir()) == [] or all(p.name == "settings" for p in tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("column", range(len(COLUMNS)))
+def test_selecting_a_cell_explains_that_column(window, column: int) -> None:  # type: ignore[no-untyped-def]
+    table = window.table
+    table.setCurrentIndex(window.table_model.index(3, column))
+    assert window.selected_layer() == 2
+    keys = COLUMNS[column].explains
+    html_text = window.explain.toHtml()
+    assert "Layer 2" in html_text
+    if keys:
+        row = window.analysis.row_for_layer(2)
+        first = next(k for k in keys if k in row.derivations)
+        assert (
+            row.derivations[first].splitlines()[0].split("=")[0].strip()
+            in window.explain.toPlainText()
+        )
