@@ -1,21 +1,22 @@
-"""2-D convolution on channels-last (H, W, C) float32 maps, in bounded row chunks.
+"""2-D convolution on channels-last (H, W, C) float32 maps, computed in bands of output rows.
 
 Why channels-last: a window of a channels-last map is ``kh*kw`` runs of ``C`` contiguous values,
 so the im2col matrix of a band of output rows is a handful of long contiguous copies, and one BLAS
 matrix product per band writes straight into the output rows (an (H*W, C_out) matrix *is* the
-channels-last output). Keeping the bands small (:data:`TARGET_CHUNK` bytes of columns) keeps the
-columns in cache between the copy and the product, and bounds the temporaries by
-:data:`~convdesigner.core.engine.memory.CHUNK_BUDGET` whatever the image size.
+channels-last output). Bands are small (:data:`TARGET_CHUNK` bytes of columns), so the columns
+are still in cache when the product reads them, the layers that follow (ReLU, pooling) can consume
+a band while it is hot (see :mod:`convdesigner.core.engine.pipeline`), and the temporaries stay
+under :data:`~convdesigner.core.engine.memory.CHUNK_BUDGET` whatever the image size.
 
 Grouped convolutions use one batched product per band; depthwise ones (one input channel per
-group) use a multiply-add per kernel tap instead, because tiny per-channel matrix products would
-spend their time in call overhead. Padding is materialised per band only, never for the whole map.
+group) a multiply-add per kernel tap, because tiny per-channel matrix products would spend their
+time in call overhead. Padding is materialised per band only, never for the whole map.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -24,15 +25,11 @@ from convdesigner.core.engine.memory import CHUNK_BUDGET
 
 FloatArray = np.ndarray  # float32 arrays; numpy's generic aliases add nothing for the checker here
 
-TARGET_CHUNK = 2 * 1024 * 1024
-"""Bytes of im2col columns per band: small enough to stay in L2 between the copy and the GEMM."""
+TARGET_CHUNK = 4 * 1024 * 1024
+"""Bytes of im2col columns per band: about the L2 cache, so the GEMM reads them from cache."""
 
-Check = Callable[[], None]
-RowsDone = Callable[[int, int], None]
-
-
-def _nothing() -> None:
-    return None
+Scratch = dict[str, Any]
+"""Per-thread reusable buffers (slab, columns), so bands allocate nothing in the steady state."""
 
 
 @dataclass(frozen=True)
@@ -55,126 +52,118 @@ def gemm_weights(weight: FloatArray, groups: int) -> FloatArray:
     return np.ascontiguousarray(w.reshape(groups, kh * kw * cg, c_out // groups), dtype=np.float32)
 
 
-def _slab(
-    x: FloatArray, r_lo: int, r_hi: int, c_lo: int, c_hi: int, buffer: FloatArray | None
-) -> tuple[FloatArray, FloatArray | None]:
-    """Input rows [r_lo, r_hi) and columns [c_lo, c_hi), zero outside the map (the padding).
+def _buffer(scratch: Scratch, name: str, shape: tuple[int, ...]) -> FloatArray:
+    """A float32 array of ``shape`` backed by a per-thread buffer that only ever grows."""
+    size = int(np.prod(shape))
+    buf: FloatArray | None = scratch.get(name)
+    if buf is None or buf.size < size:
+        buf = np.empty(size, dtype=np.float32)
+        scratch[name] = buf
+    return buf[:size].reshape(shape)
 
-    Returns the slab and the scratch buffer to reuse for the next band (a view of ``x`` needs
-    none)."""
+
+def _slab(
+    x: FloatArray, r_lo: int, r_hi: int, c_lo: int, c_hi: int, scratch: Scratch
+) -> FloatArray:
+    """Input rows [r_lo, r_hi) and columns [c_lo, c_hi), zero outside the map (the padding)."""
     h, w, c = x.shape
     if r_lo >= 0 and c_lo >= 0 and r_hi <= h and c_hi <= w:
-        return x[r_lo:r_hi, c_lo:c_hi], buffer
-    shape = (r_hi - r_lo, c_hi - c_lo, c)
-    if buffer is not None and buffer.shape[1:] == shape[1:] and buffer.shape[0] >= shape[0]:
-        slab = buffer[: shape[0]]
-        slab.fill(0.0)
-    else:
-        buffer = slab = np.zeros(shape, dtype=np.float32)
+        return x[r_lo:r_hi, c_lo:c_hi]
+    slab = _buffer(scratch, "slab", (r_hi - r_lo, c_hi - c_lo, c))
     y0, y1 = max(r_lo, 0), min(r_hi, h)
     x0, x1 = max(c_lo, 0), min(c_hi, w)
+    # Zero only the padding border; the interior is overwritten by the copy below.
+    slab[: max(0, y0 - r_lo)] = 0.0
+    slab[max(0, y1 - r_lo) :] = 0.0
+    slab[:, : max(0, x0 - c_lo)] = 0.0
+    slab[:, max(0, x1 - c_lo) :] = 0.0
     if y1 > y0 and x1 > x0:
         slab[y0 - r_lo : y1 - r_lo, x0 - c_lo : x1 - c_lo] = x[y0:y1, x0:x1]
-    return slab, buffer
+    return slab
 
 
-def _rows_per_chunk(geo: ConvGeometry, c_in: int, c_out: int, budget: int) -> tuple[int, int]:
-    """(output rows, output columns) per band, so the band's temporaries fit the budget."""
-    kh, kw = geo.kernel
-    ho, wo = geo.out_hw
-    per_pixel = 4 * (kh * kw * c_in + c_out + geo.stride[0] * c_in)
-    target = min(budget, TARGET_CHUNK)
-    rows = max(1, min(ho, target // max(1, per_pixel * wo)))
-    cols = wo if per_pixel * wo <= budget else max(1, budget // per_pixel)
-    return rows, cols
+class Conv2D:
+    """One convolution layer, prepared once (weights reshaped, output allocated) and then
+    computed band by band, possibly from several threads (bands never overlap)."""
 
+    def __init__(
+        self,
+        x: FloatArray,
+        weight: FloatArray,
+        bias: FloatArray | None,
+        geo: ConvGeometry,
+        budget: int = CHUNK_BUDGET,
+    ) -> None:
+        self.x = x
+        self.geo = geo
+        self.bias = bias
+        c_in = x.shape[2]
+        c_out, cg, kh, kw = weight.shape
+        self.c_out = c_out
+        ho, wo = geo.out_hw
+        self.out: FloatArray = np.empty((ho, wo, c_out), dtype=np.float32)
+        self.depthwise = cg == 1 and geo.groups > 1
+        self.wmat = None if self.depthwise else gemm_weights(weight, geo.groups)
+        # Depthwise taps: (kh, kw, C_in, multiplier), broadcast against (rows, cols, C_in, 1).
+        self.wtap = (
+            np.ascontiguousarray(weight.reshape(geo.groups, c_out // geo.groups, kh, kw))
+            .transpose(2, 3, 0, 1)
+            .copy()
+            if self.depthwise
+            else None
+        )
+        per_pixel = 4 * (kh * kw * c_in + 2 * c_out + geo.stride[0] * c_in)
+        self.band_rows = max(1, min(ho, min(budget, TARGET_CHUNK) // max(1, per_pixel * wo)))
+        self.band_cols = wo if per_pixel * wo <= budget else max(1, budget // per_pixel)
 
-def conv2d(
-    x: FloatArray,
-    weight: FloatArray,
-    bias: FloatArray | None,
-    geo: ConvGeometry,
-    *,
-    check: Check = _nothing,
-    budget: int = CHUNK_BUDGET,
-    rows_done: RowsDone | None = None,
-) -> FloatArray:
-    """Convolve channels-last ``x`` with torch-layout ``weight``; returns (H_out, W_out, C_out).
-
-    ``check`` is called between bands (it raises to cancel); ``rows_done(a, b)`` is told when
-    output rows [a, b) are final, so a following elementwise layer can consume them while they
-    are still in cache.
-    """
-    c_in = x.shape[2]
-    c_out, cg, kh, kw = weight.shape
-    g = geo.groups
-    sh, sw = geo.stride
-    dh, dw = geo.dilation
-    top, _bottom, left, _right = geo.padding
-    ho, wo = geo.out_hw
-    keh, kew = dh * (kh - 1) + 1, dw * (kw - 1) + 1
-    out = np.empty((ho, wo, c_out), dtype=np.float32)
-    depthwise = cg == 1 and g > 1
-    wmat = None if depthwise else gemm_weights(weight, g)
-    # Depthwise taps: (kh, kw, C_in, multiplier), broadcast against (rows, cols, C_in, 1).
-    wtap = (
-        np.ascontiguousarray(weight.reshape(g, c_out // g, kh, kw).transpose(2, 3, 0, 1))
-        if depthwise
-        else None
-    )
-    rows, cols = _rows_per_chunk(geo, c_in, c_out, budget)
-    slab_buf: FloatArray | None = None
-    for a in range(0, ho, rows):
-        b = min(ho, a + rows)
-        for p in range(0, wo, cols):
-            q = min(wo, p + cols)
-            check()
+    def band(self, a: int, b: int, scratch: Scratch) -> None:
+        """Compute output rows [a, b) into ``self.out``."""
+        geo = self.geo
+        sh, sw = geo.stride
+        dh, dw = geo.dilation
+        kh, kw = geo.kernel
+        top, _bottom, left, _right = geo.padding
+        wo = geo.out_hw[1]
+        keh, kew = dh * (kh - 1) + 1, dw * (kw - 1) + 1
+        for p in range(0, wo, self.band_cols):
+            q = min(wo, p + self.band_cols)
             r_lo, r_hi = a * sh - top, (b - 1) * sh - top + keh
             c_lo, c_hi = p * sw - left, (q - 1) * sw - left + kew
-            slab, slab_buf = _slab(x, r_lo, r_hi, c_lo, c_hi, slab_buf)
-            target = out[a:b, p:q]
-            if depthwise:
-                assert wtap is not None
-                _depthwise_band(slab, wtap, target, (sh, sw), (dh, dw))
+            slab = _slab(self.x, r_lo, r_hi, c_lo, c_hi, scratch)
+            target = self.out[a:b, p:q]
+            if self.wtap is not None:
+                _depthwise_band(slab, self.wtap, target, geo.stride, geo.dilation, scratch)
             else:
-                assert wmat is not None
-                _gemm_band(slab, wmat, target, (kh, kw), (sh, sw), (dh, dw), g)
-            if bias is not None:
-                target += bias
-        if rows_done is not None:
-            rows_done(a, b)
-    return out
+                assert self.wmat is not None
+                _gemm_band(slab, self.wmat, target, geo, scratch)
+            if self.bias is not None:
+                target += self.bias
 
 
 def _gemm_band(
-    slab: FloatArray,
-    wmat: FloatArray,
-    target: FloatArray,
-    kernel: tuple[int, int],
-    stride: tuple[int, int],
-    dilation: tuple[int, int],
-    groups: int,
+    slab: FloatArray, wmat: FloatArray, target: FloatArray, geo: ConvGeometry, scratch: Scratch
 ) -> None:
     rows, cols, c_out = target.shape
-    kh, kw = kernel
-    sh, sw = stride
-    dh, dw = dilation
+    kh, kw = geo.kernel
+    sh, sw = geo.stride
+    dh, dw = geo.dilation
+    groups = geo.groups
     c_in = slab.shape[2]
     n = rows * cols
     a: FloatArray
-    if kh == kw == 1 and groups == 1:
-        a = slab[::sh, ::sw][:rows, :cols].reshape(n, c_in)
+    if kh == kw == 1 and groups == 1 and sh == sw == 1 and slab.flags.c_contiguous:
+        a = slab.reshape(n, c_in)
     else:
         win = sliding_window_view(slab, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(0, 1))
         win = win[::sh, ::sw, :, ::dh, ::dw][:rows, :cols]  # (rows, cols, C, kh, kw)
         if groups == 1:
-            cols5 = np.empty((rows, cols, kh, kw, c_in), dtype=np.float32)
+            cols5 = _buffer(scratch, "cols", (rows, cols, kh, kw, c_in))
             cols5[...] = win.transpose(0, 1, 3, 4, 2)
             a = cols5.reshape(n, kh * kw * c_in)
         else:
             cg = c_in // groups
             win = win.reshape(rows, cols, groups, cg, kh, kw)
-            cols6 = np.empty((groups, rows, cols, kh, kw, cg), dtype=np.float32)
+            cols6 = _buffer(scratch, "cols", (groups, rows, cols, kh, kw, cg))
             cols6[...] = win.transpose(2, 0, 1, 4, 5, 3)
             a = cols6.reshape(groups, n, kh * kw * cg)
     if groups == 1:
@@ -193,13 +182,15 @@ def _depthwise_band(
     target: FloatArray,
     stride: tuple[int, int],
     dilation: tuple[int, int],
+    scratch: Scratch,
 ) -> None:
     rows, cols, c_out = target.shape
     kh, kw, c_in, mult = wtap.shape
     sh, sw = stride
     dh, dw = dilation
-    acc = np.zeros((rows, cols, c_in, mult), dtype=np.float32)
-    prod = np.empty_like(acc)
+    acc = _buffer(scratch, "acc", (rows, cols, c_in, mult))
+    prod = _buffer(scratch, "prod", (rows, cols, c_in, mult))
+    acc.fill(0.0)
     for i in range(kh):
         for j in range(kw):
             tap = slab[
@@ -209,3 +200,20 @@ def _depthwise_band(
             np.multiply(tap[..., None], wtap[i, j], out=prod)
             acc += prod
     target[...] = acc.reshape(rows, cols, c_out)
+
+
+def conv2d(
+    x: FloatArray,
+    weight: FloatArray,
+    bias: FloatArray | None,
+    geo: ConvGeometry,
+    budget: int = CHUNK_BUDGET,
+) -> FloatArray:
+    """Convolve channels-last ``x`` with torch-layout ``weight`` in one thread (for tests and
+    callers outside a pipeline); returns (H_out, W_out, C_out)."""
+    layer = Conv2D(x, weight, bias, geo, budget)
+    scratch: Scratch = {}
+    ho = geo.out_hw[0]
+    for a in range(0, ho, layer.band_rows):
+        layer.band(a, min(ho, a + layer.band_rows), scratch)
+    return layer.out

@@ -15,8 +15,9 @@ import numpy as np
 
 from convdesigner.core.analysis import Analysis, LayerRow, analyse
 from convdesigner.core.design import Design
-from convdesigner.core.engine import conv, ops, pool
+from convdesigner.core.engine import conv, ops, pipeline, pool
 from convdesigner.core.engine.memory import (
+    CHUNK_BUDGET,
     DEFAULT_MEMORY_LIMIT,
     MemoryLimitError,
     check_limit,
@@ -127,16 +128,116 @@ def run_design(
 
     x: FloatArray = np.ascontiguousarray(chw.transpose(1, 2, 0))
     outputs: list[FloatArray] = [chw]
-    n = len(design.layers)
-    for index, layer in enumerate(design.layers):
+    layers = design.layers
+    n = len(layers)
+    index = 0
+    while index < n:
         check()
-        if progress is not None:
-            progress(index, n)
-        row = analysis.row_for_layer(index)
-        x = _run_layer(layer, row, x, params, index, check)
-        outputs.append(_to_chw(x))
+        layer = layers[index]
+        if isinstance(layer, Conv2D):
+            chain = _chain_length(layers, index)
+            for k in range(index, index + chain):
+                if progress is not None:
+                    progress(k, n)
+            results = _run_chain(layers, analysis, index, chain, x, params, check)
+        else:
+            if progress is not None:
+                progress(index, n)
+            results = [_run_layer(layer, analysis.row_for_layer(index), x, params, index)]
+        outputs.extend(_to_chw(y) for y in results)
+        x = results[-1]
+        index += len(results)
     check()
     return outputs
+
+
+_PER_VALUE = (ReLU, BatchNorm2D, Dropout)
+
+
+def _chain_length(layers: tuple[Layer, ...], start: int) -> int:
+    """The conv at ``start``, the per-value layers after it, and one pooling layer if next."""
+    end = start + 1
+    while end < len(layers) and isinstance(layers[end], _PER_VALUE):
+        end += 1
+    if end < len(layers) and isinstance(layers[end], MaxPool2D | AvgPool2D):
+        end += 1
+    return end - start
+
+
+def _conv_geometry(layer: Conv2D, row: LayerRow) -> conv.ConvGeometry:
+    shape = row.output_shape
+    assert shape is not None
+    assert row.padding is not None
+    return conv.ConvGeometry(
+        kernel=layer.kernel,
+        stride=layer.stride,
+        dilation=layer.dilation,
+        padding=row.padding,
+        groups=layer.groups,
+        out_hw=(shape[1], shape[2]),
+    )
+
+
+def _pool_geometry(layer: MaxPool2D | AvgPool2D, row: LayerRow) -> pool.PoolGeometry:
+    shape = row.output_shape
+    assert shape is not None
+    assert row.padding is not None
+    assert row.stride is not None
+    return pool.PoolGeometry(layer.kernel, row.stride, row.padding, (shape[1], shape[2]))
+
+
+def _bn_scale_shift(
+    params: Mapping[str, FloatArray], key: str, eps: float
+) -> tuple[FloatArray, FloatArray]:
+    return ops.batchnorm_scale_shift(
+        params[key + "weight"],
+        params[key + "bias"],
+        params[key + "running_mean"],
+        params[key + "running_var"],
+        eps,
+    )
+
+
+def _run_chain(
+    layers: tuple[Layer, ...],
+    analysis: Analysis,
+    start: int,
+    length: int,
+    x: FloatArray,
+    params: Mapping[str, FloatArray],
+    check: Callable[[], None],
+) -> list[FloatArray]:
+    first = layers[start]
+    assert isinstance(first, Conv2D)
+    row = analysis.row_for_layer(start)
+    key = f"{start}."
+    budget = CHUNK_BUDGET // max(1, pipeline.WORKERS)
+    conv_layer = conv.Conv2D(
+        x, params[key + "weight"], params.get(key + "bias"), _conv_geometry(first, row), budget
+    )
+    shape = conv_layer.out.shape
+    stages: list[pipeline.Elementwise] = []
+    pooling: pipeline.PoolStage | None = None
+    for index in range(start + 1, start + length):
+        layer = layers[index]
+        if isinstance(layer, ReLU):
+            stages.append(pipeline.Elementwise(shape, None, None, relu=True))
+        elif isinstance(layer, BatchNorm2D):
+            scale, shift = _bn_scale_shift(params, f"{index}.", layer.eps)
+            stages.append(pipeline.Elementwise(shape, scale, shift, relu=False))
+        elif isinstance(layer, Dropout):
+            stages.append(pipeline.Elementwise(shape, None, None, relu=False, passthrough=True))
+        else:
+            assert isinstance(layer, MaxPool2D | AvgPool2D)
+            pooling = pipeline.PoolStage(
+                _pool_geometry(layer, analysis.row_for_layer(index)),
+                is_max=isinstance(layer, MaxPool2D),
+                include_pad=isinstance(layer, AvgPool2D)
+                and layer.count_include_pad
+                and layer.padding != "same",
+                channels=shape[2],
+            )
+    return pipeline.run_chain(conv_layer, stages, pooling, check)
 
 
 def _run_layer(
@@ -145,47 +246,25 @@ def _run_layer(
     x: FloatArray,
     params: Mapping[str, FloatArray],
     index: int,
-    check: Callable[[], None],
 ) -> FloatArray:
+    """One layer on its own (a conv is always run through :func:`_run_chain`)."""
     key = f"{index}."
-    shape = row.output_shape
-    assert shape is not None
-    if isinstance(layer, Conv2D):
-        assert row.padding is not None
-        geo = conv.ConvGeometry(
-            kernel=layer.kernel,
-            stride=layer.stride,
-            dilation=layer.dilation,
-            padding=row.padding,
-            groups=layer.groups,
-            out_hw=(shape[1], shape[2]),
-        )
-        return conv.conv2d(x, params[key + "weight"], params.get(key + "bias"), geo, check=check)
-    if isinstance(layer, MaxPool2D | AvgPool2D):
-        assert row.padding is not None
-        assert row.stride is not None
-        pgeo = pool.PoolGeometry(layer.kernel, row.stride, row.padding, (shape[1], shape[2]))
-        if isinstance(layer, MaxPool2D):
-            return pool.max_pool(x, pgeo)
+    if isinstance(layer, MaxPool2D):
+        return pool.max_pool(x, _pool_geometry(layer, row))
+    if isinstance(layer, AvgPool2D):
         include_pad = layer.count_include_pad and layer.padding != "same"
-        return pool.avg_pool(x, pgeo, include_pad)
+        return pool.avg_pool(x, _pool_geometry(layer, row), include_pad)
     if isinstance(layer, GlobalAvgPool2D):
         return pool.global_avg_pool(x)
     if isinstance(layer, ReLU):
         return ops.relu(x)
     if isinstance(layer, BatchNorm2D):
-        return ops.batchnorm(
-            x,
-            params[key + "weight"],
-            params[key + "bias"],
-            params[key + "running_mean"],
-            params[key + "running_var"],
-            layer.eps,
-        )
+        scale, shift = _bn_scale_shift(params, key, layer.eps)
+        return ops.scale_shift(x, scale, shift)
     if isinstance(layer, Flatten):
         return ops.flatten(x)
     if isinstance(layer, Dense):
         return ops.dense(x, params[key + "weight"], params.get(key + "bias"))
     if isinstance(layer, Dropout):
         return x
-    raise ValueError(f"layer {index}: the engine does not know layer type {layer.type_name!r}")
+    raise ValueError(f"layer {index}: the engine cannot run layer type {layer.type_name!r}")

@@ -16,19 +16,19 @@ def relu(x: FloatArray) -> FloatArray:
     return out
 
 
-def batchnorm(
-    x: FloatArray,
-    gamma: FloatArray,
-    beta: FloatArray,
-    mean: FloatArray,
-    var: FloatArray,
-    eps: float,
-) -> FloatArray:
-    """Inference batch norm as one scale and shift per channel (folded in float64)."""
+def batchnorm_scale_shift(
+    gamma: FloatArray, beta: FloatArray, mean: FloatArray, var: FloatArray, eps: float
+) -> tuple[FloatArray, FloatArray]:
+    """Inference batch norm folded into one scale and shift per channel (in float64)."""
     scale = gamma.astype(np.float64) / np.sqrt(var.astype(np.float64) + eps)
     shift = beta.astype(np.float64) - mean.astype(np.float64) * scale
-    out = x * scale.astype(np.float32)
-    out += shift.astype(np.float32)
+    return scale.astype(np.float32), shift.astype(np.float32)
+
+
+def scale_shift(x: FloatArray, scale: FloatArray, shift: FloatArray) -> FloatArray:
+    """Per-channel ``x * scale + shift`` (channels last, so a broadcast over the last axis)."""
+    out: FloatArray = x * scale
+    out += shift
     return out
 
 

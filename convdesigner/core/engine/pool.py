@@ -97,17 +97,28 @@ def _counts(
     return (np.minimum(end, size) - np.maximum(start, 0)).astype(np.float32)
 
 
-def avg_pool(x: FloatArray, geo: PoolGeometry, include_pad: bool) -> FloatArray:
-    """Average pooling of channels-last ``x`` (sums per tap, then one division)."""
+def avg_pool(
+    x: FloatArray,
+    geo: PoolGeometry,
+    include_pad: bool,
+    out: FloatArray | None = None,
+    rows: tuple[int, int] | None = None,
+) -> FloatArray:
+    """Average pooling of channels-last ``x`` (sums per tap, then one division);
+    ``rows`` restricts to output rows [a, b) of ``out``."""
     h, w, c = x.shape
     ho, wo = geo.out_hw
-    out = np.zeros((ho, wo, c), dtype=np.float32)
-    for rs, cs, view in _taps(x, geo, (0, ho)):
-        out[rs, cs] += view
+    a, b = rows if rows is not None else (0, ho)
+    if out is None:
+        out = np.empty((ho, wo, c), dtype=np.float32)
+    target = out[a:b]
+    target.fill(0.0)
+    for rs, cs, view in _taps(x, geo, (a, b)):
+        target[rs, cs] += view
     top, bottom, left, right = geo.padding
-    ch = _counts(ho, h, geo.kernel[0], geo.stride[0], top, bottom, include_pad)
+    ch = _counts(ho, h, geo.kernel[0], geo.stride[0], top, bottom, include_pad)[a:b]
     cw = _counts(wo, w, geo.kernel[1], geo.stride[1], left, right, include_pad)
-    out /= (ch[:, None] * cw[None, :])[:, :, None]
+    target /= (ch[:, None] * cw[None, :])[:, :, None]
     return out
 
 

@@ -1,0 +1,228 @@
+"""A convolution and the cheap layers after it, computed together band by band on all cores.
+
+A conv layer is usually followed by per-value layers (ReLU, batch norm, dropout) and often a
+pooling layer. Done one after the other, each of them streams the whole map through memory again;
+done per band of rows, each band is convolved, rectified and pooled while it is still in cache.
+Bands are independent, so one band at a time runs on each core (BLAS is limited to one thread
+meanwhile, so the threads do not oversubscribe the cores); NumPy releases the GIL inside its
+kernels, which makes plain threads enough.
+
+Pooling windows that straddle two bands (overlapping windows, or padding) are computed after all
+bands, from the finished map: the "seams". Every output value is computed exactly once either way,
+so fused and unfused runs give identical results.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+
+import numpy as np
+
+from convdesigner.core.engine import pool
+from convdesigner.core.engine.conv import Conv2D, Scratch
+
+FloatArray = np.ndarray
+Check = Callable[[], None]
+
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def default_workers() -> int:
+    """Cores this process may use (the affinity mask where the OS has one), at most 8."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        n = os.cpu_count() or 1
+    return max(1, min(n, 8))
+
+
+WORKERS = default_workers()
+"""Threads (including the caller's) that compute bands; set to 1 to run serially."""
+
+
+def _pool_executor() -> ThreadPoolExecutor:
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=7, thread_name_prefix="convdesigner-band")
+        return _executor
+
+
+def _blas_single_thread() -> AbstractContextManager[object]:
+    try:
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        return nullcontext()
+    limits: AbstractContextManager[object] = threadpool_limits(limits=1, user_api="blas")
+    return limits
+
+
+# --------------------------------------------------------------------------- stages
+
+
+class Elementwise:
+    """A per-value layer applied to rows of the previous stage's output."""
+
+    def __init__(
+        self,
+        shape: tuple[int, ...],
+        scale: FloatArray | None,
+        shift: FloatArray | None,
+        relu: bool,
+        passthrough: bool = False,
+    ) -> None:
+        self.scale = scale
+        self.shift = shift
+        self.relu = relu
+        self.passthrough = passthrough
+        self.out: FloatArray | None = None if passthrough else np.empty(shape, dtype=np.float32)
+
+    def result(self, src: FloatArray) -> FloatArray:
+        return src if self.out is None else self.out
+
+    def band(self, src: FloatArray, a: int, b: int) -> None:
+        if self.out is None:
+            return
+        dst = self.out[a:b]
+        if self.relu:
+            np.maximum(src[a:b], np.float32(0.0), out=dst)
+            return
+        assert self.scale is not None
+        assert self.shift is not None
+        np.multiply(src[a:b], self.scale, out=dst)
+        dst += self.shift
+
+
+@dataclass
+class PoolStage:
+    geo: pool.PoolGeometry
+    is_max: bool
+    include_pad: bool
+    channels: int
+
+    def __post_init__(self) -> None:
+        ho, wo = self.geo.out_hw
+        self.out: FloatArray = np.empty((ho, wo, self.channels), dtype=np.float32)
+
+    def compute(self, src: FloatArray, lo: int, hi: int) -> None:
+        if self.is_max:
+            pool.max_pool(src, self.geo, self.out, (lo, hi))
+        else:
+            pool.avg_pool(src, self.geo, self.include_pad, self.out, (lo, hi))
+
+    def window_bounds(self, height: int) -> tuple[FloatArray, FloatArray]:
+        """Input rows [start, end) each output row reads, clipped to the map."""
+        k, s, top = self.geo.kernel[0], self.geo.stride[0], self.geo.padding[0]
+        o = np.arange(self.geo.out_hw[0], dtype=np.int64) * s - top
+        return np.maximum(o, 0), np.minimum(o + k, height)
+
+
+# --------------------------------------------------------------------------- running
+
+
+def run_bands(
+    n_bands: int, work: Callable[[int, Scratch], None], check: Check, workers: int
+) -> None:
+    """Run ``work(band, scratch)`` for every band, on up to ``workers`` threads (caller included).
+
+    The first exception (e.g. cancellation) stops the other threads at their next band and is
+    re-raised here after all of them have stopped, so no thread outlives the run.
+    """
+    workers = max(1, min(workers, n_bands))
+    if workers == 1:
+        scratch: Scratch = {}
+        for i in range(n_bands):
+            check()
+            work(i, scratch)
+        return
+    lock = threading.Lock()
+    state = {"next": 0, "stop": False}
+    errors: list[BaseException] = []
+
+    def loop() -> None:
+        local: Scratch = {}
+        while True:
+            with lock:
+                if state["stop"] or state["next"] >= n_bands:
+                    return
+                i = state["next"]
+                state["next"] = i + 1
+            try:
+                check()
+                work(i, local)
+            except BaseException as exc:
+                with lock:
+                    state["stop"] = True
+                    errors.append(exc)
+                return
+
+    with _blas_single_thread():
+        futures: list[Future[None]] = [_pool_executor().submit(loop) for _ in range(workers - 1)]
+        loop()
+        for f in futures:
+            f.result()
+    if errors:
+        raise errors[0]
+
+
+def run_chain(
+    conv: Conv2D,
+    stages: Sequence[Elementwise],
+    pooling: PoolStage | None,
+    check: Check,
+    workers: int | None = None,
+) -> list[FloatArray]:
+    """Compute the conv, its per-value followers and an optional pooling layer band by band;
+    returns each layer's output (channels-last), in order."""
+    height = conv.geo.out_hw[0]
+    rows = conv.band_rows
+    if pooling is not None:
+        s = pooling.geo.stride[0]
+        rows = max(s, -(-rows // s) * s)
+    bands = [(a, min(height, a + rows)) for a in range(0, height, rows)]
+    outs = [conv.out]
+    for st in stages:
+        outs.append(st.result(outs[-1]))
+    last = outs[-1]
+    starts = ends = None
+    if pooling is not None:
+        starts, ends = pooling.window_bounds(height)
+
+    def inside(a: int, b: int) -> tuple[int, int]:
+        """Pooling rows whose whole (clipped) window lies in rows [a, b)."""
+        assert starts is not None
+        assert ends is not None
+        lo = int(np.searchsorted(starts, a, side="left"))
+        hi = int(np.searchsorted(ends, b, side="right"))
+        return lo, max(lo, hi)
+
+    def work(i: int, scratch: Scratch) -> None:
+        a, b = bands[i]
+        conv.band(a, b, scratch)
+        src = conv.out
+        for st in stages:
+            st.band(src, a, b)
+            src = st.result(src)
+        if pooling is not None:
+            lo, hi = inside(a, b)
+            if hi > lo:
+                pooling.compute(src, lo, hi)
+
+    run_bands(len(bands), work, check, WORKERS if workers is None else workers)
+    if pooling is not None:
+        covered = np.zeros(pooling.geo.out_hw[0], dtype=bool)
+        for a, b in bands:
+            lo, hi = inside(a, b)
+            covered[lo:hi] = True
+        seams = np.flatnonzero(~covered)
+        for o in seams:  # rows straddling two bands: a few per band at most
+            check()
+            pooling.compute(last, int(o), int(o) + 1)
+        outs.append(pooling.out)
+    return outs
