@@ -334,7 +334,7 @@ class MainWindow(QMainWindow):
 
     def _default_layout(self) -> None:
         self.splitDockWidget(self.properties_dock, self.explain_dock, Qt.Orientation.Vertical)
-        self.resizeDocks([self.palette_dock], [270], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.palette_dock], [300], Qt.Orientation.Horizontal)
         self.resizeDocks([self.properties_dock], [380], Qt.Orientation.Horizontal)
         self.resizeDocks(
             [self.properties_dock, self.explain_dock], [420, 300], Qt.Orientation.Vertical

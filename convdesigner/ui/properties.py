@@ -154,10 +154,10 @@ class PaddingEditor(QWidget):
             self.mode.setCurrentIndex(2)
             self.amount.set_value(value)
         self.mode.blockSignals(False)
-        self.amount.setEnabled(not isinstance(value, str))
+        self.amount.setVisible(not isinstance(value, str))
 
     def _changed(self) -> None:
-        self.amount.setEnabled(self.mode.currentIndex() == 2)
+        self.amount.setVisible(self.mode.currentIndex() == 2)
         self._on_change(self.value())
 
 

@@ -48,6 +48,10 @@ def _percent(part: int, whole: int) -> str:
     return f"{share:.1f}%"
 
 
+def _share(row: LayerRow, part: int, whole: int) -> str:
+    return "" if row.index is None else _percent(part, whole)
+
+
 @dataclass(frozen=True)
 class Column:
     title: str
@@ -82,7 +86,7 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column(
         "% Params",
-        lambda r, a: _percent(r.params, a.totals.params),
+        lambda r, a: _share(r, r.params, a.totals.params),
         numeric=True,
         explains=("params",),
     ),
@@ -94,7 +98,7 @@ COLUMNS: tuple[Column, ...] = (
         tip="multiply-accumulates for one image; 1 MAC = 2 FLOPs",
     ),
     Column(
-        "% MACs", lambda r, a: _percent(r.macs, a.totals.macs), numeric=True, explains=("macs",)
+        "% MACs", lambda r, a: _share(r, r.macs, a.totals.macs), numeric=True, explains=("macs",)
     ),
     Column(
         "Receptive field",

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 import pytest
 from PySide6.QtCore import QThreadPool
 
+import convdesigner.ui  # noqa: F401  (first: guards None's refcount before any Qt call)
+
 
 @pytest.fixture(autouse=True)
 def _no_worker_left_running() -> Iterator[None]:

@@ -1,0 +1,75 @@
+"""The entry point: argument parsing, a bad file on the command line, the shared QApplication."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from convdesigner.core.fileformat import save_design
+from convdesigner.core.templates import load_template
+from convdesigner.ui import app as app_module
+from convdesigner.ui.main_window import MainWindow
+
+
+def test_create_app_reuses_the_running_instance(qapp) -> None:  # type: ignore[no-untyped-def]
+    assert app_module.create_app() is qapp
+    assert app_module.create_app() is QApplication.instance()
+
+
+def test_parser_takes_an_optional_design() -> None:
+    parser = app_module.build_parser()
+    assert parser.parse_args([]).design is None
+    assert parser.parse_args(["x.json"]).design == "x.json"
+
+
+def test_unknown_option_exits_2_with_one_line(capsys) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit) as info:
+        app_module.build_parser().parse_args(["--frobnicate"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "--frobnicate" in err
+
+
+def _run_main(monkeypatch, argv: list[str]) -> list[MainWindow]:  # type: ignore[no-untyped-def]
+    """Run main() with the event loop replaced by one pass of pending events."""
+    windows: list[MainWindow] = []
+    original_show = MainWindow.show
+
+    def show(self: MainWindow) -> None:
+        windows.append(self)
+        original_show(self)
+
+    monkeypatch.setattr(MainWindow, "show", show)
+
+    def exec_once(self: QApplication) -> int:
+        for _ in range(5):
+            QApplication.processEvents()
+        return 0
+
+    monkeypatch.setattr(QApplication, "exec", exec_once)
+    assert app_module.main(argv) == 0
+    return windows
+
+
+def test_main_opens_the_given_design(qapp, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "lenet.json"
+    save_design(load_template("lenet5"), path)
+    windows = _run_main(monkeypatch, [str(path)])
+    assert windows[0].design == load_template("lenet5")
+    assert windows[0].path == str(path)
+    windows[0].close()
+
+
+def test_main_with_a_bad_file_says_why_and_shows_the_example(
+    qapp, monkeypatch, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: shown.append(a[2]))
+    windows = _run_main(monkeypatch, [str(tmp_path / "nope.json")])
+    assert len(shown) == 1
+    assert "no such file" in shown[0]
+    assert windows[0].design == load_template("qa-example")
+    windows[0].close()
