@@ -18,7 +18,14 @@ import numpy as np
 
 from convdesigner.core.analysis import Analysis, analyse
 from convdesigner.core.design import Design
-from convdesigner.core.engine.forward import Cancelled, CancelToken, run_design
+from convdesigner.core.engine.forward import (
+    DEFAULT_MEMORY_LIMIT,
+    Cancelled,
+    CancelToken,
+    MemoryLimitError,
+    estimate_memory,
+    run_design,
+)
 from convdesigner.core.images import to_input
 from convdesigner.core.mosaic import Mosaic, Scale, render
 
@@ -70,6 +77,7 @@ class Request:
     options: RenderOptions
     seed: int = 0
     cached: Activations | None = None
+    memory_limit: int | None = DEFAULT_MEMORY_LIMIT
 
 
 @dataclass(frozen=True)
@@ -120,10 +128,21 @@ def compute(request: Request, token: CancelToken, progress: Progress | None = No
     ):
         activations = cached
     else:
+        # Refuse before resizing the picture: a huge input size must not allocate anything.
+        estimate = estimate_memory(prefix)
+        if request.memory_limit is not None and estimate > request.memory_limit:
+            raise MemoryLimitError(estimate, request.memory_limit)
         image = network_input(prefix, request.source)
         if token.cancelled:
             raise Cancelled("the run was cancelled")
-        arrays = run_design(prefix, image, seed=request.seed, cancel=token, progress=progress)
+        arrays = run_design(
+            prefix,
+            image,
+            seed=request.seed,
+            cancel=token,
+            progress=progress,
+            memory_limit=request.memory_limit,
+        )
         activations = Activations(prefix, request.source, request.seed, tuple(arrays))
     options = request.options
     position = 0 if options.layer is None else options.layer + 1

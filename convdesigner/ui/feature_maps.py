@@ -18,10 +18,13 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QGraphicsItem,
+    QGraphicsRectItem,
+    QGraphicsSimpleTextItem,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -49,9 +52,11 @@ from convdesigner.ui.feature_job import (
     ViewResult,
     compute,
 )
+from convdesigner.ui.refcount_guard import protect_singletons
 from convdesigner.ui.workers import LatestWorker
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
+protect_singletons()  # pyqtgraph calls lose references to None under PySide6 6.12
 
 BUSY_DELAY_MS = 200
 """Runs shorter than this finish without flashing a busy indicator."""
@@ -75,6 +80,41 @@ def _network_picture(image_chw: np.ndarray) -> np.ndarray:
         rgb = np.clip(data.transpose(1, 2, 0), 0.0, 1.0)
         return np.round(rgb * 255.0).astype(np.uint8)
     return colorize(np.clip(data[0], 0.0, 1.0), COLORMAPS["greyscale"])
+
+
+class _ChannelLabel:
+    """A channel number pinned to a tile's corner, drawn at screen size whatever the zoom.
+
+    Plain Qt items: pyqtgraph's TextItem recomputes its anchor with QPointF arithmetic on every
+    view change, which with PySide6 6.12 on Python 3.11 corrupts the reference count of None
+    and eventually aborts the interpreter once a few thousand labels have been placed.
+    """
+
+    def __init__(self, view: pg.ViewBox) -> None:
+        self.box = QGraphicsRectItem()
+        self.box.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.box.setBrush(QBrush(QColor(0, 0, 0, 150)))
+        self.box.setPen(QPen(Qt.PenStyle.NoPen))
+        self.box.setZValue(5)
+        self.text = QGraphicsSimpleTextItem(self.box)
+        self.text.setBrush(QBrush(QColor(255, 255, 255)))
+        font = QFont()
+        font.setPointSizeF(8.0)
+        self.text.setFont(font)
+        view.addItem(self.box, ignoreBounds=True)
+
+    def set(self, text: str, x: float, y: float) -> None:
+        self.text.setText(text)
+        rect = self.text.boundingRect()
+        self.text.setPos(2.0, 0.0)
+        self.box.setRect(0.0, 0.0, rect.width() + 4.0, rect.height())
+        self.box.setPos(x, y)
+
+    def setVisible(self, visible: bool) -> None:
+        self.box.setVisible(visible)
+
+    def hide(self) -> None:
+        self.box.hide()
 
 
 class FeatureMapPanel(QWidget):
@@ -160,7 +200,7 @@ class FeatureMapPanel(QWidget):
         self.input_title = self.input_widget.addLabel("Input", row=0, col=0)
         self.input_widget.nextRow()
         self.input_view, self.input_item = _image_view(self.input_widget)
-        self.rf_rect = pg.QtWidgets.QGraphicsRectItem()
+        self.rf_rect = QGraphicsRectItem()
         self.rf_rect.setPen(pg.mkPen(QColor(255, 64, 64), width=2))
         self.rf_rect.setZValue(10)
         self.rf_rect.hide()
@@ -190,12 +230,12 @@ class FeatureMapPanel(QWidget):
         self.mosaic_title = self.mosaic_widget.addLabel("", row=0, col=0)
         self.mosaic_widget.nextRow()
         self.mosaic_view, self.mosaic_item = _image_view(self.mosaic_widget)
-        self.tile_rect = pg.QtWidgets.QGraphicsRectItem()
+        self.tile_rect = QGraphicsRectItem()
         self.tile_rect.setPen(pg.mkPen(QColor(255, 64, 64), width=2))
         self.tile_rect.setZValue(10)
         self.tile_rect.hide()
         self.mosaic_view.addItem(self.tile_rect, ignoreBounds=True)
-        self._labels: list[pg.TextItem] = []
+        self._labels: list[_ChannelLabel] = []
         self.mosaic_view.sigRangeChanged.connect(lambda *_a: self._update_label_visibility())
 
         self.bar_plot = pg.PlotWidget()
@@ -333,7 +373,7 @@ class FeatureMapPanel(QWidget):
         rgba = np.ascontiguousarray(result.mosaic.rgba)
         h, w, _ = rgba.shape
         image = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
-        if not image.save(os.fspath(path), b"PNG"):
+        if not image.save(os.fspath(path)):
             raise OSError(f"could not write {os.fspath(path)}")
 
     def export_activations_npz(self, path: str | os.PathLike[str]) -> None:
@@ -472,15 +512,11 @@ class FeatureMapPanel(QWidget):
         layout = mosaic.layout
         wanted = layout.channels if layout.channels <= MAX_LABELLED_CHANNELS else 0
         while len(self._labels) < wanted:
-            label = pg.TextItem(color=(255, 255, 255), fill=(0, 0, 0, 140), anchor=(0, 0))
-            label.setZValue(5)
-            self.mosaic_view.addItem(label, ignoreBounds=True)
-            self._labels.append(label)
+            self._labels.append(_ChannelLabel(self.mosaic_view))
         for channel, label in enumerate(self._labels):
             if channel < wanted:
                 r, c = layout.origin(channel)
-                label.setText(str(channel))
-                label.setPos(c, r)
+                label.set(str(channel), c, r)
         self._update_label_visibility()
 
     def _update_label_visibility(self) -> None:

@@ -1,0 +1,293 @@
+"""Puts the feature-map viewer into the main window: dock, menus, drops, sample at start.
+
+:func:`install_feature_maps` is the one call the app makes. It adds the dock and the menu entries
+at once but builds the viewer itself (which imports pyqtgraph and the engine, about half a second
+here) only after the window is on screen, so start-up stays fast. Everything goes through the
+window's public API (``add_dock``, ``file_menu``, the signals, ``apply_design``), so the window
+does not know the viewer exists.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import replace
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMenu,
+    QMessageBox,
+)
+
+if TYPE_CHECKING:
+    from convdesigner.ui.feature_maps import FeatureMapPanel
+    from convdesigner.ui.main_window import MainWindow
+
+SAMPLES: dict[str, str] = {
+    "chelsea.png": "Chelsea the cat (RGB photo)",
+    "camera.png": "Photographer (greyscale photo)",
+    "coffee.png": "Coffee cup (RGB photo)",
+    "shapes.png": "Shapes and edges (synthetic)",
+}
+"""Bundled sample images with their menu titles, in menu order."""
+DEFAULT_SAMPLE = "chelsea.png"
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.npy);;All files (*)"
+
+
+class Fit(Enum):
+    """What to do when an image's size differs from the design's input size."""
+
+    RESIZE = "resize"
+    """Scale the image to the input size (the design is unchanged)."""
+    SET_INPUT = "set-input"
+    """Change the design's input size to the image's (an undoable edit)."""
+    CANCEL = "cancel"
+
+
+def sample_path(name: str) -> Path:
+    resources = importlib.import_module("convdesigner.resources")
+    return Path(resources.SAMPLES) / name
+
+
+class FeatureMapsController(QObject):
+    """Owns the dock and its actions; forwards the window's signals to the panel."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self._panel: FeatureMapPanel | None = None
+        self.dock = QDockWidget("Feature Maps", window)
+        self.dock.setObjectName("featureMapsDock")
+        placeholder = QLabel("Loading the feature-map viewer…")
+        placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.dock.setWidget(placeholder)
+        window.add_dock(self.dock, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self._default_place()
+        self._build_actions()
+        window.designChanged.connect(self._on_design)
+        window.selectedLayerChanged.connect(self._on_selection)
+        window.imageFileDropped.connect(self.load_image)
+        window.installEventFilter(self)
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+
+    # ------------------------------------------------------------------ building
+
+    def _build_actions(self) -> None:
+        window = self.window
+        menu = window.file_menu
+        first = next((a for a in menu.actions() if a.isSeparator()), None)
+        if first is not None:  # our group goes after Open/Recent, between two separators
+            menu.insertSeparator(first)
+
+        def add(text: str, slot: object, shortcut: str | None = None) -> QAction:
+            action = QAction(text, window)
+            if shortcut:
+                action.setShortcut(QKeySequence(shortcut))
+            action.triggered.connect(lambda _checked=False: slot())  # type: ignore[operator]
+            if first is not None:
+                menu.insertAction(first, action)
+            else:
+                menu.addAction(action)
+            return action
+
+        self.load_action = add("Load &Image…", self.load_image_dialog, "Ctrl+I")
+        self.samples_menu = QMenu("Sample &Images", menu)
+        if first is not None:
+            menu.insertMenu(first, self.samples_menu)
+        else:
+            menu.addMenu(self.samples_menu)
+        for name, title in SAMPLES.items():
+            action = self.samples_menu.addAction(title)
+            action.triggered.connect(lambda _c=False, n=name: self.load_sample(n))
+        self.export_png_action = add("Export Feature &Maps as PNG…", self.export_png_dialog)
+        self.export_npz_action = add("Export &Activations (.npz)…", self.export_npz_dialog)
+
+    def _default_place(self) -> None:
+        """First run: beside the layer table, taking most of the bottom half of the window.
+
+        A saved layout (which already places this dock) is left alone.
+        """
+        from convdesigner.ui.settings import app_settings
+
+        window = self.window
+        table = getattr(window, "table_dock", None)
+        if app_settings().value("mainWindow/state") is not None or table is None:
+            return
+        window.splitDockWidget(table, self.dock, Qt.Orientation.Horizontal)
+        width, height = max(window.width(), 1000), max(window.height(), 700)
+        window.resizeDocks(
+            [table, self.dock], [int(width * 0.4), int(width * 0.6)], Qt.Orientation.Horizontal
+        )
+        window.resizeDocks([self.dock], [int(height * 0.5)], Qt.Orientation.Vertical)
+
+    @property
+    def panel(self) -> FeatureMapPanel:
+        """The viewer, built on first use (this is where pyqtgraph gets imported)."""
+        if self._panel is None:
+            from convdesigner.ui.feature_maps import FeatureMapPanel
+
+            panel = FeatureMapPanel(self.window.design)
+            panel.set_selected_layer(self.window.selected_layer())
+            panel.statusMessage.connect(
+                lambda text: self.window.statusBar().showMessage(text, 4000)
+            )
+            old = self.dock.widget()
+            self.dock.setWidget(panel)
+            if old is not None:
+                old.deleteLater()
+            self._panel = panel
+        return self._panel
+
+    @property
+    def built(self) -> bool:
+        return self._panel is not None
+
+    def start(self, sample: str | None = DEFAULT_SAMPLE) -> None:
+        """Build the viewer and show a bundled sample, so a new user sees maps at once."""
+        panel = self.panel
+        if sample is not None and panel.source is None:
+            self.load_sample(sample)
+
+    def shutdown(self) -> None:
+        if self._panel is not None:
+            self._panel.shutdown()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.window and event.type() == QEvent.Type.Close:
+            # The window may refuse to close (unsaved changes): decide once it has answered.
+            QTimer.singleShot(0, self._after_close)
+        return False
+
+    def _after_close(self) -> None:
+        if not self.window.isVisible():
+            self.shutdown()
+
+    # ------------------------------------------------------------------ following the window
+
+    def _on_design(self, design: object) -> None:
+        if self._panel is not None:
+            self._panel.set_design(design)  # type: ignore[arg-type]
+
+    def _on_selection(self, index: object) -> None:
+        if self._panel is not None:
+            self._panel.set_selected_layer(index)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------ images
+
+    def choose_fit(self, name: str, image_hw: tuple[int, int]) -> Fit:
+        """Ask whether to resize the image or adopt its size (tests replace this)."""
+        spec = self.window.design.input
+        h, w = image_hw
+        box = QMessageBox(self.window)
+        box.setWindowTitle("Image size")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setText(f"{name} is {w}×{h} pixels; the design's input is {spec.width}×{spec.height}.")
+        box.setInformativeText(
+            "Resize the image to the input, or change the design's input size to the image "
+            "(an edit you can undo)?"
+        )
+        resize = box.addButton(
+            f"Resize to {spec.width}×{spec.height}", QMessageBox.ButtonRole.AcceptRole
+        )
+        adopt = box.addButton(f"Set Input to {w}×{h}", QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(resize)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is resize:
+            return Fit.RESIZE
+        if clicked is adopt:
+            return Fit.SET_INPUT
+        return Fit.CANCEL
+
+    def load_image(self, path: str | os.PathLike[str], *, ask: bool = True) -> bool:
+        """Load an image file as the viewer's input; a bad file leaves the current one shown."""
+        from convdesigner.core.images import read_image
+
+        panel = self.panel
+        name = Path(path).name
+        try:
+            pixels = read_image(path)
+        except (ValueError, OSError) as exc:
+            panel.show_problem(f"Cannot use this image: {exc}. The current image is kept.")
+            if self.dock.isHidden():
+                self.dock.show()
+            return False
+        h, w = int(pixels.shape[0]), int(pixels.shape[1])
+        spec = self.window.design.input
+        if ask and (h, w) != (spec.height, spec.width):
+            fit = self.choose_fit(name, (h, w))
+            if fit is Fit.CANCEL:
+                return False
+            if fit is Fit.SET_INPUT:
+                try:
+                    new_input = replace(spec, height=h, width=w)
+                except ValueError as exc:
+                    panel.show_problem(f"Cannot use {w}×{h} as the input size: {exc}")
+                    return False
+                self.window.apply_design(
+                    self.window.design.with_input(new_input), f"Set Input Size to {w}×{h}"
+                )
+        panel.set_image(pixels, name)
+        self.dock.show()
+        return True
+
+    def load_sample(self, name: str) -> bool:
+        return self.load_image(sample_path(name), ask=False)
+
+    def load_image_dialog(self) -> bool:
+        path, _filter = QFileDialog.getOpenFileName(self.window, "Load Image", "", IMAGE_FILTER)
+        return self.load_image(path) if path else False
+
+    # ------------------------------------------------------------------ export
+
+    def _save_path(self, title: str, suggestion: str, file_filter: str) -> str:
+        path, _filter = QFileDialog.getSaveFileName(self.window, title, suggestion, file_filter)
+        return path
+
+    def export_png_dialog(self) -> bool:
+        path = self._save_path("Export Feature Maps", "feature-maps.png", "PNG images (*.png)")
+        if not path:
+            return False
+        try:
+            self.panel.export_mosaic_png(path)
+        except (ValueError, OSError) as exc:
+            QMessageBox.warning(self.window, "Cannot export", str(exc))
+            return False
+        self.window.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
+
+    def export_npz_dialog(self) -> bool:
+        path = self._save_path("Export Activations", "activations.npz", "NumPy archives (*.npz)")
+        if not path:
+            return False
+        try:
+            self.panel.export_activations_npz(path)
+        except (ValueError, OSError) as exc:
+            QMessageBox.warning(self.window, "Cannot export", str(exc))
+            return False
+        self.window.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
+
+
+def install_feature_maps(
+    window: MainWindow, *, sample: str | None = DEFAULT_SAMPLE, lazy: bool = True
+) -> FeatureMapsController:
+    """Add the viewer to ``window``; with ``lazy`` it is built once the event loop runs."""
+    controller = FeatureMapsController(window)
+    if lazy:
+        QTimer.singleShot(0, lambda: controller.start(sample))
+    else:
+        controller.start(sample)
+    window.feature_maps = controller  # type: ignore[attr-defined]
+    return controller
