@@ -70,6 +70,9 @@ def main(argv: list[str]) -> int:
     from convdesigner.ui.main_window import MainWindow
 
     window = MainWindow()
+    from convdesigner.ui.viewer_dock import install_feature_maps
+
+    install_feature_maps(window)  # builds the viewer (pyqtgraph) after the first paint
     window.show()
     if args.design:
         # After the first paint, so a bad file's message box appears over a working window.
