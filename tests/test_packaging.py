@@ -152,19 +152,17 @@ def test_svg_icon_is_square_and_well_formed() -> None:
     assert width == height > 0
 
 
-def test_committed_pngs_are_renders_of_the_svg() -> None:
+def test_committed_pngs_are_renders_of_the_svg(qapp: object) -> None:
     """A PNG left stale after an SVG edit would show a different icon in some menus."""
     pytest.importorskip("PySide6.QtSvg")
     import numpy as np
-    from PySide6.QtGui import QGuiApplication, QImage
+    from PySide6.QtGui import QImage
 
     sys.path.insert(0, str(PACKAGING))
     try:
         import make_icons
     finally:
         sys.path.remove(str(PACKAGING))
-
-    _app = QGuiApplication.instance() or QGuiApplication([])
 
     def pixels(image: QImage) -> np.ndarray:
         image = image.convertToFormat(QImage.Format.Format_RGBA8888)
