@@ -72,6 +72,10 @@ def cmd_summary(args: argparse.Namespace) -> int:
     else:
         text = to_text(analysis, explain=args.explain)
     _write_output(text, args.output)
+    first = analysis.first_error
+    if first is not None:
+        # The table is still printed (it shows where the design breaks); the status tells scripts.
+        raise CliError(f"{args.design}: layer {first.index} ({first.name}): {first.message}")
     return 0
 
 

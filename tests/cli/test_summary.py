@@ -89,7 +89,7 @@ def test_output_file_matches_stdout(tmp_path: Path, fmt: str) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]
 
 
-def test_design_with_an_error_still_prints_the_table(tmp_path: Path) -> None:
+def test_design_with_an_impossible_layer_prints_the_table_and_exits_2(tmp_path: Path) -> None:
     path = tmp_path / "bad-layer.json"
     path.write_text(
         json.dumps(
@@ -100,8 +100,10 @@ def test_design_with_an_error_still_prints_the_table(tmp_path: Path) -> None:
         )
     )
     result = summary(str(path))
-    # The file is valid; the design has a problem the table shows (it is what the user asked).
-    assert result.returncode == 0
+    # The table is printed (it shows where the design breaks); stderr and the status say so.
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"convdesigner: error: {path}: layer 0 (Conv2D): The kernel")
     assert "ERROR" in result.stdout
     assert "NOT COMPUTABLE" in result.stdout
     assert "kernel height 9" in result.stdout
