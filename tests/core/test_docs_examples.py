@@ -1,0 +1,57 @@
+"""The Python API example in docs/python-api.md runs and prints what its comments say."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def test_python_api_example_runs_and_prints_its_comments(tmp_path: Path) -> None:
+    text = (DOCS / "python-api.md").read_text(encoding="utf-8")
+    match = re.search(r"```python\n(.*?)```", text, re.S)
+    assert match is not None
+    code = match.group(1)
+    # Output is shown as "# " lines right after the print (or the loop) that produces it.
+    expected: list[str] = []
+    in_output = False
+    for line in code.splitlines():
+        if line.startswith("# ") and in_output:
+            expected.append(line[2:])
+        else:
+            in_output = "print(" in line
+    assert len(expected) >= 6
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == expected
+    assert (tmp_path / "bigger.json").is_file()
+
+
+def test_formulas_worked_examples_match_the_analysis() -> None:
+    from convdesigner import analyse
+    from convdesigner.core.templates import load_template
+
+    text = (DOCS / "formulas.md").read_text(encoding="utf-8")
+    analysis = analyse(load_template("qa-example"))
+    conv1 = analysis.rows[1]
+    assert conv1.derivations["output_height"].splitlines()[-1].removeprefix("check: ") in text
+    for template, params, macs in (
+        ("alexnet", "61,100,840", "714,188,480"),
+        ("vgg16", "138,357,544", "15,470,264,320"),
+        ("mobilenet-v1", "4,231,976 / 21,888", "568,740,352"),
+    ):
+        totals = analyse(load_template(template)).totals
+        assert f"{totals.macs:,}" == macs
+        assert params in text
+        assert macs in text
