@@ -184,6 +184,20 @@ def _same_maps(viewer: list[Any], engine: list[Any]) -> None:
         )
 
 
+def _dispose(window: MainWindow) -> None:
+    """Delete the window and its viewer now: widgets left for interpreter shutdown (pyqtgraph's
+    above all) can crash it, and in-process callers (the tests) go on using the QApplication."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    # First let handlers queued by the close (zero-time timers) run while the window still exists.
+    deadline = time.perf_counter() + 0.1
+    while time.perf_counter() < deadline:
+        QCoreApplication.processEvents()
+        time.sleep(0.005)
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
 def _check_maps(maps: list[Any], design: Design) -> str:
     import numpy as np
 
@@ -285,12 +299,13 @@ def run(workdir: Path, current: list[str]) -> Iterator[str]:
             yield f"layer table CSV ({len(lines)} lines) equals the core's to_csv"
     finally:
         current[0] = "close the main window"
-        window.close()
+        closed_cleanly = window.close()
         viewer = getattr(window, "feature_maps", None)
         if viewer is not None:  # stop its worker now, not on the next event-loop turn
             viewer.shutdown()
+        _dispose(window)
     with _step("close the main window", current):
-        _check(not window.isVisible(), "it stayed open (a dialog asked something?)")
+        _check(closed_cleanly, "it stayed open (a dialog asked something?)")
 
 
 def _watchdog(current: list[str]) -> threading.Timer:
