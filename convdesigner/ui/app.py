@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from convdesigner import __version__
+
+if TYPE_CHECKING:
+    from convdesigner.ui.main_window import MainWindow
 
 EXIT_USAGE = 2
 
@@ -70,11 +73,18 @@ def main(argv: list[str]) -> int:
     from convdesigner.ui.main_window import MainWindow
 
     window = MainWindow()
+    window.show()
+    # The viewer (NumPy engine, pyqtgraph: about half a second of imports) and a file named on
+    # the command line wait for the first paint, so the window appears at once and a bad file's
+    # message box shows over a working window.
+    window.call_after_first_paint(lambda: _install_viewer(window))
+    if args.design:
+        design = args.design
+        window.call_after_first_paint(lambda: window.open_design(design))
+    return app.exec()
+
+
+def _install_viewer(window: MainWindow) -> None:
     from convdesigner.ui.viewer_dock import install_feature_maps
 
-    install_feature_maps(window)  # builds the viewer (pyqtgraph) after the first paint
-    window.show()
-    if args.design:
-        # After the first paint, so a bad file's message box appears over a working window.
-        QTimer.singleShot(0, lambda: window.open_design(args.design))
-    return app.exec()
+    install_feature_maps(window)

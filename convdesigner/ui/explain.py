@@ -76,7 +76,7 @@ class ExplainPanel(QTextBrowser):
         )
 
     def show_row(self, row: LayerRow | None, focus: tuple[str, ...] = ()) -> None:
-        if row is self._row and focus == self._focus:
+        if row == self._row and focus == self._focus:
             return
         self._row, self._focus = row, focus
         if row is None:

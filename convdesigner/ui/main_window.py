@@ -12,10 +12,18 @@ Other parts of the app extend the window through a small public API: :meth:`add_
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, QMetaMethod, QModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QByteArray,
+    QItemSelectionModel,
+    QMetaMethod,
+    QModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -23,6 +31,7 @@ from PySide6.QtGui import (
     QDragMoveEvent,
     QDropEvent,
     QKeySequence,
+    QPaintEvent,
     QUndoStack,
 )
 from PySide6.QtWidgets import (
@@ -112,6 +121,8 @@ class MainWindow(QMainWindow):
         self._analysis = analyse(design)
         self._syncing = False
         self._docks: list[QDockWidget] = []
+        self._painted = False
+        self._after_paint: list[Callable[[], object]] = []
 
         self.pipeline_model = PipelineModel(self._analysis)
         self.pipeline = PipelineView(self.pipeline_model)
@@ -226,6 +237,33 @@ class MainWindow(QMainWindow):
 
     def docks(self) -> list[QDockWidget]:
         return list(self._docks)
+
+    def call_after_first_paint(self, callback: Callable[[], object]) -> None:
+        """Run ``callback`` once the window has been painted (at once if it already was).
+
+        For start-up work that need not delay the first frame (heavy imports, opening the file
+        given on the command line). A window that is never painted (e.g. started minimised)
+        runs the callbacks after two seconds anyway.
+        """
+        if self._painted:
+            QTimer.singleShot(0, callback)
+            return
+        if not self._after_paint:
+            QTimer.singleShot(2000, self._run_after_paint)
+        self._after_paint.append(callback)
+
+    def _run_after_paint(self) -> None:
+        self._painted = True
+        callbacks, self._after_paint = self._after_paint, []
+        for callback in callbacks:
+            callback()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            # Queued: the docks and the central widget are painted in this same pass.
+            QTimer.singleShot(0, self._run_after_paint)
 
     # ================================================================== building
 
@@ -445,7 +483,8 @@ class MainWindow(QMainWindow):
                 )
         finally:
             self._syncing = False
-        self.pipeline.scrollTo(self.pipeline_model.index(row, 0))
+        if changed:
+            self.pipeline.scrollTo(self.pipeline_model.index(row, 0))
         self._show_selection_details()
         self._update_actions()
         if changed:

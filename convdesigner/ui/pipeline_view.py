@@ -9,6 +9,7 @@ turns those into undo commands on the core design, napari-style: the Qt model ne
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import (
@@ -50,6 +51,7 @@ from convdesigner.ui import mime
 from convdesigner.ui.catalog import FAMILY_OF_TYPE, icon_key
 from convdesigner.ui.icons import family_colour, layer_icon
 from convdesigner.ui.summaries import input_summary, layer_summary
+from convdesigner.ui.table_model import row_key
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 ERROR_COLOUR = QColor(214, 48, 49)
@@ -57,60 +59,137 @@ ERROR_COLOUR = QColor(214, 48, 49)
 Index = QModelIndex | QPersistentModelIndex
 
 
+@dataclass(frozen=True)
+class Card:
+    """What one pipeline card shows, formatted once per analysis row."""
+
+    row: LayerRow
+    title: str
+    detail: str
+    shape: str
+    params: str
+    icon_key: str
+    family: str
+
+    @property
+    def bad(self) -> bool:
+        return self.row.status is Status.ERROR
+
+    @property
+    def blocked(self) -> bool:
+        return self.row.status is Status.NOT_COMPUTABLE
+
+
+def make_card(row: LayerRow, analysis: Analysis) -> Card:
+    layer = row.layer
+    if layer is None:
+        title, detail, key, family = (
+            row.name,
+            input_summary(analysis.design.input),
+            "input",
+            "input",
+        )
+    else:
+        title = f"{row.index}  {row.name}"
+        if layer.name:
+            title += f"  ({layer.display_name})"
+        detail, key = layer_summary(layer), icon_key(layer)
+        family = FAMILY_OF_TYPE.get(row.type, "input")
+    if row.status is Status.ERROR:
+        detail = row.message
+    elif row.status is Status.NOT_COMPUTABLE:
+        detail = "not computable (an earlier layer has an error) · " + detail
+    bad = row.status is Status.ERROR
+    shape = f"→ {row.shape_text}" if row.output_shape else ("error" if bad else "—")
+    params = f"{row.params:,} params" if row.output_shape is not None and layer is not None else ""
+    return Card(row, title, detail, shape, params, key, family)
+
+
+_DISPLAY = Qt.ItemDataRole.DisplayRole.value
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole.value
+_ACCESSIBLE = Qt.ItemDataRole.AccessibleTextRole.value
+_ROW = ROW_ROLE.value if hasattr(ROW_ROLE, "value") else int(ROW_ROLE)
+_CARD = _ROW + 1
+_LAYER_FLAGS = (
+    Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
+)
+_INPUT_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+
 class PipelineModel(QAbstractListModel):
     """Row 0 is the input, row ``i + 1`` is ``design.layers[i]``."""
 
     def __init__(self, analysis: Analysis) -> None:
         super().__init__()
+        self._install(analysis)
+
+    def _install(self, analysis: Analysis) -> None:
         self._analysis = analysis
+        self._rows = analysis.rows
+        self._cards: dict[int, Card] = {}
 
     @property
     def analysis(self) -> Analysis:
         return self._analysis
 
+    def card(self, r: int) -> Card:
+        card = self._cards.get(r)
+        if card is None:
+            card = self._cards[r] = make_card(self._rows[r], self._analysis)
+        return card
+
     def set_analysis(self, analysis: Analysis) -> None:
-        if len(analysis.rows) == len(self._analysis.rows):
-            self._analysis = analysis
-            self.dataChanged.emit(self.index(0), self.index(len(analysis.rows) - 1))
+        """Show a new analysis; only cards whose row changed are announced (and repainted)."""
+        old_rows, old_input = self._rows, self._analysis.design.input
+        if len(analysis.rows) != len(old_rows):
+            self.beginResetModel()
+            self._install(analysis)
+            self.endResetModel()
             return
-        self.beginResetModel()
-        self._analysis = analysis
-        self.endResetModel()
+        self._install(analysis)
+        changed = [
+            i
+            for i, (a, b) in enumerate(zip(old_rows, analysis.rows, strict=True))
+            if row_key(a) != row_key(b)
+        ]
+        if analysis.design.input != old_input:
+            changed.insert(0, 0)
+        if changed:
+            self.dataChanged.emit(self.index(changed[0]), self.index(changed[-1]))
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._analysis.rows)
+        return 0 if parent.isValid() else len(self._rows)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if index.row() > 0:
-            flags |= Qt.ItemFlag.ItemIsDragEnabled
-        return flags
+        return _LAYER_FLAGS if index.row() > 0 else _INPUT_FLAGS
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._analysis.rows):
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
-        row = self._analysis.rows[index.row()]
-        if role == ROW_ROLE:
+        role = int(role)
+        if role == _CARD:
+            return self.card(index.row())
+        row = self._rows[index.row()]
+        if role == _ROW:
             return row
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             return row.name if row.index is None else f"{row.index} {row.name}"
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
             if not row.ok:
                 return row.message
-            return (
-                row.layer.description if row.layer is not None else "The image fed to the network"
-            )
-        if role == Qt.ItemDataRole.AccessibleTextRole:
+            if row.layer is None:
+                return "The image fed to the network"
+            return row.layer.description
+        if role == _ACCESSIBLE:
             return f"{row.name}: {row.shape_text}"
         return None
 
 
-def _details(row: LayerRow, analysis: Analysis) -> str:
-    if row.layer is None:
-        return input_summary(analysis.design.input)
-    return layer_summary(row.layer)
+_ALIGN_LEFT = (Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter).value
+_ALIGN_RIGHT = (Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value
+_SELECTED = QStyle.StateFlag.State_Selected
 
 
 class PipelineDelegate(QStyledItemDelegate):
@@ -118,70 +197,68 @@ class PipelineDelegate(QStyledItemDelegate):
 
     MARGIN = 4
 
-    def _metrics(self, option: QStyleOptionViewItem) -> tuple[QFont, QFont, int]:
-        bold = QFont(option.font)
-        bold.setBold(True)
-        small = QFont(option.font)
-        line = QFontMetrics(bold).height()
-        return bold, small, line
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._fonts: dict[str, tuple[QFont, QFont, QFontMetrics, QFontMetrics, int]] = {}
+
+    def _metrics(
+        self, option: QStyleOptionViewItem
+    ) -> tuple[QFont, QFont, QFontMetrics, QFontMetrics, int]:
+        font: QFont = option.font
+        key = font.key()
+        cached = self._fonts.get(key)
+        if cached is None:
+            bold = QFont(font)
+            bold.setBold(True)
+            small = QFont(font)
+            fm_bold, fm_small = QFontMetrics(bold), QFontMetrics(small)
+            cached = self._fonts[key] = (bold, small, fm_bold, fm_small, fm_bold.height())
+        return cached
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
-        _bold, _small, line = self._metrics(option)
+        line = self._metrics(option)[4]
         return QSize(260, 2 * line + 16 + 2 * self.MARGIN)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
-        row: LayerRow | None = index.data(ROW_ROLE)
-        model = index.model()
-        if row is None or not isinstance(model, PipelineModel):
+        card: Card | None = index.data(_CARD)
+        if card is None:
             super().paint(painter, option, index)
             return
-        analysis = model.analysis
         pal: QPalette = option.palette
-        rect: QRect = option.rect.adjusted(
-            self.MARGIN + 2, self.MARGIN, -self.MARGIN - 2, -self.MARGIN
-        )
-        state = option.state
-        selected = bool(state & QStyle.StateFlag.State_Selected)
-        family = "input" if row.layer is None else FAMILY_OF_TYPE.get(row.type, "input")
-        accent = family_colour(family)
-        bad = row.status is Status.ERROR
-        blocked = row.status is Status.NOT_COMPUTABLE
+        m = self.MARGIN
+        rect: QRect = option.rect.adjusted(m + 2, m, -m - 2, -m)
+        selected = bool(option.state & _SELECTED)
+        bad, blocked = card.bad, card.blocked
 
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         base = pal.color(QPalette.ColorRole.Base)
         if selected:
-            base = pal.color(QPalette.ColorRole.Highlight)
-            base.setAlpha(60)
-            base = _blend(pal.color(QPalette.ColorRole.Base), base)
+            over = pal.color(QPalette.ColorRole.Highlight)
+            over.setAlpha(60)
+            base = _blend(base, over)
         elif bad:
             base = _blend(base, QColor(230, 60, 60, 45))
-        border = (
-            ERROR_COLOUR
-            if bad
-            else (
-                pal.color(QPalette.ColorRole.Highlight)
-                if selected
-                else pal.color(QPalette.ColorRole.Mid)
-            )
-        )
+        if bad:
+            border = ERROR_COLOUR
+        elif selected:
+            border = pal.color(QPalette.ColorRole.Highlight)
+        else:
+            border = pal.color(QPalette.ColorRole.Mid)
         painter.setPen(QPen(border, 2 if (bad or selected) else 1))
         painter.setBrush(base)
         painter.drawRoundedRect(rect, 6, 6)
-        stripe = QRect(rect.left(), rect.top(), 5, rect.height())
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(ERROR_COLOUR if bad else accent)
-        painter.drawRoundedRect(stripe.adjusted(1, 1, 0, -1), 2, 2)
+        painter.setBrush(ERROR_COLOUR if bad else family_colour(card.family))
+        painter.drawRoundedRect(QRect(rect.left() + 1, rect.top() + 1, 5, rect.height() - 2), 2, 2)
 
-        bold, small, line = self._metrics(option)
+        bold, small, fm_bold, fm_small, line = self._metrics(option)
         icon_size = min(32, rect.height() - 12)
-        icon_rect = QRect(
-            rect.left() + 12, rect.center().y() - icon_size // 2, icon_size, icon_size
-        )
-        key = "input" if row.layer is None else icon_key(row.layer)
-        layer_icon(key, family).paint(painter, icon_rect)
+        icon_top = rect.center().y() - icon_size // 2
+        icon_rect = QRect(rect.left() + 12, icon_top, icon_size, icon_size)
+        layer_icon(card.icon_key, card.family).paint(painter, icon_rect)
 
-        text_pen = pal.color(QPalette.ColorRole.Text)
+        text_colour = pal.color(QPalette.ColorRole.Text)
         dim = pal.color(QPalette.ColorRole.PlaceholderText)
         left = icon_rect.right() + 10
         right = rect.right() - 10
@@ -189,58 +266,33 @@ class PipelineDelegate(QStyledItemDelegate):
 
         # Right column: output shape (the number learners watch) and parameter count.
         painter.setFont(bold)
-        shape = f"→ {row.shape_text}" if row.output_shape else ("error" if bad else "—")
-        fm_bold = QFontMetrics(bold)
-        shape_w = fm_bold.horizontalAdvance(shape)
-        painter.setPen(ERROR_COLOUR if bad else text_pen)
-        painter.drawText(
-            QRect(right - shape_w, top, shape_w, line),
-            int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-            shape,
-        )
+        shape_w = fm_bold.horizontalAdvance(card.shape)
+        painter.setPen(ERROR_COLOUR if bad else text_colour)
+        painter.drawText(QRect(right - shape_w, top, shape_w, line), _ALIGN_RIGHT, card.shape)
         painter.setFont(small)
-        fm_small = QFontMetrics(small)
-        if row.output_shape is not None and row.layer is not None:
-            sub = f"{row.params:,} params"
-        else:
-            sub = ""
-        sub_w = fm_small.horizontalAdvance(sub)
-        painter.setPen(dim)
-        if sub:
+        sub_w = fm_small.horizontalAdvance(card.params) if card.params else 0
+        if card.params:
+            painter.setPen(dim)
             painter.drawText(
-                QRect(right - sub_w, top + line + 2, sub_w, line),
-                int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                sub,
+                QRect(right - sub_w, top + line + 2, sub_w, line), _ALIGN_RIGHT, card.params
             )
 
         # Left column: index and name, then the key settings (or the error).
         title_w = max(40, right - max(shape_w, sub_w) - 12 - left)
         painter.setFont(bold)
-        painter.setPen(text_pen if not blocked else dim)
-        title = row.name if row.index is None else f"{row.index}  {row.name}"
-        if row.layer is not None and row.layer.name:
-            title += f"  ({row.layer.display_name})"
+        painter.setPen(dim if blocked else text_colour)
         painter.drawText(
             QRect(left, top, title_w, line),
-            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-            fm_bold.elidedText(title, Qt.TextElideMode.ElideRight, title_w),
+            _ALIGN_LEFT,
+            fm_bold.elidedText(card.title, Qt.TextElideMode.ElideRight, title_w),
         )
         painter.setFont(small)
-        if bad:
-            painter.setPen(ERROR_COLOUR)
-            detail = row.message
-        else:
-            painter.setPen(dim)
-            detail = _details(row, analysis)
-            if blocked:
-                detail = "not computable (an earlier layer has an error) · " + detail
-        detail_w = right - left
-        if sub:
-            detail_w -= sub_w + 12
+        painter.setPen(ERROR_COLOUR if bad else dim)
+        detail_w = max(40, right - left - (sub_w + 12 if sub_w else 0))
         painter.drawText(
-            QRect(left, top + line + 2, max(40, detail_w), line),
-            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-            fm_small.elidedText(detail, Qt.TextElideMode.ElideRight, max(40, detail_w)),
+            QRect(left, top + line + 2, detail_w, line),
+            _ALIGN_LEFT,
+            fm_small.elidedText(card.detail, Qt.TextElideMode.ElideRight, detail_w),
         )
         painter.restore()
 

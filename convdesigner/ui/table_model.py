@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from convdesigner.core.analysis import Analysis, LayerRow, Status, bytes_text, fmt
+from convdesigner.core.analysis import Analysis, LayerRow, Status, Totals, bytes_text, fmt
 
 ERROR_BACKGROUND = QColor(230, 60, 60, 70)
 BLOCKED_BACKGROUND = QColor(150, 150, 150, 50)
@@ -46,6 +46,27 @@ def _percent(part: int, whole: int) -> str:
     if part and share < 0.1:
         return "<0.1%"
     return f"{share:.1f}%"
+
+
+def row_key(row: LayerRow) -> tuple[object, ...]:
+    """Everything a view shows of a row, without the (lazily computed) derivation texts."""
+    return (
+        row.index,
+        row.name,
+        row.layer,
+        row.output_shape,
+        row.status,
+        row.message,
+        row.weights,
+        row.biases,
+        row.trainable,
+        row.non_trainable,
+        row.macs,
+        row.kernel,
+        row.stride,
+        row.padding,
+        row.receptive_field,
+    )
 
 
 def _share(row: LayerRow, part: int, whole: int) -> str:
@@ -124,8 +145,7 @@ def _rf_text(row: LayerRow) -> str:
     return "all" if row.ok else ""
 
 
-def _totals_text(column: int, analysis: Analysis) -> str:
-    t = analysis.totals
+def _totals_text(column: int, analysis: Analysis, t: Totals) -> str:
     title = COLUMNS[column].title
     return {
         "Name": "Total",
@@ -139,40 +159,95 @@ def _totals_text(column: int, analysis: Analysis) -> str:
     }.get(title, "")
 
 
+_DISPLAY = Qt.ItemDataRole.DisplayRole.value
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole.value
+_ALIGN = Qt.ItemDataRole.TextAlignmentRole.value
+_BACKGROUND = Qt.ItemDataRole.BackgroundRole.value
+_FONT = Qt.ItemDataRole.FontRole.value
+_RIGHT = (Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value
+_LEFT = (Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter).value
+_ALIGNMENTS = tuple(_RIGHT if c.numeric else _LEFT for c in COLUMNS)
+_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_TOTALS_TIP = "Totals for one image (1 MAC = 2 FLOPs)"
+
+
+class _Totals:
+    """An analysis' totals, summed once (``Analysis.totals`` recomputes on every access)."""
+
+    def __init__(self, analysis: Analysis) -> None:
+        self.analysis = analysis
+        self.totals = analysis.totals
+
+
 class LayerTableModel(QAbstractTableModel):
-    """Rows: input, layers, totals. Read-only: edits go through the property panel."""
+    """Rows: input, layers, totals. Read-only: edits go through the property panel.
+
+    Cell texts are formatted once per row and analysis, on first paint: a repaint asks for
+    several roles of every visible cell, and an edit of a 100-layer design must repaint within
+    one frame.
+    """
 
     def __init__(self, analysis: Analysis) -> None:
         super().__init__()
-        self._analysis = analysis
         self._bold = QFont()
         self._bold.setBold(True)
+        self._italic = QFont()
+        self._italic.setItalic(True)
+        self._error_brush = QBrush(ERROR_BACKGROUND)
+        self._blocked_brush = QBrush(BLOCKED_BACKGROUND)
+        self._install(analysis)
+
+    def _install(self, analysis: Analysis) -> None:
+        self._analysis = analysis
+        self._rows = analysis.rows
+        self._n = len(analysis.rows)
+        self._texts: dict[int, tuple[str, ...]] = {}
+        self._totals_view = _Totals(analysis)
 
     @property
     def analysis(self) -> Analysis:
         return self._analysis
 
     def set_analysis(self, analysis: Analysis) -> None:
-        if len(analysis.rows) == len(self._analysis.rows):
-            self._analysis = analysis
-            if self.rowCount():
-                self.dataChanged.emit(
-                    self.index(0, 0), self.index(self.rowCount() - 1, len(COLUMNS) - 1)
-                )
+        """Show a new analysis; only rows whose content changed are announced (and repainted)."""
+        old_rows = self._rows
+        if len(analysis.rows) != len(old_rows):
+            self.beginResetModel()
+            self._install(analysis)
+            self.endResetModel()
             return
-        self.beginResetModel()
-        self._analysis = analysis
-        self.endResetModel()
+        old_totals = self._totals_view.totals
+        self._install(analysis)
+        last_column = len(COLUMNS) - 1
+        if self._totals_view.totals != old_totals:
+            # Percentages of every row depend on the totals.
+            self.dataChanged.emit(self.index(0, 0), self.index(self._n, last_column))
+            return
+        changed = [
+            i
+            for i, (a, b) in enumerate(zip(old_rows, analysis.rows, strict=True))
+            if row_key(a) != row_key(b)
+        ]
+        if changed:
+            self.dataChanged.emit(self.index(changed[0], 0), self.index(changed[-1], last_column))
+
+    def _row_texts(self, r: int) -> tuple[str, ...]:
+        texts = self._texts.get(r)
+        if texts is None:
+            row = self._rows[r]
+            analysis = self._totals_view  # duck-types the .totals the columns read
+            texts = tuple(column.text(row, analysis) for column in COLUMNS)  # type: ignore[arg-type]
+            self._texts[r] = texts
+        return texts
 
     # ------------------------------------------------------------------ mapping helpers
 
     def is_totals_row(self, row: int) -> bool:
-        return row == len(self._analysis.rows)
+        return row == self._n
 
     def layer_row(self, row: int) -> LayerRow | None:
         """The analysis row shown at table row ``row`` (None for the totals line)."""
-        rows = self._analysis.rows
-        return rows[row] if 0 <= row < len(rows) else None
+        return self._rows[row] if 0 <= row < self._n else None
 
     @staticmethod
     def table_row_of_layer(index: int | None) -> int:
@@ -181,7 +256,7 @@ class LayerTableModel(QAbstractTableModel):
     # ------------------------------------------------------------------ Qt model API
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._analysis.rows) + 1
+        return 0 if parent.isValid() else self._n + 1
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
@@ -197,48 +272,43 @@ class LayerTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and column.tip:
             return column.tip
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            align = Qt.AlignmentFlag.AlignRight if column.numeric else Qt.AlignmentFlag.AlignLeft
-            return int(align | Qt.AlignmentFlag.AlignVCenter)
+            return _ALIGNMENTS[section]
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return _FLAGS
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.model() is not self:
+        if not index.isValid():
             return None
         r, c = index.row(), index.column()
-        if not (0 <= r < self.rowCount() and 0 <= c < len(COLUMNS)):
+        if not (0 <= r <= self._n and 0 <= c < len(COLUMNS)):
             return None
-        column = COLUMNS[c]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            align = Qt.AlignmentFlag.AlignRight if column.numeric else Qt.AlignmentFlag.AlignLeft
-            return int(align | Qt.AlignmentFlag.AlignVCenter)
-        if self.is_totals_row(r):
-            if role == Qt.ItemDataRole.DisplayRole:
-                return _totals_text(c, self._analysis)
-            if role == Qt.ItemDataRole.FontRole:
+        role = int(role)
+        if role == _DISPLAY:
+            if r == self._n:
+                return _totals_text(c, self._analysis, self._totals_view.totals)
+            return self._row_texts(r)[c]
+        if role == _ALIGN:
+            return _ALIGNMENTS[c]
+        if r == self._n:
+            if role == _FONT:
                 return self._bold
-            if role == Qt.ItemDataRole.ToolTipRole:
-                return "Totals for one image (1 MAC = 2 FLOPs)"
+            if role == _TOOLTIP:
+                return _TOTALS_TIP
             return None
-        row = self._analysis.rows[r]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return column.text(row, self._analysis)
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _BACKGROUND:
+            status = self._rows[r].status
+            if status is Status.OK:
+                return None
+            return self._error_brush if status is Status.ERROR else self._blocked_brush
+        if role == _TOOLTIP:
+            row = self._rows[r]
             if not row.ok:
                 return row.message
-            return column.tip or None
-        if role == Qt.ItemDataRole.BackgroundRole:
-            if row.status is Status.ERROR:
-                return QBrush(ERROR_BACKGROUND)
-            if row.status is Status.NOT_COMPUTABLE:
-                return QBrush(BLOCKED_BACKGROUND)
-            return None
-        if role == Qt.ItemDataRole.FontRole and r == 0:
-            italic = QFont()
-            italic.setItalic(True)
-            return italic
+            return COLUMNS[c].tip or None
+        if role == _FONT and r == 0:
+            return self._italic
         return None

@@ -326,3 +326,16 @@ def test_status_bar_totals_follow_edits(window) -> None:  # type: ignore[no-unty
     window.insert_entry("dense", 3)
     assert "error" in window.error_label.text()
     assert "Flatten" in window.error_label.text()
+
+
+def test_call_after_first_paint(qtbot) -> None:  # type: ignore[no-untyped-def]
+    win = MainWindow()
+    qtbot.addWidget(win)
+    calls: list[str] = []
+    win.call_after_first_paint(lambda: calls.append("early"))
+    qtbot.wait(20)
+    assert calls == []  # not shown, not painted
+    win.show()
+    qtbot.waitUntil(lambda: calls == ["early"], timeout=2000)
+    win.call_after_first_paint(lambda: calls.append("late"))
+    qtbot.waitUntil(lambda: calls == ["early", "late"], timeout=1000)

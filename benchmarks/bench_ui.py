@@ -1,0 +1,209 @@
+"""UI speed: cold start to the first painted window, and one edit of a 100-layer design.
+
+Run:  python benchmarks/bench_ui.py            (offscreen unless a display is set)
+
+Budgets (issue 4): cold start ≤ 1.5 s; an edit refreshes table and pipeline in ≤ 16 ms (one frame
+at 60 Hz). Each figure is printed with a reference measured in the same run on the same machine:
+- cold start vs. a bare ``QApplication`` + ``QMainWindow`` reaching its first paint (the floor any
+  PySide6 app pays: interpreter plus Qt start-up);
+- an edit vs. ``analyse()`` of the same design alone (the core work every edit must redo).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY") else "xcb")
+
+COLD_RUNS = 5
+EDITS = 60
+
+_PROBE = r"""
+import sys, time
+t0 = float(sys.argv[1])
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow
+
+class Probe(QObject):
+    done = False
+    def eventFilter(self, obj, event):
+        if (not self.done and event.type() == QEvent.Type.Paint
+                and isinstance(obj, QMainWindow)):
+            # The main window is being painted: everything before this is start-up.
+            self.done = True
+            self.painted = time.time()
+            self.pyqtgraph = "pyqtgraph" in sys.modules
+            QTimer.singleShot(0, finish)
+        return False
+
+def finish():
+    print(f"{probe.painted - t0:.6f} {int(probe.pyqtgraph)}", flush=True)
+    QApplication.instance().quit()
+
+probe = Probe()
+"""
+
+_APP = (
+    _PROBE
+    + r"""
+from convdesigner.ui import app
+qapp = app.create_app()
+qapp.installEventFilter(probe)
+sys.exit(app.main([]))
+"""
+)
+
+_BARE = (
+    _PROBE
+    + r"""
+qapp = QApplication([])
+qapp.installEventFilter(probe)
+window = QMainWindow()
+window.resize(1400, 900)
+window.show()
+sys.exit(qapp.exec())
+"""
+)
+
+
+def _cold(script: str, settings: str) -> tuple[float, bool]:
+    env = dict(os.environ, CONVDESIGNER_SETTINGS_DIR=settings)
+    start = time.time()
+    out = subprocess.run(
+        [sys.executable, "-c", script, repr(start)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    ).stdout.split()
+    return float(out[0]), out[1] == "1"
+
+
+def bench_cold_start() -> None:
+    with tempfile.TemporaryDirectory() as settings:
+        _cold(_BARE, settings)  # warm the file cache once; every timed run then starts alike
+        bare = [_cold(_BARE, settings)[0] for _ in range(COLD_RUNS)]
+        runs = [_cold(_APP, settings) for _ in range(COLD_RUNS)]
+    app_times = [t for t, _ in runs]
+    pg_loaded = any(loaded for _, loaded in runs)
+    b, a = statistics.median(bare), statistics.median(app_times)
+    print(f"cold start to first paint (median of {COLD_RUNS}):")
+    print(f"  reference, bare QApplication + QMainWindow: {b * 1000:7.0f} ms")
+    print(
+        f"  convdesigner main window (Q&A example):     {a * 1000:7.0f} ms"
+        f"   ratio {a / b:.2f}× reference   budget 1500 ms: {'OK' if a <= 1.5 else 'OVER'}"
+    )
+    print(f"  pyqtgraph imported before first paint: {'yes' if pg_loaded else 'no'}")
+
+
+def _design_100():  # type: ignore[no-untyped-def]
+    from convdesigner.core.design import Design, InputSpec
+    from convdesigner.core.layers import BatchNorm2D, Conv2D, ReLU
+
+    layers = []
+    for i in range(34):
+        layers += [
+            Conv2D(filters=32 + i % 4 * 16, kernel=(3, 3), padding="same"),
+            BatchNorm2D(),
+            ReLU(),
+        ]
+    return Design(InputSpec(128, 128, 3), tuple(layers[:100]), name="100 layers")
+
+
+def bench_edit() -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from convdesigner.core.analysis import analyse
+    from convdesigner.ui.app import create_app
+    from convdesigner.ui.main_window import MainWindow
+
+    with tempfile.TemporaryDirectory() as settings:
+        os.environ["CONVDESIGNER_SETTINGS_DIR"] = settings
+        app = create_app()
+        design = _design_100()
+        assert len(design.layers) == 100
+        window = MainWindow(design)
+        window.resize(1400, 900)
+        window.show()
+        for _ in range(10):
+            app.processEvents()
+        window.select_layer(51)  # a conv layer in the middle: all later rows change
+        app.processEvents()
+        filters = window.properties.editors["filters"]
+
+        ref = []
+        for _ in range(EDITS):
+            t = time.perf_counter()
+            analyse(window.design)
+            ref.append(time.perf_counter() - t)
+
+        # The issue's budget: the table and the pipeline show a new analysis (models updated,
+        # both viewports repainted), measured on the analyses the edits below produce.
+        analyses = []
+        for i in range(EDITS):
+            design = window.design.replace_layer(
+                51, window.design.layers[51].with_changes(filters=40 + (i % 2) * 8)
+            )
+            analyses.append(analyse(design))
+        views = []
+        for analysis in analyses:
+            t = time.perf_counter()
+            window.table_model.set_analysis(analysis)
+            window.pipeline_model.set_analysis(analysis)
+            window.table.viewport().repaint()
+            window.pipeline.viewport().repaint()
+            views.append(time.perf_counter() - t)
+        window.table_model.set_analysis(window.analysis)
+        window.pipeline_model.set_analysis(window.analysis)
+
+        edit_only, edit_paint = [], []
+        for i in range(EDITS):
+            t = time.perf_counter()
+            filters.setValue(64 + (i % 2) * 8)  # the real path: spin box → undo command → views
+            t1 = time.perf_counter()
+            QApplication.processEvents()  # paint table, pipeline and panels
+            t2 = time.perf_counter()
+            edit_only.append(t1 - t)
+            edit_paint.append(t2 - t)
+        assert window.analysis.row_for_layer(51).output_channels in (64, 72)
+        window.undo_stack.setClean()
+        window.close()
+
+    r = statistics.median(ref)
+    v = statistics.median(views)
+    a = statistics.median(analyses_t := [x + y for x, y in zip(ref, views, strict=True)])
+    e = statistics.median(edit_only)
+    p = statistics.median(edit_paint)
+    print(f"edit of a 100-layer design (median of {EDITS}; min in brackets; step on layer 51):")
+    print(f"  reference, analyse() alone:                    {r * 1000:6.2f} ms")
+    print(
+        f"  table + pipeline refresh (models + repaint):   {v * 1000:6.2f} ms"
+        f"  [{min(views) * 1000:.2f}]  ratio {v / r:.1f}× reference"
+    )
+    print(
+        f"  analyse() + table + pipeline refresh:          {a * 1000:6.2f} ms"
+        f"  [{min(analyses_t) * 1000:.2f}]  budget 16 ms: {'OK' if a <= 0.016 else 'OVER'}"
+    )
+    print(
+        f"  whole app, spin box → every view updated:      {e * 1000:6.2f} ms"
+        f"  [{min(edit_only) * 1000:.2f}]  ratio {e / r:.1f}× reference"
+    )
+    print(
+        f"  whole app, … and every changed widget painted: {p * 1000:6.2f} ms"
+        f"  [{min(edit_paint) * 1000:.2f}]  ratio {p / r:.1f}× reference"
+    )
+    print(
+        f"    (includes the property and explain panels and the status bar; "
+        f"slowest {max(edit_paint) * 1000:.1f} ms)"
+    )
+
+
+if __name__ == "__main__":
+    bench_cold_start()
+    bench_edit()
