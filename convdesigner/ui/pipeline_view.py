@@ -36,6 +36,7 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPalette,
     QPen,
+    QPixmap,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -379,7 +380,16 @@ class PipelineView(QListView):
         drag = QDrag(self)
         drag.setMimeData(self.move_mime(index.row() - 1))
         rect = self.visualRect(index)
-        drag.setPixmap(self.viewport().grab(rect))
+        card = self.viewport().grab(rect)
+        # Translucent, so the drop indicator under the card stays visible.
+        pixmap = QPixmap(card.size())
+        pixmap.setDevicePixelRatio(card.devicePixelRatio())
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setOpacity(0.7)
+        painter.drawPixmap(0, 0, card)
+        painter.end()
+        drag.setPixmap(pixmap)
         drag.setHotSpot(self.viewport().mapFromGlobal(self.cursor().pos()) - rect.topLeft())
         drag.exec(Qt.DropAction.MoveAction)
 

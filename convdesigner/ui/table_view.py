@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
@@ -29,7 +29,21 @@ class LayerTableView(QTableView):
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignCenter)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         model.modelReset.connect(self.resizeColumnsToContents)
+        # Edits can make numbers longer; widen columns a moment later, off the edit's frame.
+        self._widen_timer = QTimer(self)
+        self._widen_timer.setSingleShot(True)
+        self._widen_timer.setInterval(250)
+        self._widen_timer.timeout.connect(self.widen_columns)
+        model.dataChanged.connect(self._widen_timer.start)
         self.resizeColumnsToContents()
+
+    def widen_columns(self) -> None:
+        """Grow columns whose contents no longer fit (never shrink what the user widened)."""
+        header = self.horizontalHeader()
+        for column in range(self.model().columnCount() - 1):  # the last one stretches
+            wanted = max(self.sizeHintForColumn(column), header.sectionSizeHint(column))
+            if wanted > header.sectionSize(column):
+                header.resizeSection(column, wanted)
 
     def layer_model(self) -> LayerTableModel:
         model = self.model()

@@ -166,3 +166,14 @@ def test_selecting_a_cell_explains_that_column(window, column: int) -> None:  # 
             row.derivations[first].splitlines()[0].split("=")[0].strip()
             in window.explain.toPlainText()
         )
+
+
+def test_columns_widen_when_numbers_grow(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    header = window.table.horizontalHeader()
+    weights = TITLES.index("Weights")
+    before = header.sectionSize(weights)
+    window.select_layer(2)
+    window.properties.editors["filters"].setValue(90000)  # 5×5×100×90,000 weights
+    assert window.table_model.index(3, weights).data() == "225,000,000"
+    qtbot.waitUntil(lambda: header.sectionSize(weights) > before, timeout=2000)
+    assert header.sectionSize(weights) >= window.table.sizeHintForColumn(weights)
