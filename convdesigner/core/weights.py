@@ -15,7 +15,9 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+import threading
 import zipfile
+from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -161,28 +163,53 @@ def _first_classic_layer(design: Design, analysis: Analysis) -> int | None:
     return None
 
 
-def default_weights(
+_CACHE_BYTES = 768 * 1024 * 1024
+"""Default weights kept between runs: drawing VGG-16's 138 M normal numbers takes about a
+second, far longer than running it, and the GUI re-runs a design on every edit."""
+_cache: OrderedDict[tuple[int, int, tuple[int, ...], bool], FloatArray] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _random_weight(seed: int, index: int, shape: tuple[int, ...], classic: bool) -> FloatArray:
+    """He-normal weight of layer ``index``, read-only, cached: live editing re-runs a design
+    many times, and only the edited layer's weights change."""
+    key = (seed, index, shape, classic)
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+            return hit
+    rng = np.random.default_rng([seed & 0xFFFFFFFF, index])
+    fan_in = math.prod(shape[1:])
+    w = rng.standard_normal(shape, dtype=np.float32)
+    w *= np.float32(math.sqrt(2.0 / fan_in))
+    if classic:
+        _classic_conv(w)
+    w.setflags(write=False)
+    if w.nbytes <= _CACHE_BYTES:
+        with _cache_lock:
+            _cache[key] = w
+            total = sum(a.nbytes for a in _cache.values())
+            while total > _CACHE_BYTES:
+                _, old = _cache.popitem(last=False)
+                total -= old.nbytes
+    return w
+
+
+def shared_default_weights(
     design: Design, seed: int = 0, *, classic_filters: bool = True
 ) -> dict[str, FloatArray]:
-    """He-normal conv and dense weights, zero biases, identity batchnorm statistics.
-
-    With ``classic_filters`` the first conv layer, when it reads a 1- or 3-channel input with a
-    kernel of at least 3, starts with the classic bank (identity, blur, Sobel, ...) and fills its
-    remaining filters randomly.
-    """
+    """:func:`default_weights` as read-only arrays that may be shared between calls (the
+    engine's own use: no copy of unchanged layers on every run)."""
     analysis = _analysis(design)
     shapes = expected_shapes(design)
     classic = _first_classic_layer(design, analysis) if classic_filters else None
     out: dict[str, FloatArray] = {}
     for index, layer in enumerate(design.layers):
-        rng = np.random.default_rng([seed & 0xFFFFFFFF, index])
         if isinstance(layer, Conv2D | Dense):
-            shape = shapes[f"{index}.weight"]
-            fan_in = math.prod(shape[1:])
-            w = rng.standard_normal(shape, dtype=np.float32) * np.float32(math.sqrt(2.0 / fan_in))
-            if index == classic:
-                _classic_conv(w)
-            out[f"{index}.weight"] = w
+            out[f"{index}.weight"] = _random_weight(
+                seed, index, shapes[f"{index}.weight"], index == classic
+            )
             if f"{index}.bias" in shapes:
                 out[f"{index}.bias"] = np.zeros(shapes[f"{index}.bias"], dtype=np.float32)
         elif isinstance(layer, BatchNorm2D):
@@ -195,15 +222,31 @@ def default_weights(
     return out
 
 
+def default_weights(
+    design: Design, seed: int = 0, *, classic_filters: bool = True
+) -> dict[str, FloatArray]:
+    """He-normal conv and dense weights, zero biases, identity batchnorm statistics.
+
+    With ``classic_filters`` the first conv layer, when it reads a 1- or 3-channel input with a
+    kernel of at least 3, starts with the classic bank (identity, blur, Sobel, ...) and fills its
+    remaining filters randomly. The arrays are the caller's own (writable copies).
+    """
+    shared = shared_default_weights(design, seed, classic_filters=classic_filters)
+    return {key: np.array(value, copy=True) for key, value in shared.items()}
+
+
 # --------------------------------------------------------------------------- checking and files
 
 
 def check_weights(
-    design: Design, weights: Mapping[str, object], source: str = ""
+    design: Design, weights: Mapping[str, object], source: str = "", *, finite: bool = False
 ) -> dict[str, FloatArray]:
-    """Validate ``weights`` against the design; returns float32 copies (int64 step counters).
+    """Validate ``weights`` against the design; returns them as float32 (converted only where
+    needed; int64 step counters).
 
-    Every missing, extra, mis-shaped, non-numeric or non-finite entry is reported at once.
+    Every missing, extra, mis-shaped or non-numeric entry is reported at once, and with
+    ``finite`` every one holding NaN or infinity (a full scan, so done when loading a file, not
+    on every run).
     """
     shapes = expected_shapes(design)
     problems: list[str] = []
@@ -230,7 +273,7 @@ def check_weights(
         if key.rsplit(".", 1)[1] in OPTIONAL_KEYS:
             out[key] = value.astype(np.int64)
             continue
-        if not np.isfinite(value).all():
+        if finite and not np.isfinite(value).all():
             problems.append(f"{key!r} contains NaN or infinite values")
             continue
         out[key] = np.ascontiguousarray(value, dtype=np.float32)
@@ -261,7 +304,7 @@ def load_weights(design: Design, path: str | os.PathLike[str]) -> dict[str, Floa
         if "pickle" in reason.lower():
             reason = "contains pickled objects, which are refused for safety"
         raise WeightsError([f"not a readable .npz weights file ({reason})"], name) from None
-    return check_weights(design, arrays, name)
+    return check_weights(design, arrays, name, finite=True)
 
 
 def save_weights(weights: Mapping[str, FloatArray], path: str | os.PathLike[str]) -> None:

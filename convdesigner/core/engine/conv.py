@@ -15,6 +15,8 @@ time in call overhead. Padding is materialised per band only, never for the whol
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +52,27 @@ def gemm_weights(weight: FloatArray, groups: int) -> FloatArray:
     c_out, cg, kh, kw = weight.shape
     w = weight.reshape(groups, c_out // groups, cg, kh, kw).transpose(0, 3, 4, 2, 1)
     return np.ascontiguousarray(w.reshape(groups, kh * kw * cg, c_out // groups), dtype=np.float32)
+
+
+_prepared: dict[tuple[int, int], FloatArray] = {}
+_prepared_lock = threading.Lock()
+
+
+def prepared_weights(weight: FloatArray, groups: int) -> FloatArray:
+    """:func:`gemm_weights`, remembered for read-only weights (the engine's cached defaults)
+    for as long as the weight array lives: re-running an unchanged layer skips the reshuffle."""
+    if weight.flags.writeable or weight.base is not None:
+        return gemm_weights(weight, groups)
+    key = (id(weight), groups)
+    with _prepared_lock:
+        hit = _prepared.get(key)
+    if hit is None:
+        hit = gemm_weights(weight, groups)
+        hit.setflags(write=False)
+        with _prepared_lock:
+            _prepared[key] = hit
+        weakref.finalize(weight, _prepared.pop, key, None)
+    return hit
 
 
 def _buffer(scratch: Scratch, name: str, shape: tuple[int, ...]) -> FloatArray:
@@ -103,7 +126,23 @@ class Conv2D:
         ho, wo = geo.out_hw
         self.out: FloatArray = np.empty((ho, wo, c_out), dtype=np.float32)
         self.depthwise = cg == 1 and geo.groups > 1
-        self.wmat = None if self.depthwise else gemm_weights(weight, geo.groups)
+        self.wmat = None if self.depthwise else prepared_weights(weight, geo.groups)
+        pointwise = kh == kw == 1 and geo.stride == (1, 1)
+        k = kh * kw * cg
+        # Fold the bias into the product (a column of ones in the im2col matrix, a row of biases
+        # under the weights): one pass over the output fewer. Worth it when the output has many
+        # more pixels than the weight matrix has rows (copying the weights costs that much).
+        self.fold_bias = (
+            bias is not None
+            and self.wmat is not None
+            and geo.groups == 1
+            and not pointwise
+            and ho * wo > 4 * (k + 1)
+        )
+        if self.fold_bias:
+            assert self.wmat is not None
+            assert bias is not None
+            self.wmat = np.concatenate([self.wmat[0], bias[None, :]])[None]
         # Depthwise taps: (kh, kw, C_in, multiplier), broadcast against (rows, cols, C_in, 1).
         self.wtap = (
             np.ascontiguousarray(weight.reshape(geo.groups, c_out // geo.groups, kh, kw))
@@ -135,13 +174,18 @@ class Conv2D:
                 _depthwise_band(slab, self.wtap, target, geo.stride, geo.dilation, scratch)
             else:
                 assert self.wmat is not None
-                _gemm_band(slab, self.wmat, target, geo, scratch)
-            if self.bias is not None:
+                _gemm_band(slab, self.wmat, target, geo, scratch, self.fold_bias)
+            if self.bias is not None and not self.fold_bias:
                 target += self.bias
 
 
 def _gemm_band(
-    slab: FloatArray, wmat: FloatArray, target: FloatArray, geo: ConvGeometry, scratch: Scratch
+    slab: FloatArray,
+    wmat: FloatArray,
+    target: FloatArray,
+    geo: ConvGeometry,
+    scratch: Scratch,
+    ones_column: bool = False,
 ) -> None:
     rows, cols, c_out = target.shape
     kh, kw = geo.kernel
@@ -157,9 +201,14 @@ def _gemm_band(
         win = sliding_window_view(slab, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(0, 1))
         win = win[::sh, ::sw, :, ::dh, ::dw][:rows, :cols]  # (rows, cols, C, kh, kw)
         if groups == 1:
-            cols5 = _buffer(scratch, "cols", (rows, cols, kh, kw, c_in))
-            cols5[...] = win.transpose(0, 1, 3, 4, 2)
-            a = cols5.reshape(n, kh * kw * c_in)
+            k = kh * kw * c_in
+            buf = _buffer(scratch, "cols", (n, k + 1 if ones_column else k))
+            dst = buf[:, :k].reshape(rows, cols, kh, kw, c_in)
+            assert np.may_share_memory(dst, buf), "reshape must be a view"
+            dst[...] = win.transpose(0, 1, 3, 4, 2)
+            if ones_column:
+                buf[:, k] = 1.0
+            a = buf
         else:
             cg = c_in // groups
             win = win.reshape(rows, cols, groups, cg, kh, kw)

@@ -115,12 +115,14 @@ def run_design(
     Raises ValueError (design error, wrong image, bad weights), :class:`MemoryLimitError` before
     allocating anything if the estimate exceeds ``memory_limit``, or :class:`Cancelled`.
     """
-    from convdesigner.core.weights import check_weights, default_weights
+    from convdesigner.core.weights import check_weights, shared_default_weights
 
     analysis = _checked_analysis(design)
     check_limit(estimate_from_analysis(analysis), memory_limit)
     chw = _check_image(design, image)
-    params = default_weights(design, seed) if weights is None else check_weights(design, weights)
+    params = (
+        shared_default_weights(design, seed) if weights is None else check_weights(design, weights)
+    )
 
     def check() -> None:
         if cancel is not None and cancel.cancelled:

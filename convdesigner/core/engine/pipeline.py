@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -54,12 +55,21 @@ def _pool_executor() -> ThreadPoolExecutor:
         return _executor
 
 
+_controller: Any = None
+
+
 def _blas_single_thread() -> AbstractContextManager[object]:
+    """BLAS limited to one thread; the controller (which scans the loaded libraries, about
+    0.3 ms) is created once, so entering the limit costs microseconds."""
+    global _controller
     try:
-        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+        from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
     except ImportError:  # pragma: no cover - threadpoolctl is a dependency
         return nullcontext()
-    limits: AbstractContextManager[object] = threadpool_limits(limits=1, user_api="blas")
+    with _executor_lock:
+        if _controller is None:
+            _controller = ThreadpoolController()
+    limits: AbstractContextManager[object] = _controller.limit(limits=1, user_api="blas")
     return limits
 
 
@@ -181,7 +191,16 @@ def run_chain(
     """Compute the conv, its per-value followers and an optional pooling layer band by band;
     returns each layer's output (channels-last), in order."""
     height = conv.geo.out_hw[0]
-    rows = conv.band_rows
+    workers = WORKERS if workers is None else workers
+    # As many bands as the cache target asks for, but a multiple of the thread count, so that
+    # no thread waits for another at the end of the layer.
+    n_bands = -(-height // conv.band_rows)
+    if n_bands < 2 * workers:
+        # A small layer: too few bands to share out evenly, and BLAS threads one big product
+        # better than we can split it.
+        workers = 1
+    n_bands = min(height, -(-n_bands // workers) * workers)
+    rows = -(-height // n_bands)
     if pooling is not None:
         s = pooling.geo.stride[0]
         rows = max(s, -(-rows // s) * s)
@@ -214,7 +233,7 @@ def run_chain(
             if hi > lo:
                 pooling.compute(src, lo, hi)
 
-    run_bands(len(bands), work, check, WORKERS if workers is None else workers)
+    run_bands(len(bands), work, check, workers)
     if pooling is not None:
         covered = np.zeros(pooling.geo.out_hw[0], dtype=bool)
         for a, b in bands:

@@ -140,6 +140,29 @@ def test_one_row_bands_match_reference(
     _check(design, seed=7)
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_bias_folded_into_the_product_on_larger_maps(
+    workers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On maps with many more pixels than weight rows the bias rides in the GEMM (a column of
+    ones); bands of a few rows on two threads exercise the ones column of reused buffers."""
+    monkeypatch.setattr(conv, "TARGET_CHUNK", 2000)
+    monkeypatch.setattr(pipeline, "WORKERS", workers)
+    design = Design(
+        InputSpec(height=24, width=21, channels=2),
+        (
+            Conv2D(filters=3, kernel=3, padding="same"),
+            ReLU(),
+            MaxPool2D(),
+            Conv2D(filters=2, kernel=2, stride=2, dilation=1, padding="same"),
+        ),
+    )
+    geo = conv.ConvGeometry((3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 1, (24, 21))
+    w = np.ones((3, 2, 3, 3), np.float32)
+    assert conv.Conv2D(np.zeros((24, 21, 2), np.float32), w, np.ones(3, np.float32), geo).fold_bias
+    _check(design, seed=11)
+
+
 def test_column_tiles_when_one_row_exceeds_the_budget() -> None:
     """A row wider than the budget is split into column tiles with identical results."""
     rng = np.random.default_rng(3)
