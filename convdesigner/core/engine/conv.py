@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from convdesigner.core.engine import winograd
 from convdesigner.core.engine.memory import CHUNK_BUDGET
 
 FloatArray = np.ndarray  # float32 arrays; numpy's generic aliases add nothing for the checker here
@@ -59,15 +60,20 @@ _prepared_lock = threading.Lock()
 
 
 def prepared_weights(weight: FloatArray, groups: int) -> FloatArray:
-    """:func:`gemm_weights`, remembered for read-only weights (the engine's cached defaults)
-    for as long as the weight array lives: re-running an unchanged layer skips the reshuffle."""
+    """:func:`gemm_weights` (``groups`` > 0) or the Winograd filter transform (``groups`` = 0),
+    remembered for read-only weights (the engine's cached defaults) for as long as the weight
+    array lives: re-running an unchanged layer skips the reshuffle."""
+
+    def compute() -> FloatArray:
+        return gemm_weights(weight, groups) if groups else winograd.transform_filters(weight)
+
     if weight.flags.writeable or weight.base is not None:
-        return gemm_weights(weight, groups)
+        return compute()
     key = (id(weight), groups)
     with _prepared_lock:
         hit = _prepared.get(key)
     if hit is None:
-        hit = gemm_weights(weight, groups)
+        hit = compute()
         hit.setflags(write=False)
         with _prepared_lock:
             _prepared[key] = hit
@@ -126,7 +132,17 @@ class Conv2D:
         ho, wo = geo.out_hw
         self.out: FloatArray = np.empty((ho, wo, c_out), dtype=np.float32)
         self.depthwise = cg == 1 and geo.groups > 1
-        self.wmat = None if self.depthwise else prepared_weights(weight, geo.groups)
+        self.winograd = (
+            (kh, kw) == (3, 3)
+            and geo.stride == (1, 1)
+            and geo.dilation == (1, 1)
+            and geo.groups == 1
+            and c_in >= winograd.MIN_CHANNELS
+        )
+        self.u = prepared_weights(weight, 0) if self.winograd else None
+        self.wmat = (
+            None if self.depthwise or self.winograd else prepared_weights(weight, geo.groups)
+        )
         pointwise = kh == kw == 1 and geo.stride == (1, 1)
         k = kh * kw * cg
         # Fold the bias into the product (a column of ones in the im2col matrix, a row of biases
@@ -151,9 +167,19 @@ class Conv2D:
             if self.depthwise
             else None
         )
-        per_pixel = 4 * (kh * kw * c_in + 2 * c_out + geo.stride[0] * c_in)
-        self.band_rows = max(1, min(ho, min(budget, TARGET_CHUNK) // max(1, per_pixel * wo)))
-        self.band_cols = wo if per_pixel * wo <= budget else max(1, budget // per_pixel)
+        if self.winograd:  # tiles' transforms: about 6 values per pixel per channel
+            per_pixel = 4 * (7 * c_in + 6 * c_out)
+        else:  # im2col row, GEMM result, slab
+            per_pixel = 4 * (kh * kw * c_in + 2 * c_out + geo.stride[0] * c_in)
+        self.row_multiple = 2 if self.winograd else 1
+        """Bands must start at multiples of this (Winograd works on 2×2 output tiles)."""
+        target = winograd.TARGET_CHUNK if self.winograd else TARGET_CHUNK
+        rows = max(1, min(ho, min(budget, target) // max(1, per_pixel * wo)))
+        self.band_rows = -(-rows // self.row_multiple) * self.row_multiple
+        cols = wo if per_pixel * wo <= budget else max(1, budget // per_pixel)
+        self.band_cols = (
+            cols if cols == wo else max(1, cols // self.row_multiple) * self.row_multiple
+        )
 
     def band(self, a: int, b: int, scratch: Scratch) -> None:
         """Compute output rows [a, b) into ``self.out``."""
@@ -168,8 +194,14 @@ class Conv2D:
             q = min(wo, p + self.band_cols)
             r_lo, r_hi = a * sh - top, (b - 1) * sh - top + keh
             c_lo, c_hi = p * sw - left, (q - 1) * sw - left + kew
-            slab = _slab(self.x, r_lo, r_hi, c_lo, c_hi, scratch)
             target = self.out[a:b, p:q]
+            if self.u is not None:
+                # Whole 2×2 tiles: one more row/column of padding when the band is odd.
+                r_hi, c_hi = r_lo + 2 * (-(-(b - a) // 2)) + 2, c_lo + 2 * (-(-(q - p) // 2)) + 2
+                slab = _slab(self.x, r_lo, r_hi, c_lo, c_hi, scratch)
+                winograd.band(slab, self.u, self.bias, target, scratch)
+                continue
+            slab = _slab(self.x, r_lo, r_hi, c_lo, c_hi, scratch)
             if self.wtap is not None:
                 _depthwise_band(slab, self.wtap, target, geo.stride, geo.dilation, scratch)
             else:

@@ -14,6 +14,7 @@ so fused and unfused runs give identical results.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -201,9 +202,10 @@ def run_chain(
         workers = 1
     n_bands = min(height, -(-n_bands // workers) * workers)
     rows = -(-height // n_bands)
+    step = conv.row_multiple
     if pooling is not None:
-        s = pooling.geo.stride[0]
-        rows = max(s, -(-rows // s) * s)
+        step = math.lcm(step, pooling.geo.stride[0])
+    rows = max(step, -(-rows // step) * step)
     bands = [(a, min(height, a + rows)) for a in range(0, height, rows)]
     outs = [conv.out]
     for st in stages:

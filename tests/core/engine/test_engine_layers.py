@@ -12,7 +12,7 @@ import pytest
 from engine_reference import forward as reference_forward
 
 from convdesigner.core.design import Design, InputSpec
-from convdesigner.core.engine import conv, pipeline
+from convdesigner.core.engine import conv, pipeline, winograd
 from convdesigner.core.engine.forward import run_design
 from convdesigner.core.layers import (
     AvgPool2D,
@@ -163,6 +163,38 @@ def test_bias_folded_into_the_product_on_larger_maps(
     _check(design, seed=11)
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("size", [(8, 10), (9, 7), (13, 12)])
+def test_winograd_path_matches_reference(
+    size: tuple[int, int], workers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """3×3 stride-1 convolutions with enough channels go through Winograd F(2×2, 3×3): even
+    and odd sizes, "same" and valid padding, two-row bands on one and two threads."""
+    monkeypatch.setattr(winograd, "MIN_CHANNELS", 4)
+    monkeypatch.setattr(conv, "TARGET_CHUNK", 1)
+    monkeypatch.setattr(winograd, "TARGET_CHUNK", 1)
+    monkeypatch.setattr(pipeline, "WORKERS", workers)
+    design = Design(
+        InputSpec(height=size[0], width=size[1], channels=4),
+        (
+            Conv2D(filters=5, kernel=3, padding="same"),
+            ReLU(),
+            MaxPool2D(kernel=3, stride=1, padding=1),
+            Conv2D(filters=6, kernel=3, padding=(1, 0), bias=False),
+            Conv2D(filters=4, kernel=3),
+        ),
+    )
+    layer = conv.Conv2D(
+        np.zeros((8, 8, 4), np.float32),
+        np.zeros((5, 4, 3, 3), np.float32),
+        None,
+        conv.ConvGeometry((3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 1, (8, 8)),
+    )
+    assert layer.winograd
+    assert layer.band_rows % 2 == 0
+    _check(design, seed=size[0])
+
+
 def test_column_tiles_when_one_row_exceeds_the_budget() -> None:
     """A row wider than the budget is split into column tiles with identical results."""
     rng = np.random.default_rng(3)
@@ -175,3 +207,19 @@ def test_column_tiles_when_one_row_exceeds_the_budget() -> None:
     assert tiled_layer.band_cols < 7
     tiled = conv.conv2d(x, w, b, geo, budget=4 * 40 * 3)
     np.testing.assert_allclose(tiled, whole, rtol=1e-6)
+
+
+def test_winograd_column_tiles(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((7, 15, 3)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(4).astype(np.float32)
+    geo = conv.ConvGeometry((3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 1, (7, 15))
+    direct = conv.conv2d(x, w, b, geo)
+    monkeypatch.setattr(winograd, "MIN_CHANNELS", 1)
+    tiled_layer = conv.Conv2D(x, w, b, geo, budget=4 * 45 * 4)
+    assert tiled_layer.winograd
+    assert tiled_layer.band_cols % 2 == 0
+    assert tiled_layer.band_cols < 15
+    np.testing.assert_allclose(conv.conv2d(x, w, b, geo, budget=4 * 45 * 4), direct, rtol=1e-4,
+                               atol=1e-5)  # fmt: skip
