@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPen, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -257,7 +257,10 @@ class FeatureMapPanel(QWidget):
         body.addWidget(left)
         body.addWidget(self.stack)
         body.setStretchFactor(0, 1)
-        body.setStretchFactor(1, 3)
+        body.setStretchFactor(1, 2)
+        left.setMinimumWidth(200)
+        self._body = body
+        self._sized = False
 
         self.hover_label = QLabel(" ")
         self.hover_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
@@ -275,6 +278,18 @@ class FeatureMapPanel(QWidget):
             scene.sigMouseMoved.connect(lambda pos, w=widget: self._on_hover(w, pos))
             scene.sigMouseClicked.connect(lambda ev, w=widget: self._on_click(w, ev))
         self._show_message("Load an image: File → Load image…, a sample, or drop a file here.")
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._sized and self.width() > 400:
+            self._sized = True  # first show: a third for input and detail, the rest for maps
+            self._body.setSizes([self.width() // 3, self.width() - self.width() // 3])
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if not self._sized and self.isVisible() and self.width() > 400:
+            self._sized = True
+            self._body.setSizes([self.width() // 3, self.width() - self.width() // 3])
 
     # ------------------------------------------------------------------ public API
 
@@ -463,7 +478,7 @@ class FeatureMapPanel(QWidget):
         spec = request.design.input
         net_input = result.activations.arrays[0]
         self.input_item.setImage(_network_picture(net_input), autoLevels=False)
-        self.input_view.autoRange(padding=0.02)
+        self.input_view.enableAutoRange()  # refit on resize too, until the user zooms
         self.input_title.setText(f"Input {spec.height}×{spec.width}×{spec.channels}")
         resized = (source.height, source.width) != (spec.height, spec.width)
         self.source_label.setText(
@@ -498,7 +513,7 @@ class FeatureMapPanel(QWidget):
         previous = self.mosaic_item.image
         self.mosaic_item.setImage(mosaic.rgba, autoLevels=False)
         if previous is None or previous.shape != mosaic.rgba.shape:
-            self.mosaic_view.autoRange(padding=0.01)
+            self.mosaic_view.enableAutoRange()
         self.mosaic_title.setText(f"{title} · {channels} channel{'s' if channels != 1 else ''}")
         self.stack.setCurrentWidget(self.mosaic_widget)
         self._place_labels(mosaic)
@@ -555,7 +570,7 @@ class FeatureMapPanel(QWidget):
         cmap = self.colormap
         picture = render(data[None], colormap=cmap).rgba
         self.detail_item.setImage(picture, autoLevels=False)
-        self.detail_view.autoRange(padding=0.02)
+        self.detail_view.enableAutoRange()
         finite = data[np.isfinite(data)]
         if finite.size:
             lo, hi = float(finite.min()), float(finite.max())
@@ -565,7 +580,7 @@ class FeatureMapPanel(QWidget):
         else:
             self.histogram_curve.setData([0, 1], [0])
             stats = "no finite values"
-        self.detail_title.setText(f"Channel {channel} · {stats}")
+        self.detail_title.setText(f"Channel {channel}<br>{stats}")
 
     def _clear_detail(self) -> None:
         self.detail_item.clear()
@@ -671,7 +686,9 @@ class FeatureMapPanel(QWidget):
         top, left, h, w = rect
         self.rf_rect.setRect(QRectF(left, top, w, h))
         self.rf_rect.show()
+        beyond = top < 0 or left < 0 or top + h > self._design.input.height
+        beyond = beyond or left + w > self._design.input.width
         self.input_title.setText(
-            f"Input · receptive field {h}×{w} at row {top}, col {left}"
-            + (" (reaches into the padding)" if top < 0 or left < 0 else "")
+            f"Input · receptive field {h}×{w}<br>from row {top}, col {left}"
+            + (" (reaches into the padding)" if beyond else "")
         )

@@ -1,0 +1,288 @@
+"""The viewer in the main window: menus, samples, drops, selection, edits, exports, screenshot."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from convdesigner.core.engine.forward import run_design
+from convdesigner.core.images import load_image
+from convdesigner.core.mosaic import render
+from convdesigner.ui.main_window import MainWindow
+from convdesigner.ui.viewer_dock import (
+    SAMPLES,
+    FeatureMapsController,
+    Fit,
+    install_feature_maps,
+    sample_path,
+)
+
+DOCS_SHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "feature-maps.png"
+
+
+@pytest.fixture
+def viewer(qtbot: QtBot, window: MainWindow) -> Iterator[FeatureMapsController]:
+    window.resize(1500, 1000)
+    controller = install_feature_maps(window, lazy=False)
+    wait_idle(qtbot, controller, 1)
+    yield controller
+    controller.shutdown()
+
+
+def wait_idle(qtbot: QtBot, controller: FeatureMapsController, renders: int) -> None:
+    panel = controller.panel
+    qtbot.waitUntil(lambda: panel.render_count >= renders and not panel.worker.busy, timeout=30000)
+
+
+def expected_rgba(window: MainWindow, controller: FeatureMapsController, path: Path) -> np.ndarray:
+    panel = controller.panel
+    design = window.design
+    layer = window.selected_layer()
+    spec = design.input
+    acts = run_design(design, load_image(path, spec.channels, (spec.height, spec.width)))
+    result = panel.result
+    assert result is not None
+    return render(
+        acts[0 if layer is None else layer + 1],
+        scale=panel.scale,
+        colormap=panel.colormap,
+        aspect=result.request.options.aspect,
+    ).rgba
+
+
+def test_menus_and_default_sample(window: MainWindow, viewer: FeatureMapsController) -> None:
+    texts = [a.text() for a in window.file_menu.actions()]
+    assert "Load &Image…" in texts
+    assert "Export Feature &Maps as PNG…" in texts
+    assert "Export &Activations (.npz)…" in texts
+    assert [a.text() for a in viewer.samples_menu.actions()] == list(SAMPLES.values())
+    assert viewer.dock.objectName() == "featureMapsDock"
+    assert viewer.dock.toggleViewAction() in window.view_menu.actions()
+    panel = viewer.panel
+    assert panel.source is not None
+    assert panel.source.name == "chelsea.png"
+    # nothing selected: the panel shows the network's input channels
+    np.testing.assert_array_equal(
+        panel.mosaic_item.image, expected_rgba(window, viewer, sample_path("chelsea.png"))
+    )
+
+
+def test_follows_selection_and_edits(
+    qtbot: QtBot, window: MainWindow, viewer: FeatureMapsController
+) -> None:
+    panel = viewer.panel
+    path = sample_path("chelsea.png")
+    with qtbot.waitSignal(panel.rendered, timeout=10000):
+        window.select_layer(2)
+    assert panel.selected_layer == 2
+    np.testing.assert_array_equal(panel.mosaic_item.image, expected_rgba(window, viewer, path))
+    edited = window.design.replace_layer(2, replace(window.design.layers[2], filters=9))
+    with qtbot.waitSignal(panel.rendered, timeout=10000):
+        window.apply_design(edited, "Edit filters")
+    assert panel.design == window.design
+    np.testing.assert_array_equal(panel.mosaic_item.image, expected_rgba(window, viewer, path))
+    assert panel.result is not None
+    assert panel.result.layer_array is not None
+    assert panel.result.layer_array.shape[0] == 9
+    with qtbot.waitSignal(panel.rendered, timeout=10000):
+        window.undo_stack.undo()
+    assert panel.result.layer_array.shape[0] == 150
+
+
+def test_samples_menu_and_dropped_file(
+    qtbot: QtBot,
+    window: MainWindow,
+    viewer: FeatureMapsController,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    panel = viewer.panel
+    asked: list[str] = []
+    monkeypatch.setattr(viewer, "choose_fit", lambda name, hw: asked.append(name) or Fit.RESIZE)
+    shapes = next(a for a in viewer.samples_menu.actions() if "synthetic" in a.text())
+    with qtbot.waitSignal(panel.rendered, timeout=10000):
+        shapes.trigger()
+    assert panel.source is not None
+    assert panel.source.name == "shapes.png"
+    with qtbot.waitSignal(panel.rendered, timeout=10000):
+        window.imageFileDropped.emit(str(sample_path("camera.png")))
+    assert panel.source.name == "camera.png"
+    assert asked == ["camera.png"]  # a dropped file asks how to fit; a sample does not
+    np.testing.assert_array_equal(
+        panel.mosaic_item.image, expected_rgba(window, viewer, sample_path("camera.png"))
+    )
+
+
+def test_load_image_resize_or_set_input_size(
+    qtbot: QtBot,
+    window: MainWindow,
+    viewer: FeatureMapsController,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    panel = viewer.panel
+    coffee = str(sample_path("coffee.png"))  # 256×171, the design's input is 64×25
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (coffee, ""))
+    asked: list[tuple[int, int]] = []
+
+    def choose(name: str, hw: tuple[int, int]) -> Fit:
+        asked.append(hw)
+        return answer
+
+    monkeypatch.setattr(viewer, "choose_fit", choose)
+    original = window.design
+
+    answer = Fit.CANCEL
+    viewer.load_action.trigger()
+    assert panel.source is not None
+    assert panel.source.name == "chelsea.png"  # cancelled: nothing changed
+
+    answer = Fit.RESIZE
+    with qtbot.waitSignal(panel.rendered, timeout=10000):
+        viewer.load_action.trigger()
+    assert panel.source.name == "coffee.png"
+    assert window.design == original
+    assert "resized to 64×25" in panel.source_label.text()
+
+    answer = Fit.SET_INPUT
+    with qtbot.waitSignal(panel.rendered, timeout=10000):
+        viewer.load_action.trigger()
+    qtbot.waitUntil(lambda: not panel.worker.busy, timeout=10000)
+    assert asked == [(171, 256)] * 3
+    assert (window.design.input.height, window.design.input.width) == (171, 256)
+    assert window.design.input.channels == 1  # greyscale conversion follows the input
+    assert panel.result is not None
+    assert panel.result.activations.arrays[0].shape == (1, 171, 256)
+    assert "resized" not in panel.source_label.text()
+    window.undo_stack.undo()  # the size change is one undoable step
+    assert window.design == original
+
+
+def test_corrupt_file_keeps_current_image(
+    qtbot: QtBot, window: MainWindow, viewer: FeatureMapsController, tmp_path: Path
+) -> None:
+    panel = viewer.panel
+    shown = panel.mosaic_item.image.copy()
+    source = panel.source
+    bad = tmp_path / "photo.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    window.imageFileDropped.emit(str(bad))
+    qtbot.wait(100)
+    assert panel.source is source
+    assert panel.banner.isVisible()
+    assert "photo.jpg" in panel.banner.text()
+    np.testing.assert_array_equal(panel.mosaic_item.image, shown)
+    assert window.design.input.height == 25
+
+
+def test_export_dialogs(
+    qtbot: QtBot,
+    window: MainWindow,
+    viewer: FeatureMapsController,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    from convdesigner.cli import main as cli_main
+    from convdesigner.core.fileformat import save_design
+
+    panel = viewer.panel
+    with qtbot.waitSignal(panel.rendered, timeout=10000):
+        window.select_layer(0)
+    png, npz = tmp_path / "maps.png", tmp_path / "acts.npz"
+    targets = iter([str(png), str(npz)])
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (next(targets), ""))
+    assert viewer.export_png_dialog()
+    assert viewer.export_npz_dialog()
+    image = QImage(str(png))
+    result = panel.result
+    assert result is not None
+    assert result.mosaic is not None
+    assert (image.height(), image.width()) == result.mosaic.rgba.shape[:2]
+    # the .npz is what `convdesigner run --resize` writes for the same design and image
+    design_file = tmp_path / "design.json"
+    save_design(window.design, design_file)
+    cli_out = tmp_path / "cli.npz"
+    code = cli_main(
+        [
+            "run",
+            str(design_file),
+            "--input",
+            str(sample_path("chelsea.png")),
+            "--resize",
+            "--out",
+            str(cli_out),
+        ]
+    )
+    assert code == 0
+    with np.load(npz) as ours, np.load(cli_out) as theirs:
+        assert sorted(ours.files) == sorted(theirs.files)
+        for key in theirs.files:
+            np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-6, atol=1e-6)
+
+
+def test_export_without_maps_explains(
+    qtbot: QtBot,
+    window: MainWindow,
+    viewer: FeatureMapsController,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    from convdesigner.core.layers import Dense, Flatten
+
+    warnings: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: warnings.append(text))
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "x.png"), "")
+    )
+    panel = viewer.panel
+    design = window.design.append(Flatten()).append(Dense(units=5))
+    window.apply_design(design, "Add classifier")
+    window.select_layer(4)
+
+    def shows_layer_4() -> bool:
+        result = panel.result
+        return result is not None and result.request.options.layer == 4
+
+    qtbot.waitUntil(lambda: shows_layer_4() and not panel.worker.busy, timeout=20000)
+    assert panel.stack.currentWidget() is panel.bar_plot
+    assert not viewer.export_png_dialog()
+    assert warnings
+    assert "no mosaic" in warnings[0]
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_screenshot_of_viewer_with_qa_example(
+    qtbot: QtBot, window: MainWindow, viewer: FeatureMapsController, tmp_path: Path
+) -> None:
+    panel = viewer.panel
+    with qtbot.waitSignal(panel.rendered, timeout=10000):
+        window.select_layer(0)
+    result = panel.result
+    assert result is not None
+    assert result.mosaic is not None
+    panel.select_position(5, 12, 30)
+    qtbot.wait(100)
+    assert panel.rf_rect.isVisible()
+    out = tmp_path / "feature-maps.png"
+    assert window.grab().save(str(out), "PNG")
+    dock_shot = panel.grab()
+    assert dock_shot.save(str(tmp_path / "panel.png"), "PNG")
+    image = QImage(str(out))
+    assert image.width() >= 1000
+    # viridis colours from the mosaic are on screen (not a blank or grey dock)
+    step = 5
+    colours = {
+        image.pixel(x, y)
+        for x in range(0, image.width(), step)
+        for y in range(0, image.height(), step)
+    }
+    assert len(colours) > 200
+    if os.environ.get("CONVDESIGNER_SCREENSHOTS"):
+        DOCS_SHOT.parent.mkdir(parents=True, exist_ok=True)
+        window.grab().save(str(DOCS_SHOT), "PNG")
