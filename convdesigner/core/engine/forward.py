@@ -8,6 +8,7 @@ as (C, H, W) views of those same arrays (no copy).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Mapping
 
@@ -128,6 +129,22 @@ def run_design(
         if cancel is not None and cancel.cancelled:
             raise Cancelled("the run was cancelled")
 
+    # One BLAS thread for the whole run: the engine runs one band per core itself, and an
+    # OpenBLAS pool that has just been busy keeps its threads spinning for a while, stealing
+    # the cores from the band threads.
+    blas = pipeline.blas_single_thread() if pipeline.WORKERS > 1 else contextlib.nullcontext()
+    with blas:
+        return _run_layers(design, analysis, chw, params, check, progress)
+
+
+def _run_layers(
+    design: Design,
+    analysis: Analysis,
+    chw: FloatArray,
+    params: Mapping[str, FloatArray],
+    check: Callable[[], None],
+    progress: Progress | None,
+) -> list[FloatArray]:
     x: FloatArray = np.ascontiguousarray(chw.transpose(1, 2, 0))
     outputs: list[FloatArray] = [chw]
     layers = design.layers

@@ -17,9 +17,9 @@ from __future__ import annotations
 import math
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,22 +56,47 @@ def _pool_executor() -> ThreadPoolExecutor:
         return _executor
 
 
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_restore: Any = None
+
+
+@contextmanager
+def blas_single_thread() -> Iterator[None]:
+    """BLAS limited to one thread while any run is inside this block.
+
+    Reference-counted: concurrent runs (a stale one still stopping while the next starts) share
+    one limit, and the original thread count comes back when the last of them leaves. The
+    threadpoolctl controller scans the loaded libraries once (about 0.3 ms), so entering costs
+    microseconds.
+    """
+    global _blas_users, _blas_restore
+    with _blas_lock:
+        if _blas_users == 0:
+            _blas_restore = _limit_blas()
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0 and _blas_restore is not None:
+                _blas_restore.restore_original_limits()
+                _blas_restore = None
+
+
 _controller: Any = None
 
 
-def _blas_single_thread() -> AbstractContextManager[object]:
-    """BLAS limited to one thread; the controller (which scans the loaded libraries, about
-    0.3 ms) is created once, so entering the limit costs microseconds."""
+def _limit_blas() -> Any:
     global _controller
     try:
         from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
     except ImportError:  # pragma: no cover - threadpoolctl is a dependency
-        return nullcontext()
-    with _executor_lock:
-        if _controller is None:
-            _controller = ThreadpoolController()
-    limits: AbstractContextManager[object] = _controller.limit(limits=1, user_api="blas")
-    return limits
+        return None
+    if _controller is None:
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=1, user_api="blas")
 
 
 # --------------------------------------------------------------------------- stages
@@ -173,7 +198,7 @@ def run_bands(
                     errors.append(exc)
                 return
 
-    with _blas_single_thread():
+    with blas_single_thread():
         futures: list[Future[None]] = [_pool_executor().submit(loop) for _ in range(workers - 1)]
         loop()
         for f in futures:
@@ -196,10 +221,6 @@ def run_chain(
     # As many bands as the cache target asks for, but a multiple of the thread count, so that
     # no thread waits for another at the end of the layer.
     n_bands = -(-height // conv.band_rows)
-    if n_bands < 2 * workers:
-        # A small layer: too few bands to share out evenly, and BLAS threads one big product
-        # better than we can split it.
-        workers = 1
     n_bands = min(height, -(-n_bands // workers) * workers)
     rows = -(-height // n_bands)
     step = conv.row_multiple

@@ -197,3 +197,46 @@ def test_large_image_peak_memory_stays_near_activations_plus_budget() -> None:
     assert peak < totals.activation_bytes + CHUNK_BUDGET
     assert peak <= estimate_memory(design)
     assert peak < unchunked_columns
+
+
+def _blas_threads() -> int:
+    from threadpoolctl import threadpool_info
+
+    return min(int(i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas")
+
+
+def test_blas_limit_is_shared_and_restored_by_the_last_run() -> None:
+    """Overlapping runs (a stale one finishing while the next starts) leave BLAS as it was,
+    even when the first to enter is the first to leave."""
+    before = _blas_threads()
+    first, second = pipeline.blas_single_thread(), pipeline.blas_single_thread()
+    first.__enter__()
+    assert _blas_threads() == 1
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert _blas_threads() == 1  # the second run still needs it
+    second.__exit__(None, None, None)
+    assert _blas_threads() == before
+
+
+def test_concurrent_runs_give_the_same_results() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    design = Design(
+        InputSpec(96, 80, 3),
+        (
+            Conv2D(filters=8, kernel=3, padding="same"),
+            ReLU(),
+            MaxPool2D(),
+            Conv2D(filters=4, kernel=3),
+        ),
+    )
+    image = image_for(design)
+    expected = run_design(design, image)
+    before = _blas_threads()
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda _: run_design(design, image), range(6)))
+    for outs in results:
+        for a, b in zip(outs, expected, strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert _blas_threads() == before
