@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from convdesigner.core.design import Design
 from convdesigner.core.layers import (
@@ -271,7 +271,7 @@ class Analysis:
 _SIDES = {"height": ("H", "top", "bottom"), "width": ("W", "left", "right")}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Axis:
     """Result of sliding a window along one axis (height or width); text built on demand."""
 
@@ -412,7 +412,7 @@ def _axes(
 Builder = Callable[[], dict[str, str]]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Result:
     shape: Shape
     derive: Builder
@@ -689,8 +689,7 @@ def _apply(layer: Layer, shape: Shape) -> _Result:
 # --------------------------------------------------------------------------- receptive field
 
 
-@dataclass(frozen=True)
-class _Field:
+class _Field(NamedTuple):
     """Receptive-field state carried from layer to layer (per axis: size, jump, start)."""
 
     size: Pair
