@@ -29,10 +29,9 @@ class InputSpec:
             ("width", MAX_INPUT_SIDE),
             ("channels", MAX_INPUT_CHANNELS),
         ):
-            value = to_positive_int(getattr(self, attr), attr)
-            if value > limit:
-                raise LayerSettingError(attr, f"must be at most {limit:,}, got {value:,}")
-            object.__setattr__(self, attr, value)
+            object.__setattr__(
+                self, attr, to_positive_int(getattr(self, attr), attr, maximum=limit)
+            )
 
     @property
     def shape(self) -> tuple[int, int, int]:

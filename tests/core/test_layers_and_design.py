@@ -131,6 +131,7 @@ def test_settings_lists_fields_in_order() -> None:
         ({"width": -1}, "width"),
         ({"channels": 0}, "channels"),
         ({"height": 16385}, "height"),
+        ({"width": 2_000_000}, "width"),
         ({"channels": 5000}, "channels"),
         ({"height": 2.0}, "height"),
     ],
@@ -139,6 +140,10 @@ def test_input_spec_validation(kwargs: dict[str, object], field: str) -> None:
     with pytest.raises(LayerSettingError) as info:
         InputSpec(**kwargs)  # type: ignore[arg-type]
     assert info.value.field_name == field
+    value = next(iter(kwargs.values()))
+    if isinstance(value, int) and value > 1:
+        limit = "4,096" if field == "channels" else "16,384"
+        assert f"must be at most {limit}" in info.value.message
 
 
 def test_design_edits_return_new_designs() -> None:
