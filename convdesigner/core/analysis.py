@@ -567,8 +567,9 @@ def _global_pool(layer: GlobalAvgPool2D, shape: Shape) -> _Result:
 
     def derive() -> dict[str, str]:
         return {
-            "output_height": f"the average over the whole {h}×{w} channel: H_out = 1",
-            "output_width": f"the average over the whole {h}×{w} channel: W_out = 1",
+            "output_height": f"each channel's whole {h}×{w} map is averaged to one value: "
+            "H_out = 1",
+            "output_width": f"each channel's whole {h}×{w} map is averaged to one value: W_out = 1",
             "output_channels": f"C_out = C_in = {c} (one average per channel)",
             "weights": "global average pooling has no weights: 0",
             "biases": "global average pooling has no biases: 0",
@@ -586,10 +587,12 @@ def _same_shape(layer: Layer, shape: Shape) -> _Result:
             "through at inference",
         }.get(type(layer), "shape unchanged")
         text = f"{what}: output shape = input shape = {shape_text(shape)}"
+        # A vector has no height or width to explain, only its length.
+        sizes = {"output_channels": text}
+        if len(shape) == 3:
+            sizes = {"output_height": text, "output_width": text, **sizes}
         return {
-            "output_height": text,
-            "output_width": text,
-            "output_channels": text,
+            **sizes,
             "weights": f"{layer.display_name} has no weights: 0",
             "biases": f"{layer.display_name} has no biases: 0",
             "macs": "0 MACs",
