@@ -159,3 +159,29 @@ def test_random_designs_never_raise_and_rows_are_consistent(design: Design) -> N
     a.to_text(explain=True)
     a.to_csv()
     a.to_dict()
+
+
+def test_extreme_but_loadable_values_never_raise() -> None:
+    # The largest values the loader accepts: counts stay exact integers, texts still build.
+    big = Design(
+        InputSpec(height=16384, width=16384, channels=4096),
+        (
+            Conv2D(filters=1_000_000, kernel=16384, dilation=16384, padding=16384),
+            Conv2D(filters=4096 * 244, kernel=3, padding="same", groups=4096),
+            MaxPool2D(kernel=16384, stride=16384, padding="same", ceil_mode=True),
+            Conv2D(filters=4096 * 244, kernel=16384, padding="same", groups=4096 * 244),
+            Flatten(),
+            Dense(units=1_000_000),
+            Dense(units=1_000_000),
+        ),
+    )
+    a = analyse(big)
+    assert a.rows[1].status is Status.ERROR  # dilation 16384 on a 16,384-wide kernel never fits
+    smaller = big.remove(0)
+    a = analyse(smaller)
+    assert a.ok, a.first_error.message if a.first_error else ""
+    for row in a.rows:
+        assert all(row.derivations.values())
+    assert a.totals.macs > 10**12
+    assert "TiB" in a.to_text() or "GiB" in a.to_text()
+    a.to_csv()
