@@ -73,6 +73,7 @@ def blas_single_thread() -> Iterator[None]:
     global _blas_users, _blas_restore
     with _blas_lock:
         if _blas_users == 0:
+            _release_control()
             _blas_restore = _limit_blas()
         _blas_users += 1
     try:
@@ -81,8 +82,24 @@ def blas_single_thread() -> Iterator[None]:
         with _blas_lock:
             _blas_users -= 1
             if _blas_users == 0 and _blas_restore is not None:
+                _release_control()
                 _blas_restore.restore_original_limits()
                 _blas_restore = None
+                _release_control()
+
+
+def _release_control() -> None:
+    """threadpoolctl ≥ 3.6 lets only one "controlling" thread change OpenBLAS's process-wide
+    pool and silently ignores the others; runs start and end on whichever thread the caller
+    uses (the GUI's worker, say), and this lock-guarded count is the real owner, so hand the
+    control over explicitly."""
+    try:
+        from threadpoolctl import OpenBLASController  # type: ignore[import-untyped]
+    except ImportError:  # older threadpoolctl: no controlling thread
+        return
+    clear = getattr(OpenBLASController, "clear_controlling_thread", None)
+    if clear is not None:
+        clear(force=True)
 
 
 _controller: Any = None
@@ -91,7 +108,7 @@ _controller: Any = None
 def _limit_blas() -> Any:
     global _controller
     try:
-        from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
+        from threadpoolctl import ThreadpoolController
     except ImportError:  # pragma: no cover - threadpoolctl is a dependency
         return None
     if _controller is None:

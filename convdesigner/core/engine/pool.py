@@ -73,11 +73,20 @@ def max_pool(
     target = out[a:b]
     kh, kw = geo.kernel
     sh, sw = geo.stride
-    if (kh, kw) == (sh, sw) == (2, 2) and geo.padding == (0, 0, 0, 0) and x.shape[0] >= 2 * b:
-        # The common 2×2 pooling: two pairwise maxima over the whole band.
-        band = x[2 * a : 2 * b, : 2 * wo]
-        pairs = np.maximum(band[0::2], band[1::2])
-        np.maximum(pairs[:, 0::2], pairs[:, 1::2], out=target)
+    if (
+        (kh, kw) == (sh, sw) == (2, 2)
+        and geo.padding == (0, 0, 0, 0)
+        and x.shape[0] >= 2 * b
+        and x.shape[1] >= 2 * wo
+    ):
+        # The common 2×2 pooling: two pairwise maxima, in blocks of rows so that the
+        # temporary stays small (about 4 MiB) whatever the map size.
+        step = max(1, (4 << 20) // max(1, 8 * wo * x.shape[2] * 4))
+        for r0 in range(a, b, step):
+            r1 = min(b, r0 + step)
+            band = x[2 * r0 : 2 * r1, : 2 * wo]
+            pairs = np.maximum(band[0::2], band[1::2])
+            np.maximum(pairs[:, 0::2], pairs[:, 1::2], out=out[r0:r1])
         return out
     target.fill(-np.inf)
     for rs, cs, view in _taps(x, geo, (a, b)):

@@ -240,3 +240,30 @@ def test_concurrent_runs_give_the_same_results() -> None:
         for a, b in zip(outs, expected, strict=True):
             np.testing.assert_array_equal(a, b)
     assert _blas_threads() == before
+
+
+def test_runs_from_other_threads_limit_blas_and_match_bit_for_bit() -> None:
+    """The GUI runs the engine on a worker thread: BLAS must be limited there too (one thread
+    per band), which also keeps results identical to a run on the main thread."""
+    import threading
+
+    design = Design(InputSpec(25, 64, 1), (Conv2D(filters=30, kernel=7, padding="same"),
+                                           MaxPool2D(), Conv2D(filters=40, kernel=5)))  # fmt: skip
+    image = image_for(design)
+    expected = run_design(design, image)
+    seen: list[int] = []
+    results: list[list[np.ndarray]] = []
+
+    def worker() -> None:
+        results.append(
+            run_design(design, image, progress=lambda i, n: seen.append(_blas_threads()))
+        )
+
+    for _ in range(2):
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join()
+    assert seen == [1] * 6
+    for outs in results:
+        for a, b in zip(outs, expected, strict=True):
+            np.testing.assert_array_equal(a, b)

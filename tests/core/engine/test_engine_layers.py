@@ -67,6 +67,10 @@ CASES: dict[str, tuple[Layer, ...]] = {
     "maxpool ceil_mode": (MaxPool2D(kernel=2, stride=2, ceil_mode=True),),
     "maxpool ceil_mode padded": (MaxPool2D(kernel=3, stride=2, padding=1, ceil_mode=True),),
     "maxpool same": (MaxPool2D(kernel=3, stride=2, padding="same"),),
+    "maxpool 2 ceil_mode even rows odd columns": (
+        Conv2D(filters=2, kernel=(2, 1)),
+        MaxPool2D(kernel=2, ceil_mode=True),
+    ),
     "maxpool (2, 3) stride (1, 2)": (MaxPool2D(kernel=(2, 3), stride=(1, 2)),),
     "avgpool 2": (AvgPool2D(),),
     "avgpool pad count_include_pad": (AvgPool2D(kernel=3, stride=2, padding=1),),
