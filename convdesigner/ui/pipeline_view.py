@@ -470,6 +470,18 @@ class PipelineView(QListView):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
+        if self.model().rowCount() == 1:  # only the input: say what to do next
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            top = self.visualRect(self.model().index(0, 0)).bottom() + 24
+            area = self.viewport().rect().adjusted(20, top, -20, 0)
+            painter.drawText(
+                area,
+                int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+                | Qt.TextFlag.TextWordWrap.value,
+                "Drag layers here from the palette, or select one there and press Enter.",
+            )
+            painter.end()
         if self._gap is None:
             return
         painter = QPainter(self.viewport())
