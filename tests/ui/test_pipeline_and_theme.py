@@ -1,0 +1,64 @@
+"""The pipeline's list model, its cards, and following the light/dark colour scheme."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
+
+from convdesigner.core.analysis import analyse
+from convdesigner.core.design import Design, InputSpec
+from convdesigner.core.layers import Conv2D, Dense, ReLU
+from convdesigner.ui import theme
+from convdesigner.ui.pipeline_view import PipelineModel, make_card
+
+
+def test_pipeline_model_passes_qtmodeltester(qtmodeltester, window) -> None:  # type: ignore[no-untyped-def]
+    qtmodeltester.check(window.pipeline_model, force_py=True)
+    window.insert_entry("dense", 0)
+    window.remove_selected()
+    qtmodeltester.check(window.pipeline_model, force_py=True)
+
+
+def test_cards_show_settings_shape_and_errors() -> None:
+    design = Design(
+        InputSpec(8, 8, 3),
+        (Conv2D(filters=4, kernel=(3, 3), stride=(2, 2), name="stem"), Dense(units=2), ReLU()),
+    )
+    analysis = analyse(design)
+    stem = make_card(analysis.rows[1], analysis)
+    assert stem.title == "0  stem  (Conv2D)"
+    assert stem.detail == "4 filters · 3×3 · stride 2 · no padding"
+    assert stem.shape == "→ 3×3×4"
+    assert stem.params == "112 params"
+    dense = make_card(analysis.rows[2], analysis)
+    assert dense.bad
+    assert dense.detail == analysis.rows[2].message
+    relu = make_card(analysis.rows[3], analysis)
+    assert relu.blocked
+    assert relu.detail.startswith("not computable")
+    assert make_card(analysis.rows[0], analysis).detail == "8×8 pixels, RGB"
+
+
+def test_only_changed_cards_are_announced() -> None:
+    design = Design(InputSpec(16, 16, 1), (Conv2D(filters=2), ReLU(), Conv2D(filters=3)))
+    model = PipelineModel(analyse(design))
+    seen: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda a, b, roles=(): seen.append((a.row(), b.row())))
+    model.set_analysis(analyse(design.replace_layer(2, Conv2D(filters=5))))
+    assert seen == [(3, 3)]
+    tooltip = model.index(2).data(Qt.ItemDataRole.ToolTipRole)
+    assert tooltip == ReLU.description
+
+
+def test_dark_scheme_installs_a_dark_palette_and_light_restores(qapp, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    original = qapp.palette()
+    try:
+        monkeypatch.setenv(theme.SCHEME_ENV, "dark")
+        theme.apply_scheme(qapp)
+        assert theme.is_dark(qapp.palette())
+        assert qapp.palette().color(QPalette.ColorRole.Base).lightness() < 60
+        monkeypatch.setenv(theme.SCHEME_ENV, "light")
+        theme.apply_scheme(qapp)
+        assert not theme.is_dark(qapp.palette())
+    finally:
+        qapp.setPalette(original)
