@@ -6,6 +6,8 @@ docs/formulas.md, not copied from the code's output.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from convdesigner.core.analysis import Analysis, LayerRow, Status, analyse
@@ -408,3 +410,14 @@ def test_names_and_labels() -> None:
     assert analysis.rows[0].name == "Input"
     assert analysis.rows[0].index is None
     assert analysis.row_for_layer(1) is analysis.rows[2]
+
+
+def test_rows_are_complete_frozen_records() -> None:
+    analysis = run(Conv2D(), Dense(), ReLU())  # an ok row, an error row, a blocked row
+    names = {f.name for f in dataclasses.fields(LayerRow)}
+    for row in analysis.rows:
+        assert set(vars(row)) == names
+        rebuilt = LayerRow(**{name: getattr(row, name) for name in names})
+        assert rebuilt == row
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            row.weights = 1  # type: ignore[misc]
