@@ -48,7 +48,7 @@ ENTRIES: tuple[PaletteEntry, ...] = (
     PaletteEntry(
         "depthwise",
         "Depthwise Conv2D",
-        "One 3×3 filter per input channel (groups = channels); cheap spatial filtering",
+        "One 3×3 filter per input channel (groups = channels)",
         "conv",
         lambda c: Conv2D(filters=c, kernel=(3, 3), padding="same", groups=c),
     ),
