@@ -49,6 +49,12 @@ class Design:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layers", tuple(self.layers))
+        # Checked here so that a scripting mistake fails where it is made, not inside analyse().
+        if not isinstance(self.input, InputSpec):
+            raise TypeError(f"input must be an InputSpec, got {type(self.input).__name__}")
+        for i, layer in enumerate(self.layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(f"layers[{i}] must be a layer, got {type(layer).__name__}")
         object.__setattr__(self, "name", to_name(self.name))
         if not isinstance(self.description, str):
             raise LayerSettingError("description", "must be a string")

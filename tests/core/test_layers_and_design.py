@@ -186,3 +186,10 @@ def test_design_description_and_name_are_checked() -> None:
         Design(description=3)  # type: ignore[arg-type]
     with pytest.raises(LayerSettingError):
         Design(name="x" * 300)
+
+
+def test_design_checks_its_parts_types() -> None:
+    with pytest.raises(TypeError, match=r"layers\[1\] must be a layer, got dict"):
+        Design(layers=(ReLU(), {"type": "relu"}))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="input must be an InputSpec"):
+        Design(input=(3, 8, 8))  # type: ignore[arg-type]
