@@ -12,7 +12,7 @@ import html
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from convdesigner.core.analysis import LayerRow, Status
+from convdesigner.core.analysis import Analysis, LayerRow, Status, bytes_text, fmt
 from convdesigner.core.table import ordered_derivations
 
 TITLES: dict[str, str] = {
@@ -64,6 +64,33 @@ def explain_html(row: LayerRow, focus: tuple[str, ...] = (), *, highlight: str =
     return "\n".join(parts)
 
 
+def totals_html(analysis: Analysis) -> str:
+    """What the totals line adds up, for a learner who selected it."""
+    t = analysis.totals
+    rows = [r for r in analysis.rows if r.index is not None]
+    params = " + ".join(fmt(r.params) for r in rows if r.params) or "0"
+    macs = " + ".join(fmt(r.macs) for r in rows if r.macs) or "0"
+    parts = [
+        "<h3 style='margin:0'>Totals</h3>",
+        "<div style='margin:6px 0'><b>Parameters</b><pre style='margin:2px 0 0 8px; "
+        f"white-space:pre-wrap'>{html.escape(params)} = {fmt(t.params)}\n"
+        f"({fmt(t.trainable)} trainable, {fmt(t.non_trainable)} non-trainable)</pre></div>",
+        "<div style='margin:6px 0'><b>Multiply-accumulates (MACs)</b><pre style='margin:2px 0 0 "
+        f"8px; white-space:pre-wrap'>{html.escape(macs)} = {fmt(t.macs)}\n"
+        f"= {fmt(t.flops)} FLOPs (1 MAC = 2 FLOPs)</pre></div>",
+        "<div style='margin:6px 0'><b>Memory</b><pre style='margin:2px 0 0 8px; "
+        f"white-space:pre-wrap'>activations (input and every output, float32): "
+        f"{bytes_text(t.activation_bytes)}\nparameters (float32): "
+        f"{bytes_text(t.parameter_bytes)}</pre></div>",
+    ]
+    if t.errors:
+        parts.append(
+            f"<p style='color:#d63031'>{t.errors} layer(s) have errors; the totals leave out "
+            "what cannot be computed.</p>"
+        )
+    return "\n".join(parts)
+
+
 class ExplainPanel(QTextBrowser):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -74,6 +101,10 @@ class ExplainPanel(QTextBrowser):
         self.setPlaceholderText(
             "Select a layer or a table cell to see how its numbers are derived."
         )
+
+    def show_totals(self, analysis: Analysis) -> None:
+        self._row, self._focus = None, ()
+        self.setHtml(totals_html(analysis))
 
     def show_row(self, row: LayerRow | None, focus: tuple[str, ...] = ()) -> None:
         if row == self._row and focus == self._focus:

@@ -106,6 +106,8 @@ class MainWindow(QMainWindow):
     """``int | None``: index in ``design.layers``; None for the input row or nothing."""
     imageFileDropped = Signal(str)
     """An image file (png/jpg/jpeg/bmp/npy) was dropped on the window."""
+    layoutReset = Signal()
+    """View → Reset Layout put every dock back in its area (docks may refine their place)."""
 
     def __init__(self, design: Design | None = None, path: str | None = None) -> None:
         super().__init__()
@@ -121,6 +123,7 @@ class MainWindow(QMainWindow):
         self._analysis = analyse(design)
         self._syncing = False
         self._docks: list[QDockWidget] = []
+        self._dock_areas: dict[str, Qt.DockWidgetArea] = {}
         self._painted = False
         self._after_paint: list[Callable[[], object]] = []
 
@@ -231,6 +234,7 @@ class MainWindow(QMainWindow):
         )
         self.addDockWidget(area, dock)
         self._docks.append(dock)
+        self._dock_areas[dock.objectName()] = area
         self.view_menu.insertAction(self._view_separator, dock.toggleViewAction())
         # Docks created after the saved layout was restored get their saved place back.
         self.restoreDockWidget(dock)
@@ -515,7 +519,7 @@ class MainWindow(QMainWindow):
         if self._syncing or not current.isValid():
             return
         if self.table_model.is_totals_row(current.row()):
-            self.explain.show_row(None)
+            self.explain.show_totals(self.analysis)
             return
         index = None if current.row() == 0 else current.row() - 1
         if index == self._selection:
@@ -794,14 +798,13 @@ class MainWindow(QMainWindow):
         settings.setValue("mainWindow/state", self.saveState(STATE_VERSION))
 
     def reset_layout(self) -> None:
+        """Every dock back where it was first added, shown and docked."""
         for dock in self._docks:
             dock.setFloating(False)
+            self.addDockWidget(self._dock_areas[dock.objectName()], dock)
             dock.show()
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.palette_dock)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.properties_dock)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.explain_dock)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.table_dock)
         self._default_layout()
+        self.layoutReset.emit()
 
     def about(self) -> None:
         from PySide6 import __version__ as pyside_version

@@ -339,3 +339,29 @@ def test_call_after_first_paint(qtbot) -> None:  # type: ignore[no-untyped-def]
     qtbot.waitUntil(lambda: calls == ["early"], timeout=2000)
     win.call_after_first_paint(lambda: calls.append("late"))
     qtbot.waitUntil(lambda: calls == ["early", "late"], timeout=1000)
+
+
+def test_reset_layout_puts_every_dock_back(window) -> None:  # type: ignore[no-untyped-def]
+    dock = QDockWidget("Extra")
+    dock.setObjectName("extraDock")
+    dock.setWidget(QLabel("extra"))
+    window.add_dock(dock, Qt.DockWidgetArea.BottomDockWidgetArea)
+    window.palette_dock.setFloating(True)
+    window.explain_dock.close()
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    resets: list[bool] = []
+    window.layoutReset.connect(lambda: resets.append(True))
+    window.reset_layout()
+    assert resets == [True]
+    assert not window.palette_dock.isFloating()
+    assert window.explain_dock.isVisible()
+    assert window.dockWidgetArea(window.palette_dock) == Qt.DockWidgetArea.LeftDockWidgetArea
+    assert window.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea
+
+
+def test_totals_line_explains_the_sums(window) -> None:  # type: ignore[no-untyped-def]
+    window.table.setCurrentIndex(window.table_model.index(4, 9))  # totals, Params
+    text = window.explain.toPlainText()
+    assert "5,000 + 375,150 = 380,150" in text
+    assert "7,840,000 + 156,000,000 = 163,840,000" in text
+    assert "1 MAC = 2 FLOPs" in text
