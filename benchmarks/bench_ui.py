@@ -205,5 +205,7 @@ def bench_edit() -> None:
 
 
 if __name__ == "__main__":
+    load = os.getloadavg()[0]
+    print(f"load average {load:.1f} on {os.cpu_count()} CPUs (other work inflates every figure)")
     bench_cold_start()
     bench_edit()
