@@ -56,6 +56,8 @@ class RenderOptions:
     scale: Scale = Scale.PER_CHANNEL
     aspect: float = 1.0
     """Width / height of the view, so the mosaic fills it."""
+    channel: int = 0
+    """The channel shown enlarged."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,36 @@ class Request:
     memory_limit: int | None = DEFAULT_MEMORY_LIMIT
 
 
+HISTOGRAM_BINS = 64
+
+
+@dataclass(frozen=True)
+class Detail:
+    """One channel enlarged: its picture, histogram and value range."""
+
+    channel: int
+    colormap: str
+    rgba: np.ndarray
+    counts: np.ndarray
+    edges: np.ndarray
+    stats: str
+
+
+def channel_detail(array: np.ndarray, channel: int, colormap: str) -> Detail:
+    """Picture (normalised on its own range), histogram and min/max/mean of one channel."""
+    data = np.asarray(array[channel], dtype=np.float32)
+    rgba = render(data[None], colormap=colormap).rgba
+    finite = data[np.isfinite(data)]
+    if finite.size:
+        lo, hi = float(finite.min()), float(finite.max())
+        counts, edges = np.histogram(finite, bins=HISTOGRAM_BINS, range=(lo, hi))
+        stats = f"min {lo:.4g} · max {hi:.4g} · mean {float(finite.mean()):.4g}"
+    else:
+        counts, edges = np.zeros(1, dtype=np.int64), np.array([0.0, 1.0])
+        stats = "no finite values"
+    return Detail(channel, colormap, rgba, counts, edges, stats)
+
+
 @dataclass(frozen=True)
 class ViewResult:
     request: Request
@@ -92,6 +124,8 @@ class ViewResult:
     """Rendered when ``layer_array`` is a map."""
     note: str = ""
     """Why the selected layer has no picture (an error in the design), empty otherwise."""
+    detail: Detail | None = None
+    """The enlarged channel (``options.channel``), prepared here so drawing stays cheap."""
 
 
 def runnable_prefix(design: Design, analysis: Analysis | None = None) -> tuple[Design, str]:
@@ -151,9 +185,9 @@ def compute(request: Request, token: CancelToken, progress: Progress | None = No
     array = activations.arrays[position]
     if token.cancelled:
         raise Cancelled("the run was cancelled")
-    mosaic = (
-        render(array, scale=options.scale, colormap=options.colormap, aspect=options.aspect)
-        if array.ndim == 3
-        else None
-    )
-    return ViewResult(request, activations, analysis, array, mosaic, "")
+    if array.ndim != 3:
+        return ViewResult(request, activations, analysis, array, None, "")
+    mosaic = render(array, scale=options.scale, colormap=options.colormap, aspect=options.aspect)
+    channel = options.channel if 0 <= options.channel < array.shape[0] else 0
+    detail = channel_detail(array, channel, options.colormap)
+    return ViewResult(request, activations, analysis, array, mosaic, "", detail)

@@ -18,13 +18,12 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPen, QResizeEvent, QShowEvent
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QGraphicsItem,
     QGraphicsRectItem,
-    QGraphicsSimpleTextItem,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -43,13 +42,21 @@ from convdesigner.core.analysis import Analysis, LayerRow, analyse
 from convdesigner.core.design import Design
 from convdesigner.core.engine.forward import MemoryLimitError
 from convdesigner.core.images import read_image
-from convdesigner.core.mosaic import COLORMAPS, DEFAULT_COLORMAP, Mosaic, Scale, colorize, render
+from convdesigner.core.mosaic import (
+    COLORMAPS,
+    DEFAULT_COLORMAP,
+    Layout,
+    Mosaic,
+    Scale,
+    colorize,
+)
 from convdesigner.ui.feature_job import (
     Activations,
     RenderOptions,
     Request,
     SourceImage,
     ViewResult,
+    channel_detail,
     compute,
 )
 from convdesigner.ui.refcount_guard import protect_singletons
@@ -63,7 +70,6 @@ BUSY_DELAY_MS = 200
 MAX_LABELLED_CHANNELS = 512
 LABEL_MIN_TILE_PX = (22, 12)
 """Channel numbers are drawn only when a tile is at least this big on screen (width, height)."""
-HISTOGRAM_BINS = 64
 
 
 def _image_view(widget: pg.GraphicsLayoutWidget) -> tuple[pg.ViewBox, pg.ImageItem]:
@@ -82,39 +88,59 @@ def _network_picture(image_chw: np.ndarray) -> np.ndarray:
     return colorize(np.clip(data[0], 0.0, 1.0), COLORMAPS["greyscale"])
 
 
-class _ChannelLabel:
-    """A channel number pinned to a tile's corner, drawn at screen size whatever the zoom.
+class _ChannelNumbers(QGraphicsItem):
+    """Every tile's channel number, drawn in one item at screen size whatever the zoom.
 
-    Plain Qt items: pyqtgraph's TextItem recomputes its anchor with QPointF arithmetic on every
-    view change, which with PySide6 6.12 on Python 3.11 corrupts the reference count of None
-    and eventually aborts the interpreter once a few thousand labels have been placed.
+    One item painting all numbers, rather than one text item per channel: adding hundreds of
+    graphics items to a view costs milliseconds each time a layer is shown, and pyqtgraph's
+    TextItem recomputes its anchor on every view change. Numbers are skipped while tiles are too
+    small on screen to carry them.
     """
 
-    def __init__(self, view: pg.ViewBox) -> None:
-        self.box = QGraphicsRectItem()
-        self.box.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
-        self.box.setBrush(QBrush(QColor(0, 0, 0, 150)))
-        self.box.setPen(QPen(Qt.PenStyle.NoPen))
-        self.box.setZValue(5)
-        self.text = QGraphicsSimpleTextItem(self.box)
-        self.text.setBrush(QBrush(QColor(255, 255, 255)))
-        font = QFont()
-        font.setPointSizeF(8.0)
-        self.text.setFont(font)
-        view.addItem(self.box, ignoreBounds=True)
+    def __init__(self) -> None:
+        super().__init__()
+        self.setZValue(5)
+        self._layout: Layout | None = None
+        self._font = QFont()
+        self._font.setPointSizeF(8.0)
 
-    def set(self, text: str, x: float, y: float) -> None:
-        self.text.setText(text)
-        rect = self.text.boundingRect()
-        self.text.setPos(2.0, 0.0)
-        self.box.setRect(0.0, 0.0, rect.width() + 4.0, rect.height())
-        self.box.setPos(x, y)
+    def set_layout(self, layout: Layout | None) -> None:
+        self.prepareGeometryChange()
+        self._layout = layout
+        self.update()
 
-    def setVisible(self, visible: bool) -> None:
-        self.box.setVisible(visible)
+    def boundingRect(self) -> QRectF:
+        layout = self._layout
+        if layout is None:
+            return QRectF()
+        h, w = layout.shape
+        return QRectF(0.0, 0.0, float(w), float(h))
 
-    def hide(self) -> None:
-        self.box.hide()
+    def paint(self, painter: QPainter, option: object, widget: object = None) -> None:
+        layout = self._layout
+        if layout is None or layout.channels > MAX_LABELLED_CHANNELS:
+            return
+        transform = painter.worldTransform()
+        if (
+            abs(transform.m11()) * layout.tile_width < LABEL_MIN_TILE_PX[0]
+            or abs(transform.m22()) * layout.tile_height < LABEL_MIN_TILE_PX[1]
+        ):
+            return
+        painter.save()
+        painter.resetTransform()
+        painter.setFont(self._font)
+        metrics = painter.fontMetrics()
+        height = metrics.height()
+        background = QColor(0, 0, 0, 150)
+        painter.setPen(QColor(255, 255, 255))
+        for channel in range(layout.channels):
+            r, c = layout.origin(channel)
+            corner = transform.map(QPointF(c, r))
+            text = str(channel)
+            box = QRectF(corner.x(), corner.y(), metrics.horizontalAdvance(text) + 4.0, height)
+            painter.fillRect(box, background)
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+        painter.restore()
 
 
 class FeatureMapPanel(QWidget):
@@ -145,7 +171,7 @@ class FeatureMapPanel(QWidget):
         self._rf_target: tuple[int | None, int, int] | None = None
         self._detail_channel: int | None = None
         self.render_count = 0
-        self.worker = LatestWorker(self)
+        self.worker = LatestWorker(self, background=True)
         self.worker.resultReady.connect(self._on_result)
         self.worker.jobFailed.connect(self._on_failed)
         self.worker.progressed.connect(self._on_progress)
@@ -235,8 +261,8 @@ class FeatureMapPanel(QWidget):
         self.tile_rect.setZValue(10)
         self.tile_rect.hide()
         self.mosaic_view.addItem(self.tile_rect, ignoreBounds=True)
-        self._labels: list[_ChannelLabel] = []
-        self.mosaic_view.sigRangeChanged.connect(lambda *_a: self._update_label_visibility())
+        self.channel_numbers = _ChannelNumbers()
+        self.mosaic_view.addItem(self.channel_numbers, ignoreBounds=True)
 
         self.bar_plot = pg.PlotWidget()
         self.bar_plot.setLabel("bottom", "unit")
@@ -407,7 +433,9 @@ class FeatureMapPanel(QWidget):
     def _options(self) -> RenderOptions:
         size = self.stack.size()
         aspect = size.width() / size.height() if size.height() > 50 and size.width() > 50 else 1.6
-        return RenderOptions(self._layer, self.colormap, self.scale, aspect)
+        return RenderOptions(
+            self._layer, self.colormap, self.scale, aspect, self._detail_channel or 0
+        )
 
     def _request(self) -> None:
         if self._source is None:
@@ -516,40 +544,12 @@ class FeatureMapPanel(QWidget):
             self.mosaic_view.enableAutoRange()
         self.mosaic_title.setText(f"{title} · {channels} channel{'s' if channels != 1 else ''}")
         self.stack.setCurrentWidget(self.mosaic_widget)
-        self._place_labels(mosaic)
+        self.channel_numbers.set_layout(mosaic.layout)
         channel = self._detail_channel
         if channel is not None and channel < channels:
             self._mark_tile(mosaic, channel)
         else:
             self.tile_rect.hide()
-
-    def _place_labels(self, mosaic: Mosaic) -> None:
-        layout = mosaic.layout
-        wanted = layout.channels if layout.channels <= MAX_LABELLED_CHANNELS else 0
-        while len(self._labels) < wanted:
-            self._labels.append(_ChannelLabel(self.mosaic_view))
-        for channel, label in enumerate(self._labels):
-            if channel < wanted:
-                r, c = layout.origin(channel)
-                label.set(str(channel), c, r)
-        self._update_label_visibility()
-
-    def _update_label_visibility(self) -> None:
-        result = self._result
-        if result is None or result.mosaic is None:
-            for label in self._labels:
-                label.hide()
-            return
-        layout = result.mosaic.layout
-        px = self.mosaic_view.viewPixelSize()
-        big = (
-            px[0] > 0
-            and px[1] > 0
-            and layout.tile_width / px[0] >= LABEL_MIN_TILE_PX[0]
-            and layout.tile_height / px[1] >= LABEL_MIN_TILE_PX[1]
-        )
-        for channel, label in enumerate(self._labels):
-            label.setVisible(big and channel < layout.channels)
 
     def _mark_tile(self, mosaic: Mosaic, channel: int) -> None:
         r, c = mosaic.layout.origin(channel)
@@ -566,21 +566,14 @@ class FeatureMapPanel(QWidget):
         self.tile_rect.hide()
 
     def _draw_detail(self, array: np.ndarray, channel: int) -> None:
-        data = np.asarray(array[channel], dtype=np.float32)
-        cmap = self.colormap
-        picture = render(data[None], colormap=cmap).rgba
-        self.detail_item.setImage(picture, autoLevels=False)
+        result = self._result
+        detail = result.detail if result is not None else None
+        if detail is None or detail.channel != channel or detail.colormap != self.colormap:
+            detail = channel_detail(array, channel, self.colormap)
+        self.detail_item.setImage(detail.rgba, autoLevels=False)
         self.detail_view.enableAutoRange()
-        finite = data[np.isfinite(data)]
-        if finite.size:
-            lo, hi = float(finite.min()), float(finite.max())
-            counts, edges = np.histogram(finite, bins=HISTOGRAM_BINS, range=(lo, hi or 1.0))
-            self.histogram_curve.setData(edges, counts)
-            stats = f"min {lo:.4g} · max {hi:.4g} · mean {float(finite.mean()):.4g}"
-        else:
-            self.histogram_curve.setData([0, 1], [0])
-            stats = "no finite values"
-        self.detail_title.setText(f"Channel {channel}<br>{stats}")
+        self.histogram_curve.setData(detail.edges, detail.counts)
+        self.detail_title.setText(f"Channel {channel}<br>{detail.stats}")
 
     def _clear_detail(self) -> None:
         self.detail_item.clear()

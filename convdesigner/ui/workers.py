@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
 
 from convdesigner.core.engine.forward import Cancelled, CancelToken
 
@@ -44,6 +46,31 @@ class WorkerStats:
     """Jobs that completed although cancelled (too late to stop): result not delivered."""
 
 
+_running_lock = threading.Lock()
+_running_jobs = 0
+
+
+def running_jobs() -> int:
+    """Jobs of any LatestWorker executing right now (tests check it is 0 after each test)."""
+    with _running_lock:
+        return _running_jobs
+
+
+def _lower_this_threads_priority() -> None:
+    """Let the UI thread win the CPU when both want it: the worker only delays its own result.
+
+    On Linux a nice value is per thread and cannot be lowered back by an ordinary user, so this
+    is only used on the worker's own single-thread pool, never on the shared global pool.
+    """
+    if sys.platform.startswith("linux") and hasattr(os, "setpriority"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    else:
+        thread = QThread.currentThread()
+        if thread is not None:
+            thread.setPriority(QThread.Priority.LowPriority)
+
+
 class _Relay(QObject):
     """Lives in the main thread; the pool thread emits on it, so Qt queues delivery to the slots."""
 
@@ -59,14 +86,30 @@ class _Pending:
 
 
 class _Runnable(QRunnable):
-    def __init__(self, pending: _Pending, relay: _Relay, finished: threading.Event) -> None:
+    def __init__(
+        self, pending: _Pending, relay: _Relay, finished: threading.Event, background: bool
+    ) -> None:
         super().__init__()
         self.setAutoDelete(True)
         self._pending = pending
         self._relay = relay
         self._finished = finished
+        self._background = background
 
     def run(self) -> None:
+        global _running_jobs
+        with _running_lock:
+            _running_jobs += 1
+        try:
+            if self._background:
+                _lower_this_threads_priority()
+            self._run()
+        finally:
+            with _running_lock:
+                _running_jobs -= 1
+            self._finished.set()
+
+    def _run(self) -> None:
         pending = self._pending
         result: Any = None
         error: BaseException | None = None
@@ -83,7 +126,6 @@ class _Runnable(QRunnable):
             # RuntimeError: the relay was deleted with its window, so nobody is listening.
             with contextlib.suppress(RuntimeError):
                 self._relay.done.emit(pending.request, result, error)
-            self._finished.set()
 
 
 class LatestWorker(QObject):
@@ -101,8 +143,20 @@ class LatestWorker(QObject):
     progressed = Signal(int, int, int)
     busyChanged = Signal(bool)
 
-    def __init__(self, parent: QObject | None = None, pool: QThreadPool | None = None) -> None:
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        pool: QThreadPool | None = None,
+        *,
+        background: bool = False,
+    ) -> None:
+        """``background``: run on a private one-thread pool at lowered priority, so a long
+        computation never competes with the UI thread for a core (live views want this)."""
         super().__init__(parent)
+        self._background = background
+        if background and pool is None:
+            pool = QThreadPool(self)
+            pool.setMaxThreadCount(1)
         self._pool = pool if pool is not None else QThreadPool.globalInstance()
         self._relay = _Relay(self)
         self._relay.done.connect(self._on_done)
@@ -160,6 +214,8 @@ class LatestWorker(QObject):
         self.cancel()
         finished = self._running_done.wait(timeout_ms / 1000.0)
         self._running = None
+        if finished and self._background:
+            self._pool.waitForDone(timeout_ms)  # our own pool: its thread is idle now
         return finished
 
     # ------------------------------------------------------------------ internals
@@ -172,7 +228,7 @@ class LatestWorker(QObject):
         self._running = pending
         self._running_done = threading.Event()
         self.stats.started += 1
-        self._pool.start(_Runnable(pending, self._relay, self._running_done))
+        self._pool.start(_Runnable(pending, self._relay, self._running_done, self._background))
         if was_idle:
             self.busyChanged.emit(True)
 

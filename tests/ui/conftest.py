@@ -22,6 +22,9 @@ def _no_worker_left_running() -> Iterator[None]:
     if pool.activeThreadCount():
         pool.waitForDone(250)
     assert pool.activeThreadCount() == 0, "a QThreadPool job is still running after the test"
+    from convdesigner.ui.workers import running_jobs  # private pools of background workers
+
+    assert running_jobs() == 0, "a LatestWorker job is still running after the test"
 
 
 @pytest.fixture(autouse=True)

@@ -135,3 +135,24 @@ def test_shutdown_stops_running_job_and_refuses_more(qtbot: QtBot) -> None:
     assert time.monotonic() - t0 < 1.0
     with pytest.raises(RuntimeError, match="shut down"):
         worker.submit(quick_job(1))
+
+
+def test_background_worker_runs_at_low_priority_on_its_own_pool(qtbot: QtBot) -> None:
+    import os
+    import sys
+
+    from PySide6.QtCore import QThreadPool
+
+    worker = LatestWorker(background=True)
+
+    def job(token: CancelToken, progress: Progress) -> object:
+        nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        return nice, QThreadPool.globalInstance().activeThreadCount()
+
+    with qtbot.waitSignal(worker.resultReady, timeout=5000) as blocker:
+        worker.submit(job)
+    nice, global_active = blocker.args[1]
+    assert global_active == 0  # not on the shared pool
+    if sys.platform.startswith("linux"):
+        assert nice >= 10
+    assert worker.shutdown(5000)

@@ -1,0 +1,181 @@
+"""Feature-map viewer latency and responsiveness (issue 5), measured in one run with references.
+
+Run:  QT_QPA_PLATFORM=offscreen python benchmarks/bench_viewer.py [--repeat N]
+
+1. Edit → mosaic on screen, Q&A example at 25×64 (chelsea.png, layer 0 selected: 100 maps):
+   the time from ``MainWindow.apply_design`` (what a property edit does) until the new mosaic is
+   painted (the dock's pixels were repainted after the result arrived). Reference in the same run:
+   the engine alone (``run_design``) and a bare render of the mosaic, so the overhead of the
+   viewer and the app shows as a difference. Target: median ≤ 50 ms.
+2. Responsiveness while computing, VGG-16 on 224×224 (the bundled template, layer 0 selected:
+   64 maps of 224×224 = a 1.8k×1.8k mosaic): a 1 ms QTimer records every event-loop tick while the
+   worker computes and the result is drawn; the longest gap between ticks is how long the UI was
+   frozen at worst. Reference in the same run: the same tick measurement over an idle loop.
+   Target: longest gap ≤ 30 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from dataclasses import replace
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import itertools
+
+import numpy as np
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from convdesigner.core.design import Design
+from convdesigner.core.engine.forward import run_design
+from convdesigner.core.images import load_image
+from convdesigner.core.mosaic import render
+from convdesigner.core.templates import load_template
+from convdesigner.ui.app import create_app
+from convdesigner.ui.main_window import MainWindow
+from convdesigner.ui.viewer_dock import FeatureMapsController, install_feature_maps, sample_path
+
+
+def pump_until(app: QApplication, done: object, timeout: float = 120.0) -> None:
+    end = time.perf_counter() + timeout
+    while not done():  # type: ignore[operator]
+        app.processEvents()
+        if time.perf_counter() > end:
+            raise TimeoutError("the viewer did not finish in time")
+        time.sleep(0.0002)
+
+
+def settle(app: QApplication, seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.001)
+
+
+def edit_latency(app: QApplication, repeat: int) -> None:
+    window = MainWindow()
+    window.resize(1500, 1000)
+    window.show()
+    viewer = install_feature_maps(window, lazy=False)
+    panel = viewer.panel
+    pump_until(app, lambda: panel.render_count >= 1 and not panel.worker.busy)
+    window.select_layer(0)
+    pump_until(app, lambda: panel.result is not None and panel.result.request.options.layer == 0)
+    pump_until(app, lambda: not panel.worker.busy)
+
+    painted = {"n": 0}
+    original_paint = panel.mosaic_widget.paintEvent
+
+    def paint_event(event: object) -> None:
+        original_paint(event)  # type: ignore[arg-type]
+        painted["n"] += 1
+
+    panel.mosaic_widget.paintEvent = paint_event  # type: ignore[method-assign]
+
+    base = window.design
+    times: list[float] = []
+    for i in range(repeat):
+        filters = 100 if i % 2 else 99
+        edited = base.replace_layer(0, replace(base.layers[0], filters=filters))
+        renders, paints = panel.render_count, painted["n"]
+        t0 = time.perf_counter()
+        window.apply_design(edited, "Edit filters")
+        pump_until(app, lambda r=renders, p=paints: panel.render_count > r and painted["n"] > p)
+        times.append(time.perf_counter() - t0)
+        assert panel.result is not None
+        assert panel.result.layer_array is not None
+        assert panel.result.layer_array.shape[0] == filters
+
+    # references, same run: the engine alone, and the mosaic render alone
+    design: Design = window.design
+    spec = design.input
+    image = load_image(sample_path("chelsea.png"), spec.channels, (spec.height, spec.width))
+    engine = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        acts = run_design(design, image)
+        engine.append(time.perf_counter() - t0)
+    mosaic = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        render(acts[1], aspect=1.6)
+        mosaic.append(time.perf_counter() - t0)
+    med = statistics.median(times)
+    print("1. Q&A example 25×64, edit → mosaic on screen (layer 0, 100 maps)")
+    print(f"   viewer median {med * 1e3:7.1f} ms   p90 {np.percentile(times, 90) * 1e3:7.1f} ms")
+    print(
+        f"   reference: run_design {statistics.median(engine) * 1e3:6.1f} ms, "
+        f"mosaic render {statistics.median(mosaic) * 1e3:5.1f} ms"
+    )
+    print(
+        f"   viewer / engine = {med / statistics.median(engine):.2f}   "
+        f"target ≤ 50 ms: {'met' if med <= 0.050 else 'NOT met'}"
+    )
+    viewer.shutdown()
+    window.undo_stack.setClean()
+    window.close()
+
+
+def tick_gaps(app: QApplication, until: object, min_duration: float = 0.0) -> tuple[float, float]:
+    """Longest gap between 1 ms timer ticks while ``until()`` is false, and the elapsed time."""
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(1)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    start = time.perf_counter()
+    timer.start()
+    while not until() or time.perf_counter() - start < min_duration:  # type: ignore[operator]
+        app.processEvents()
+        time.sleep(0.0005)
+    timer.stop()
+    elapsed = time.perf_counter() - start
+    stamps = [start, *ticks, time.perf_counter()]
+    return max(b - a for a, b in itertools.pairwise(stamps)), elapsed
+
+
+def responsiveness(app: QApplication) -> None:
+    window = MainWindow()
+    window.resize(1500, 1000)
+    window.show()
+    viewer: FeatureMapsController = install_feature_maps(window, sample=None, lazy=False)
+    panel = viewer.panel
+    vgg = load_template("vgg16")
+    window.apply_design(vgg, "VGG-16")
+    window.select_layer(0)
+    panel.set_selected_layer(0)
+    settle(app, 1.0)  # first paint of the window and docks: not part of the measurement
+    panel.load_image_file(sample_path("chelsea.png"))  # 256×170 → resized to 224×224
+    worst, elapsed = tick_gaps(app, lambda: panel.render_count >= 1 and not panel.worker.busy)
+    assert panel.result is not None
+    assert panel.result.mosaic is not None
+    shape = panel.result.mosaic.rgba.shape
+    idle_worst, _ = tick_gaps(app, lambda: True, min_duration=min(elapsed, 3.0))
+    print("2. VGG-16 on 224×224, longest event-loop gap while computing and drawing layer 0")
+    print(f"   compute + draw took {elapsed:.2f} s (mosaic {shape[1]}×{shape[0]} px)")
+    print(
+        f"   longest gap {worst * 1e3:6.1f} ms   reference (idle loop) {idle_worst * 1e3:5.1f} ms   "
+        f"target ≤ 30 ms: {'met' if worst <= 0.030 else 'NOT met'}"
+    )
+    viewer.shutdown()
+    window.undo_stack.setClean()
+    window.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    app = create_app()
+    print(f"Python {sys.version.split()[0]}, NumPy {np.__version__}, {os.cpu_count()} CPUs")
+    edit_latency(app, args.repeat)
+    responsiveness(app)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
