@@ -1,8 +1,9 @@
 """The main window: docks, menus and actions around one immutable design and its undo stack.
 
 Data flows one way. The current :class:`DocState` (design, selection, file) is replaced only by
-undo commands (:mod:`convdesigner.ui.commands`); installing a state re-runs the analysis once and
-hands the result to every view (pipeline, table, property and explain panels). Views report
+undo commands (:mod:`convdesigner.ui.commands`), in :class:`DocumentWindow`, which also handles
+the file; installing a state re-runs the analysis once and hands the result to every view
+(pipeline, table, property and explain panels). Views report
 intentions (insert this entry here, move that layer, this is the new layer) and never patch each
 other, so undo, redo and live updates all take the same path.
 
@@ -18,7 +19,6 @@ from pathlib import Path
 from PySide6.QtCore import (
     QByteArray,
     QItemSelectionModel,
-    QMetaMethod,
     QModelIndex,
     Qt,
     QTimer,
@@ -26,43 +26,34 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import (
     QAction,
-    QCloseEvent,
-    QDragEnterEvent,
-    QDragMoveEvent,
-    QDropEvent,
     QKeySequence,
     QPaintEvent,
-    QUndoStack,
 )
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QFileDialog,
     QLabel,
-    QMainWindow,
     QMenu,
     QMessageBox,
     QWidget,
 )
 
 from convdesigner import __version__
-from convdesigner.core.analysis import Analysis, analyse, bytes_text
+from convdesigner.core.analysis import bytes_text
 from convdesigner.core.design import Design
-from convdesigner.core.fileformat import DesignFileError, load_design, save_design
-from convdesigner.core.table import to_csv
-from convdesigner.ui import mime
+from convdesigner.core.fileformat import DesignFileError
 from convdesigner.ui.catalog import BY_KEY, make_layer
-from convdesigner.ui.commands import DocState, ReplaceDesignCommand
+from convdesigner.ui.commands import DocState
+from convdesigner.ui.document_window import APP_TITLE, DocumentWindow
 from convdesigner.ui.explain import ExplainPanel
 from convdesigner.ui.icons import app_icon
 from convdesigner.ui.palette import PaletteWidget
 from convdesigner.ui.pipeline_view import PipelineModel, PipelineView
 from convdesigner.ui.properties import PropertyPanel
-from convdesigner.ui.settings import add_recent_file, app_settings, clear_recent_files, recent_files
+from convdesigner.ui.settings import app_settings, clear_recent_files, recent_files
 from convdesigner.ui.table_model import COLUMNS, LayerTableModel
 from convdesigner.ui.table_view import LayerTableView
 
-APP_TITLE = "ConvDesigner"
 STATE_VERSION = 1
 """Bump when the dock layout changes, so an old saved layout is not applied to new docks."""
 
@@ -99,28 +90,17 @@ def _si(n: int) -> str:
     return str(n)
 
 
-class MainWindow(QMainWindow):
-    designChanged = Signal(object)
-    """The new Design, after every edit, undo, redo or load."""
+class MainWindow(DocumentWindow):
     selectedLayerChanged = Signal(object)
     """``int | None``: index in ``design.layers``; None for the input row or nothing."""
-    imageFileDropped = Signal(str)
-    """An image file (png/jpg/jpeg/bmp/npy) was dropped on the window."""
     layoutReset = Signal()
     """View → Reset Layout put every dock back in its area (docks may refine their place)."""
 
     def __init__(self, design: Design | None = None, path: str | None = None) -> None:
-        super().__init__()
+        super().__init__(default_design() if design is None else design, path)
         self.setObjectName("mainWindow")
         self.setWindowIcon(app_icon())
-        self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
-        self.undo_stack = QUndoStack(self)
-        if design is None:
-            design = default_design()
-        self._state = DocState(design, None, path)
-        self._selection: int | None = None
-        self._analysis = analyse(design)
         self._syncing = False
         self._docks: list[QDockWidget] = []
         self._dock_areas: dict[str, Qt.DockWidgetArea] = {}
@@ -145,7 +125,6 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect()
 
-        self.undo_stack.cleanChanged.connect(self._clean_changed)
         self.undo_stack.indexChanged.connect(self._undo_index_changed)
         self._refresh_views()
         self._set_selection(None, force=True)
@@ -153,21 +132,6 @@ class MainWindow(QMainWindow):
         self._restore_layout()
 
     # ================================================================== public API
-
-    @property
-    def design(self) -> Design:
-        return self._state.design
-
-    @property
-    def analysis(self) -> Analysis:
-        if self._analysis.design is not self._state.design:
-            self._analysis = analyse(self._state.design)
-        return self._analysis
-
-    @property
-    def path(self) -> str | None:
-        """The file the design was opened from or saved to (None: never saved)."""
-        return self._state.path
 
     def selected_layer(self) -> int | None:
         return self._selection
@@ -178,50 +142,6 @@ class MainWindow(QMainWindow):
                 f"layer index {index} is out of range 0..{len(self.design.layers) - 1}"
             )
         self._set_selection(index)
-
-    def apply_design(self, new: Design, text: str) -> None:
-        """Replace the whole design as one undoable step (e.g. input size taken from an image)."""
-        selection = self._selection
-        if selection is not None and selection >= len(new.layers):
-            selection = len(new.layers) - 1 if new.layers else None
-        self._push(new, text, selection)
-
-    def open_design(self, path: str) -> bool:
-        """Open a design file, asking first to save unsaved changes. False if not opened."""
-        if not self.maybe_save():
-            return False
-        try:
-            design = load_design(path)
-        except DesignFileError as exc:
-            problems = "\n".join(f"• {p}" for p in exc.problems[:10])
-            QMessageBox.warning(
-                self,
-                "Cannot open design",
-                f"{Path(path).name} could not be opened; the current design is unchanged.\n\n"
-                f"{problems}",
-            )
-            return False
-        self._load(design, str(path))
-        self._remember(str(path))
-        self.statusBar().showMessage(f"Opened {path}", 5000)
-        return True
-
-    def save_design_as(self, path: str) -> bool:
-        """Save to ``path`` (atomically) and make it the current file."""
-        try:
-            save_design(self.design, path)
-        except OSError as exc:
-            QMessageBox.warning(
-                self, "Cannot save", f"Could not save to {path}: {exc.strerror or exc}"
-            )
-            return False
-        self._state = DocState(self.design, self._selection, str(path))
-        self.undo_stack.setClean()
-        self.setWindowModified(False)
-        self._remember(str(path))
-        self._update_title()
-        self.statusBar().showMessage(f"Saved {path}", 5000)
-        return True
 
     def add_dock(self, dock: QDockWidget, area: Qt.DockWidgetArea) -> None:
         """Add a dock set up like the built-in ones; its toggle goes into the View menu."""
@@ -403,34 +323,16 @@ class MainWindow(QMainWindow):
 
     # ================================================================== state plumbing
 
-    def _push(
-        self,
-        design: Design,
-        text: str,
-        selection: int | None,
-        merge_key: Hashable | None = None,
-    ) -> None:
-        before = DocState(self.design, self._selection, self.path)
-        after = DocState(design, selection, self.path)
-        self.undo_stack.push(
-            ReplaceDesignCommand(text, before, after, self._apply_state, merge_key)
-        )
-
-    def _apply_state(self, state: DocState) -> None:
-        """Install a state (called by undo commands): the one place the design changes."""
-        path = state.path if state.sets_path else self.path
-        self._state = DocState(state.design, state.selection, path)
+    def _state_installed(self, state: DocState) -> None:
         self._refresh_views()
         self._set_selection(state.selection, force=True)
         self._update_title()
-        self.designChanged.emit(state.design)
 
-    def _load(self, design: Design, path: str | None) -> None:
-        self.undo_stack.clear()
-        self._apply_state(DocState(design, None, path, sets_path=True))
-        self.undo_stack.setClean()
-        self.setWindowModified(False)
+    def _loaded(self) -> None:
         self.table.resizeColumnsToContents()
+
+    def _closing(self) -> None:
+        self._save_layout()
 
     def _refresh_views(self) -> None:
         analysis = self.analysis
@@ -527,16 +429,8 @@ class MainWindow(QMainWindow):
         else:
             self._set_selection(index)
 
-    def _clean_changed(self, clean: bool) -> None:
-        self.setWindowModified(not clean)
-
     def _undo_index_changed(self, _index: int) -> None:
         self._update_actions()
-
-    def _update_title(self) -> None:
-        name = Path(self.path).name if self.path else "not saved"
-        self.setWindowTitle(f"{self.design.name} ({name})[*] — {APP_TITLE}")
-        self.setWindowFilePath(self.path or "")
 
     def _update_actions(self) -> None:
         has = self._selection is not None
@@ -606,27 +500,6 @@ class MainWindow(QMainWindow):
     def _property_edit(self, design: Design, text: str, merge_key: Hashable | None) -> None:
         self._push(design, text, self._selection, merge_key)
 
-    def new_from_template(self, template_id: str) -> bool:
-        """Start a new (unsaved) design from a bundled template; undoable."""
-        if not self.maybe_save():
-            return False
-        from convdesigner.core.templates import load_template
-
-        try:
-            design = load_template(template_id)
-        except (KeyError, DesignFileError) as exc:
-            QMessageBox.warning(self, "Cannot load template", str(exc))
-            return False
-        before = DocState(self.design, self._selection, self.path, sets_path=True)
-        after = DocState(design, None, None, sets_path=True)
-        self.undo_stack.push(
-            ReplaceDesignCommand(f"New from {design.name}", before, after, self._apply_state)
-        )
-        # Nothing to lose yet: closing right away need not ask to save an untouched template.
-        self.undo_stack.setClean()
-        self.table.resizeColumnsToContents()
-        return True
-
     # ================================================================== files
 
     def _fill_templates(self) -> None:
@@ -663,121 +536,7 @@ class MainWindow(QMainWindow):
             clear.triggered.connect(lambda _checked=False: clear_recent_files())
         self.recent_menu.setEnabled(bool(files))
 
-    def _remember(self, path: str) -> None:
-        add_recent_file(path)
-
-    def _dialog_folder(self) -> str:
-        if self.path:
-            return str(Path(self.path).parent)
-        files = recent_files()
-        return str(Path(files[0]).parent) if files else str(Path.home())
-
-    def open_dialog(self) -> bool:
-        path, _filter = QFileDialog.getOpenFileName(
-            self, "Open Design", self._dialog_folder(), "Design files (*.json);;All files (*)"
-        )
-        return bool(path) and self.open_design(path)
-
-    def save(self) -> bool:
-        if self.path is None:
-            return self.save_as_dialog()
-        return self.save_design_as(self.path)
-
-    def save_as_dialog(self) -> bool:
-        suggested = self.path or str(
-            Path(self._dialog_folder()) / f"{_slug(self.design.name)}.json"
-        )
-        path, _filter = QFileDialog.getSaveFileName(
-            self, "Save Design As", suggested, "Design files (*.json)"
-        )
-        if not path:
-            return False
-        if not path.lower().endswith(".json"):
-            path += ".json"
-        return self.save_design_as(path)
-
-    def export_table_dialog(self) -> bool:
-        """File → Export Layer Table: the same CSV as ``convdesigner summary --format csv``."""
-        stem = Path(self.path).stem if self.path else _slug(self.design.name)
-        suggested = str(Path(self._dialog_folder()) / f"{stem}-layers.csv")
-        path, _filter = QFileDialog.getSaveFileName(
-            self, "Export Layer Table", suggested, "CSV files (*.csv)"
-        )
-        if not path:
-            return False
-        return self.export_table(path)
-
-    def export_table(self, path: str) -> bool:
-        try:
-            to_csv(self.analysis, path)
-        except OSError as exc:
-            QMessageBox.warning(
-                self, "Cannot export", f"Could not write {path}: {exc.strerror or exc}"
-            )
-            return False
-        self.statusBar().showMessage(f"Exported the layer table to {path}", 5000)
-        return True
-
-    def maybe_save(self) -> bool:
-        """Ask Save/Discard/Cancel if there are unsaved changes; True means "go ahead"."""
-        if self.undo_stack.isClean():
-            return True
-        name = Path(self.path).name if self.path else self.design.name
-        answer = QMessageBox.question(
-            self,
-            "Unsaved changes",
-            f"“{name}” has unsaved changes. Save them first?",
-            QMessageBox.StandardButton.Save
-            | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Save,
-        )
-        if answer == QMessageBox.StandardButton.Save:
-            return self.save()
-        return answer == QMessageBox.StandardButton.Discard
-
-    def open_dropped_files(self, paths: list[str]) -> None:
-        designs = [p for p in paths if mime.is_design_file(p)]
-        images = [p for p in paths if not mime.is_design_file(p)]
-        if designs:
-            self.open_design(designs[0])
-        if images:
-            self.imageFileDropped.emit(images[0])
-            if not self.isSignalConnected(QMetaMethod.fromSignal(self.imageFileDropped)):
-                self.statusBar().showMessage(
-                    f"{Path(images[0]).name}: images are shown by the feature-map viewer, "
-                    "which is not available here",
-                    5000,
-                )
-
     # ================================================================== window events
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if mime.dropped_files(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if mime.dropped_files(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        paths = mime.dropped_files(event.mimeData())
-        if not paths:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        self.open_dropped_files(paths)
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        if not self.maybe_save():
-            event.ignore()
-            return
-        self._save_layout()
-        event.accept()
 
     # ================================================================== layout & about
 
@@ -824,8 +583,3 @@ class MainWindow(QMainWindow):
             "</ul><p>The bundled sample images are public domain (CC0).</p>"
             "<p>1 MAC (multiply-accumulate) = 2 FLOPs.</p>",
         )
-
-
-def _slug(name: str) -> str:
-    cleaned = "".join(c if c.isalnum() or c in "-_" else "-" for c in name.strip().lower())
-    return "-".join(part for part in cleaned.split("-") if part) or "design"
