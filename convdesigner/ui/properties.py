@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSpinBox,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -41,124 +40,18 @@ from convdesigner.core.layers import (
     Layer,
     LayerSettingError,
     MaxPool2D,
-    Padding,
 )
-
-MAX_CHANNELS = 100_000
-MAX_WINDOW = 1024
-MAX_UNITS = 1_000_000
-
-
-def _spin(minimum: int, maximum: int, value: int, tip: str = "") -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(minimum, maximum)
-    box.setValue(value)
-    box.setGroupSeparatorShown(True)
-    box.setAccelerated(True)
-    box.setMinimumWidth(70)
-    if tip:
-        box.setToolTip(tip)
-    return box
-
-
-class PairEditor(QWidget):
-    """Height and width spin boxes with a "square" toggle that keeps them equal."""
-
-    def __init__(
-        self,
-        value: tuple[int, int],
-        minimum: int,
-        maximum: int,
-        on_change: Callable[[tuple[int, int]], None],
-        what: str,
-    ) -> None:
-        super().__init__()
-        self._on_change = on_change
-        self.height_box = _spin(minimum, maximum, value[0], f"{what} height")
-        self.width_box = _spin(minimum, maximum, value[1], f"{what} width")
-        self.square = QToolButton()
-        self.square.setText("Square")
-        self.square.setCheckable(True)
-        self.square.setChecked(value[0] == value[1])
-        self.square.setToolTip(f"Keep the {what} height and width equal")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
-        layout.addWidget(self.height_box, 1)
-        times = QLabel("×")
-        layout.addWidget(times)
-        layout.addWidget(self.width_box, 1)
-        layout.addWidget(self.square)
-        self.height_box.valueChanged.connect(lambda v: self._edited(self.height_box, v))
-        self.width_box.valueChanged.connect(lambda v: self._edited(self.width_box, v))
-        self.square.toggled.connect(self._square_toggled)
-
-    def value(self) -> tuple[int, int]:
-        return (self.height_box.value(), self.width_box.value())
-
-    def set_value(self, value: tuple[int, int]) -> None:
-        for box, v in ((self.height_box, value[0]), (self.width_box, value[1])):
-            if box.value() != v:
-                box.blockSignals(True)
-                box.setValue(v)
-                box.blockSignals(False)
-
-    def _edited(self, source: QSpinBox, value: int) -> None:
-        if self.square.isChecked():
-            other = self.width_box if source is self.height_box else self.height_box
-            other.blockSignals(True)
-            other.setValue(value)
-            other.blockSignals(False)
-        self._on_change(self.value())
-
-    def _square_toggled(self, on: bool) -> None:
-        if on and self.height_box.value() != self.width_box.value():
-            self._edited(self.height_box, self.height_box.value())
-
-
-class PaddingEditor(QWidget):
-    """valid / same / explicit, with the explicit amounts as a pair."""
-
-    MODES = ("valid", "same", "explicit")
-
-    def __init__(self, value: Padding, on_change: Callable[[Padding], None]) -> None:
-        super().__init__()
-        self._on_change = on_change
-        self.mode = QComboBox()
-        self.mode.addItems(["valid (none)", "same (TensorFlow)", "explicit"])
-        self.mode.setToolTip(
-            "valid: no padding. same: output = ceil(input / stride), padding split with the "
-            "larger half after (TensorFlow). explicit: that many zeros on each side (PyTorch)."
-        )
-        pair = value if isinstance(value, tuple) else (0, 0)
-        self.amount = PairEditor(pair, 0, MAX_WINDOW, lambda _v: self._changed(), "padding")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.mode)
-        layout.addWidget(self.amount)
-        self.set_value(value)
-        self.mode.currentIndexChanged.connect(lambda _i: self._changed())
-
-    def value(self) -> Padding:
-        mode = self.MODES[self.mode.currentIndex()]
-        if mode == "explicit":
-            return self.amount.value()
-        return mode  # type: ignore[return-value]
-
-    def set_value(self, value: Padding) -> None:
-        self.mode.blockSignals(True)
-        if isinstance(value, str):
-            self.mode.setCurrentIndex(self.MODES.index(value))
-        else:
-            self.mode.setCurrentIndex(2)
-            self.amount.set_value(value)
-        self.mode.blockSignals(False)
-        self.amount.setVisible(not isinstance(value, str))
-
-    def _changed(self) -> None:
-        self.amount.setVisible(self.mode.currentIndex() == 2)
-        self._on_change(self.value())
+from convdesigner.ui.editors import (
+    MAX_CHANNELS,
+    MAX_UNITS,
+    MAX_WINDOW,
+    PaddingEditor,
+    PairEditor,
+    set_check,
+    set_spin,
+    set_text,
+    spin_box,
+)
 
 
 class PropertyPanel(QScrollArea):
@@ -265,7 +158,7 @@ class PropertyPanel(QScrollArea):
                 self.design.with_name(text), "Rename design", ("design", "name")
             )
         )
-        self._bind_update(lambda d: _set_text(name, d.name))
+        self._bind_update(lambda d: set_text(name, d.name))
         form.addRow("Design name", name)
         self.editors["design_name"] = name
         for attr, limit, tip in (
@@ -273,7 +166,7 @@ class PropertyPanel(QScrollArea):
             ("width", MAX_INPUT_SIDE, "input width in pixels"),
             ("channels", MAX_INPUT_CHANNELS, "1 for greyscale, 3 for RGB"),
         ):
-            box = _spin(1, limit, getattr(design.input, attr), tip)
+            box = spin_box(1, limit, getattr(design.input, attr), tip)
             self._bind_input(box, attr)
             form.addRow(attr.capitalize(), box)
             self.editors[attr] = box
@@ -282,7 +175,7 @@ class PropertyPanel(QScrollArea):
         box.valueChanged.connect(lambda v: self._edit_input(attr, v))
 
         def update(design: Design) -> None:
-            _set_spin(box, getattr(design.input, attr))
+            set_spin(box, getattr(design.input, attr))
 
         self._bind_update(update)
 
@@ -291,7 +184,7 @@ class PropertyPanel(QScrollArea):
         name.setPlaceholderText(layer.display_name)
         name.setMaxLength(200)
         name.textEdited.connect(lambda text: self._edit("name", text, merge=True))
-        self._bind_update(lambda lay: _set_text(name, lay.name))
+        self._bind_update(lambda lay: set_text(name, lay.name))
         form.addRow("Name", name)
         self.editors["name"] = name
 
@@ -360,9 +253,9 @@ class PropertyPanel(QScrollArea):
         self, form: QFormLayout, attr: str, label: str, lo: int, hi: int, tip: str
     ) -> None:
         layer = self._layer()
-        box = _spin(lo, hi, getattr(layer, attr), tip)
+        box = spin_box(lo, hi, getattr(layer, attr), tip)
         box.valueChanged.connect(lambda v: self._edit(attr, v, merge=True))
-        self._bind_update(lambda lay: _set_spin(box, getattr(lay, attr)))
+        self._bind_update(lambda lay: set_spin(box, getattr(lay, attr)))
         form.addRow(label, box)
         self.editors[attr] = box
 
@@ -385,7 +278,7 @@ class PropertyPanel(QScrollArea):
         box.setValue(getattr(layer, attr))
         box.setToolTip(tip)
         box.valueChanged.connect(lambda v: self._edit(attr, float(v), merge=True))
-        self._bind_update(lambda lay: _set_spin(box, getattr(lay, attr)))
+        self._bind_update(lambda lay: set_spin(box, getattr(lay, attr)))
         form.addRow(label, box)
         self.editors[attr] = box
 
@@ -404,7 +297,7 @@ class PropertyPanel(QScrollArea):
         box.setChecked(bool(getattr(layer, attr)))
         box.setToolTip(tip)
         box.toggled.connect(lambda on: self._edit(attr, bool(on)))
-        self._bind_update(lambda lay: _set_check(box, bool(getattr(lay, attr))))
+        self._bind_update(lambda lay: set_check(box, bool(getattr(lay, attr))))
         form.addRow(label, box)
         self.editors[attr] = box
 
@@ -435,7 +328,7 @@ class PropertyPanel(QScrollArea):
         same.toggled.connect(toggled)
 
         def update(lay: MaxPool2D | AvgPool2D) -> None:
-            _set_check(same, lay.stride is None)
+            set_check(same, lay.stride is None)
             editor.setEnabled(lay.stride is not None)
             editor.set_value(lay.effective_stride)
 
@@ -450,7 +343,7 @@ class PropertyPanel(QScrollArea):
         holder = QWidget()
         layout = QHBoxLayout(holder)
         layout.setContentsMargins(0, 0, 0, 0)
-        box = _spin(
+        box = spin_box(
             1,
             MAX_CHANNELS,
             layer.groups,
@@ -462,7 +355,7 @@ class PropertyPanel(QScrollArea):
         button.clicked.connect(self._make_depthwise)
         layout.addWidget(box, 1)
         layout.addWidget(button)
-        self._bind_update(lambda lay: _set_spin(box, lay.groups))
+        self._bind_update(lambda lay: set_spin(box, lay.groups))
         form.addRow("Groups", holder)
         self.editors["groups"] = box
         self.editors["depthwise"] = button
@@ -551,24 +444,3 @@ class PropertyPanel(QScrollArea):
     @property
     def error_text(self) -> str:
         return self._error.text()
-
-
-def _set_spin(box: QSpinBox | QDoubleSpinBox, value: Any) -> None:
-    if box.value() != value:
-        box.blockSignals(True)
-        box.setValue(value)
-        box.blockSignals(False)
-
-
-def _set_check(box: QCheckBox, value: bool) -> None:
-    if box.isChecked() != value:
-        box.blockSignals(True)
-        box.setChecked(value)
-        box.blockSignals(False)
-
-
-def _set_text(edit: QLineEdit, value: str) -> None:
-    if edit.text() != value:
-        edit.blockSignals(True)
-        edit.setText(value)
-        edit.blockSignals(False)
