@@ -138,7 +138,7 @@ def tick_gaps(app: QApplication, until: object, min_duration: float = 0.0) -> tu
     return max(b - a for a, b in itertools.pairwise(stamps)), elapsed
 
 
-def responsiveness(app: QApplication) -> None:
+def responsiveness(app: QApplication, edits: int) -> None:
     window = MainWindow()
     window.resize(1500, 1000)
     window.show()
@@ -149,17 +149,37 @@ def responsiveness(app: QApplication) -> None:
     window.select_layer(0)
     panel.set_selected_layer(0)
     settle(app, 1.0)  # first paint of the window and docks: not part of the measurement
-    panel.load_image_file(sample_path("chelsea.png"))  # 256×170 → resized to 224×224
-    worst, elapsed = tick_gaps(app, lambda: panel.render_count >= 1 and not panel.worker.busy)
+    print("2. VGG-16 on 224×224, longest event-loop gap while computing and drawing layer 0")
+    runs: list[tuple[str, float, float, float]] = []
+    for run in range(edits + 1):
+        renders = panel.render_count
+        if run == 0:
+            label = "cold: image loaded, 138 M weights drawn"
+            panel.load_image_file(sample_path("chelsea.png"))  # 256×170 → resized to 224×224
+        else:
+            label = f"edit {run}: layer 0 filters changed"
+            design = window.design
+            filters = 64 if run % 2 == 0 else 63
+            edited = design.replace_layer(0, replace(design.layers[0], filters=filters))
+            window.apply_design(edited, "Edit filters")
+        worst, elapsed = tick_gaps(
+            app, lambda r=renders: panel.render_count > r and not panel.worker.busy
+        )
+        idle, _ = tick_gaps(app, lambda: True, min_duration=min(elapsed, 2.0))
+        runs.append((label, elapsed, worst, idle))
     assert panel.result is not None
     assert panel.result.mosaic is not None
     shape = panel.result.mosaic.rgba.shape
-    idle_worst, _ = tick_gaps(app, lambda: True, min_duration=min(elapsed, 3.0))
-    print("2. VGG-16 on 224×224, longest event-loop gap while computing and drawing layer 0")
-    print(f"   compute + draw took {elapsed:.2f} s (mosaic {shape[1]}×{shape[0]} px)")
+    print(f"   mosaic {shape[1]}×{shape[0]} px")
+    for label, elapsed, worst, idle in runs:
+        print(
+            f"   {label:40s} {elapsed:5.2f} s   longest gap {worst * 1e3:6.1f} ms   "
+            f"(idle loop reference {idle * 1e3:5.1f} ms)"
+        )
+    overall = max(r[2] for r in runs)
     print(
-        f"   longest gap {worst * 1e3:6.1f} ms   reference (idle loop) {idle_worst * 1e3:5.1f} ms   "
-        f"target ≤ 30 ms: {'met' if worst <= 0.030 else 'NOT met'}"
+        f"   worst of all runs {overall * 1e3:.1f} ms   target ≤ 30 ms: "
+        f"{'met' if overall <= 0.030 else 'NOT met'}"
     )
     viewer.shutdown()
     window.undo_stack.setClean()
@@ -168,12 +188,17 @@ def responsiveness(app: QApplication) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--repeat", type=int, default=30, help="edits timed in part 1")
+    parser.add_argument("--edits", type=int, default=3, help="VGG-16 edits timed in part 2")
     args = parser.parse_args()
     app = create_app()
-    print(f"Python {sys.version.split()[0]}, NumPy {np.__version__}, {os.cpu_count()} CPUs")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"Python {sys.version.split()[0]}, NumPy {np.__version__}, {os.cpu_count()} CPUs, "
+        f"load average {load:.2f} (other work on the machine inflates the gaps)"
+    )
     edit_latency(app, args.repeat)
-    responsiveness(app)
+    responsiveness(app, args.edits)
     return 0
 
 

@@ -190,11 +190,17 @@ class FeatureMapPanel(QWidget):
         self.source_label = QLabel("No image")
         self.source_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         bar.addWidget(self.source_label, 1)
+        # Fixed sizes, kept when hidden: showing the indicator or changing its text must not
+        # re-lay out the panel, which would repaint every view (tens of ms on big mosaics).
         self.busy_label = QLabel()
+        self.busy_label.setFixedWidth(self.fontMetrics().horizontalAdvance("M" * 24))
         self.busy_bar = QProgressBar()
-        self.busy_bar.setMaximumWidth(120)
+        self.busy_bar.setFixedWidth(100)
         self.busy_bar.setTextVisible(False)
         for w in (self.busy_label, self.busy_bar):
+            policy = w.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            w.setSizePolicy(policy)
             w.hide()
             bar.addWidget(w)
         bar.addWidget(QLabel("Colormap:"))
@@ -472,7 +478,11 @@ class FeatureMapPanel(QWidget):
         self.busy_bar.setValue(i)
         layers = self._design.layers
         name = layers[i].label if i < len(layers) else ""
-        self.busy_label.setText(f"Computing layer {i} of {n}: {name}…")
+        text = f"Computing layer {i} of {n}: {name}…"
+        metrics = self.busy_label.fontMetrics()
+        width = self.busy_label.width()
+        self.busy_label.setText(metrics.elidedText(text, Qt.TextElideMode.ElideRight, width))
+        self.busy_label.setToolTip(text)
 
     def _on_failed(self, _request: int, error: object) -> None:
         self._inflight = None
