@@ -189,13 +189,15 @@ class FeatureMapPanel(QWidget):
         bar.setContentsMargins(4, 2, 4, 2)
         self.source_label = QLabel("No image")
         self.source_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # long file names must not widen the dock: the label shrinks and the tooltip has it all
+        self.source_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar.addWidget(self.source_label, 1)
         # Fixed sizes, kept when hidden: showing the indicator or changing its text must not
         # re-lay out the panel, which would repaint every view (tens of ms on big mosaics).
         self.busy_label = QLabel()
-        self.busy_label.setFixedWidth(self.fontMetrics().horizontalAdvance("M" * 24))
+        self.busy_label.setFixedWidth(self.fontMetrics().horizontalAdvance("M" * 14))
         self.busy_bar = QProgressBar()
-        self.busy_bar.setFixedWidth(100)
+        self.busy_bar.setFixedWidth(60)
         self.busy_bar.setTextVisible(False)
         for w in (self.busy_label, self.busy_bar):
             policy = w.sizePolicy()
@@ -290,7 +292,7 @@ class FeatureMapPanel(QWidget):
         body.addWidget(self.stack)
         body.setStretchFactor(0, 1)
         body.setStretchFactor(1, 2)
-        left.setMinimumWidth(200)
+        left.setMinimumWidth(160)
         self._body = body
         self._sized = False
 
@@ -523,6 +525,7 @@ class FeatureMapPanel(QWidget):
             f"{source.name} ({source.width}×{source.height}"
             f"{', resized to ' + str(spec.width) + '×' + str(spec.height) if resized else ''})"
         )
+        self.source_label.setToolTip(self.source_label.text())
         self._draw_outline()
         layer = request.options.layer
         array = result.layer_array
@@ -693,5 +696,5 @@ class FeatureMapPanel(QWidget):
         beyond = beyond or left + w > self._design.input.width
         self.input_title.setText(
             f"Input · receptive field {h}×{w}<br>from row {top}, col {left}"
-            + (" (reaches into the padding)" if beyond else "")
+            + ("<br>(reaches into the padding)" if beyond else "")
         )

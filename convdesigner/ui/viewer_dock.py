@@ -124,11 +124,19 @@ class FeatureMapsController(QObject):
         if app_settings().value("mainWindow/state") is not None or table is None:
             return
         window.splitDockWidget(table, self.dock, Qt.Orientation.Horizontal)
-        width, height = max(window.width(), 1000), max(window.height(), 700)
-        window.resizeDocks(
-            [table, self.dock], [int(width * 0.4), int(width * 0.6)], Qt.Orientation.Horizontal
-        )
-        window.resizeDocks([self.dock], [int(height * 0.5)], Qt.Orientation.Vertical)
+
+        def share() -> None:
+            # Sizes only hold once the window has its real size: applied again after showing.
+            width, height = max(window.width(), 1000), max(window.height(), 700)
+            window.resizeDocks(
+                [table, self.dock],
+                [width * 45 // 100, width * 55 // 100],
+                Qt.Orientation.Horizontal,
+            )
+            window.resizeDocks([self.dock], [height // 2], Qt.Orientation.Vertical)
+
+        share()
+        QTimer.singleShot(0, share)
 
     @property
     def panel(self) -> FeatureMapPanel:

@@ -327,3 +327,28 @@ def test_exports(qtbot: QtBot, panel: FeatureMapPanel, qa: Design, tmp_path: Pat
         for i in range(3):
             assert data[str(i)].dtype == np.float32
             np.testing.assert_array_equal(data[str(i)], expected[i + 1])
+
+
+def test_clicked_channel_is_shown_large_with_its_histogram(
+    qtbot: QtBot, panel: FeatureMapPanel, qa: Design
+) -> None:
+    panel.set_selected_layer(2)
+    panel.load_image_file(CHELSEA)
+    wait_render(qtbot, panel, 1)
+    panel.select_position(17, 4, 9)
+    channel = engine_maps(qa, CHELSEA, 2)[17]
+    np.testing.assert_array_equal(
+        panel.detail_item.image, render(channel[None], colormap=panel.colormap).rgba
+    )
+    edges, counts = panel.histogram_curve.getData()
+    expected_counts, expected_edges = np.histogram(
+        channel, bins=64, range=(float(channel.min()), float(channel.max()))
+    )
+    np.testing.assert_array_equal(counts, expected_counts)
+    np.testing.assert_allclose(edges, expected_edges)
+    title = panel.detail_title.text
+    assert "Channel 17" in title
+    assert f"min {float(channel.min()):.4g}" in title
+    assert f"max {float(channel.max()):.4g}" in title
+    # the tile of channel 17 is outlined in the mosaic
+    assert panel.tile_rect.isVisible()
