@@ -57,12 +57,17 @@ def _write_npz(path: str, arrays: dict[str, Any]) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from convdesigner.core.engine.forward import run_design
+    from convdesigner.core.engine.forward import DEFAULT_MEMORY_LIMIT, estimate_memory, run_design
+    from convdesigner.core.engine.memory import check_limit
     from convdesigner.core.images import ImageError, load_image
     from convdesigner.core.weights import load_weights
 
     design = _load_design(args.design)
     spec = design.input
+    try:  # refuse an impossible run before decoding a possibly large image
+        check_limit(estimate_memory(design), DEFAULT_MEMORY_LIMIT)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     try:
         image = load_image(
             args.input, spec.channels, (spec.height, spec.width) if args.resize else None

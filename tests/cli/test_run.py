@@ -124,6 +124,13 @@ def test_run_errors(tmp_path: Path, grey_png: Path) -> None:
     assert_clean_failure(
         cli("run", QA, "--input", str(grey_png), "--seed", "x", "--out", out), "integer"
     )
+    huge = tmp_path / "huge.json"
+    spec["layers"][2].update(kernel=5, padding="same")
+    spec["input"] = {"height": 8192, "width": 8192, "channels": 1}
+    huge.write_text(json.dumps(spec), encoding="utf-8")
+    assert_clean_failure(
+        cli("run", str(huge), "--input", str(grey_png), "--out", out), "GiB", "more than the limit"
+    )
     assert not Path(out).exists()
 
 
