@@ -171,6 +171,7 @@ class FeatureMapPanel(QWidget):
         self._rf_target: tuple[int | None, int, int] | None = None
         self._detail_channel: int | None = None
         self.render_count = 0
+        self._active = True
         self.worker = LatestWorker(self, background=True)
         self.worker.resultReady.connect(self._on_result)
         self.worker.jobFailed.connect(self._on_failed)
@@ -445,8 +446,24 @@ class FeatureMapPanel(QWidget):
             self._layer, self.colormap, self.scale, aspect, self._detail_channel or 0
         )
 
+    @property
+    def active(self) -> bool:
+        return self._active
+
+    def set_active(self, active: bool) -> None:
+        """Pause while the panel cannot be seen (dock closed or behind a tab): edits then cost
+        nothing here; the newest state is computed once it shows again."""
+        if active == self._active:
+            return
+        self._active = active
+        if active:
+            self._request()
+        else:
+            self._inflight = None
+            self.worker.cancel()
+
     def _request(self) -> None:
-        if self._source is None:
+        if self._source is None or not self._active:
             return
         request = Request(self._design, self._source, self._options(), self._seed, self._cache)
         inflight = self._inflight

@@ -151,6 +151,8 @@ class FeatureMapsController(QObject):
             )
             old = self.dock.widget()
             self.dock.setWidget(panel)
+            panel.set_active(not self.dock.isHidden())  # closed in the saved layout: wait
+            self.dock.visibilityChanged.connect(panel.set_active)
             if old is not None:
                 old.deleteLater()
             self._panel = panel

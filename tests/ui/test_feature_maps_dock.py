@@ -286,3 +286,27 @@ def test_screenshot_of_viewer_with_qa_example(
     if os.environ.get("CONVDESIGNER_SCREENSHOTS"):
         DOCS_SHOT.parent.mkdir(parents=True, exist_ok=True)
         window.grab().save(str(DOCS_SHOT), "PNG")
+
+
+def test_closed_dock_pauses_and_catches_up_when_shown(
+    qtbot: QtBot, window: MainWindow, viewer: FeatureMapsController
+) -> None:
+    panel = viewer.panel
+    path = sample_path("chelsea.png")
+    with qtbot.waitSignal(panel.rendered, timeout=10000):
+        window.select_layer(0)
+    viewer.dock.close()
+    qtbot.waitUntil(lambda: not panel.active, timeout=5000)
+    renders = panel.render_count
+    design = window.design
+    for filters in (7, 8, 9):
+        design = design.replace_layer(0, replace(design.layers[0], filters=filters))
+        window.apply_design(design, "Edit filters")
+    qtbot.wait(200)
+    assert panel.render_count == renders  # nothing computed for a closed dock
+    with qtbot.waitSignal(panel.rendered, timeout=10000):
+        viewer.dock.show()
+    qtbot.waitUntil(lambda: not panel.worker.busy, timeout=10000)
+    assert panel.result is not None
+    assert panel.result.request.design == window.design
+    np.testing.assert_array_equal(panel.mosaic_item.image, expected_rgba(window, viewer, path))
