@@ -7,10 +7,11 @@ feature-map viewer first needs them, which keeps cold start well under the 1.5 s
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
@@ -81,7 +82,21 @@ def main(argv: list[str]) -> int:
     if args.design:
         design = args.design
         window.call_after_first_paint(lambda: window.open_design(design))
+    _close_on_interrupt(app)
     return app.exec()
+
+
+def _close_on_interrupt(app: QApplication) -> QTimer:
+    """Ctrl+C in the terminal closes the windows (asking to save), as users of a CLI expect.
+
+    Python only runs signal handlers between bytecodes, which the Qt event loop seldom gives it;
+    a slow timer lets the interpreter in often enough to react within a fraction of a second.
+    """
+    signal.signal(signal.SIGINT, lambda _signum, _frame: app.closeAllWindows())
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
+    return timer
 
 
 def _install_viewer(window: MainWindow) -> None:

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QMessageBox,
+    QUndoView,
     QWidget,
 )
 
@@ -292,10 +293,17 @@ class MainWindow(DocumentWindow):
         self.properties_dock = self._dock("Properties", "propertiesDock", self.properties, right)
         self.explain_dock = self._dock("Explain", "explainDock", self.explain, right)
         self.table_dock = self._dock("Layer Table", "tableDock", self.table, bottom)
+        self.history = QUndoView(self.undo_stack)
+        self.history.setObjectName("historyView")
+        self.history.setEmptyLabel("Opened design")
+        self.history_dock = self._dock("History", "historyDock", self.history, right)
         self._default_layout()
 
     def _default_layout(self) -> None:
         self.splitDockWidget(self.properties_dock, self.explain_dock, Qt.Orientation.Vertical)
+        # The undo history (click an entry to go back to it) shares the Explain panel's place.
+        self.tabifyDockWidget(self.explain_dock, self.history_dock)
+        self.explain_dock.raise_()
         self.resizeDocks([self.palette_dock], [300], Qt.Orientation.Horizontal)
         self.resizeDocks([self.properties_dock], [380], Qt.Orientation.Horizontal)
         self.resizeDocks(

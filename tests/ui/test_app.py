@@ -35,6 +35,8 @@ def test_unknown_option_exits_2_with_one_line(capsys) -> None:  # type: ignore[n
 
 def _run_main(monkeypatch, argv: list[str]) -> list[MainWindow]:  # type: ignore[no-untyped-def]
     """Run main() with the event loop replaced by one pass of pending events."""
+    # Keep pytest's own Ctrl+C handling: main() would install the app's.
+    monkeypatch.setattr(app_module.signal, "signal", lambda *args: None)
     windows: list[MainWindow] = []
     original_show = MainWindow.show
 
@@ -73,3 +75,31 @@ def test_main_with_a_bad_file_says_why_and_shows_the_example(
     assert "no such file" in shown[0]
     assert windows[0].design == load_template("qa-example")
     windows[0].close()
+
+
+def test_ctrl_c_in_the_terminal_closes_windows_asking_to_save(qapp, qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import signal
+
+    handlers: dict[int, object] = {}
+    monkeypatch.setattr(
+        app_module.signal, "signal", lambda sig, handler: handlers.update({sig: handler})
+    )
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    asked: list[str] = []
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda *a: asked.append(a[2]) or QMessageBox.StandardButton.Cancel
+    )
+    win.apply_design(win.design.with_name("changed"), "Rename")
+    timer = app_module._close_on_interrupt(qapp)
+    try:
+        handlers[signal.SIGINT](signal.SIGINT, None)  # type: ignore[operator]
+        assert len(asked) == 1  # unsaved changes: the usual question, and Cancel keeps it open
+        assert win.isVisible()
+        win.undo_stack.setClean()
+        handlers[signal.SIGINT](signal.SIGINT, None)  # type: ignore[operator]
+        assert not win.isVisible()
+    finally:
+        timer.stop()
+        timer.deleteLater()

@@ -279,7 +279,7 @@ def test_recent_files_menu(window, tmp_path: Path) -> None:  # type: ignore[no-u
 
 def test_add_dock_and_view_menu(window) -> None:  # type: ignore[no-untyped-def]
     names = {d.objectName() for d in window.docks()}
-    assert names == {"paletteDock", "propertiesDock", "explainDock", "tableDock"}
+    assert names == {"paletteDock", "propertiesDock", "explainDock", "tableDock", "historyDock"}
     dock = QDockWidget("Feature Maps")
     dock.setObjectName("featureMapsDock")
     dock.setWidget(QLabel("maps"))
@@ -365,3 +365,17 @@ def test_totals_line_explains_the_sums(window) -> None:  # type: ignore[no-untyp
     assert "5,000 + 375,150 = 380,150" in text
     assert "7,840,000 + 156,000,000 = 163,840,000" in text
     assert "1 MAC = 2 FLOPs" in text
+
+
+def test_history_panel_jumps_back_to_any_step(window) -> None:  # type: ignore[no-untyped-def]
+    original = window.design
+    window.insert_entry("relu", 1)
+    after_relu = window.design
+    window.insert_entry("dense", 4)
+    history = window.history
+    assert history.model().rowCount() == 3  # "Opened design" + two edits
+    assert history.model().index(1, 0).data() == "Insert ReLU"
+    history.setCurrentIndex(history.model().index(1, 0))
+    assert window.design == after_relu
+    history.setCurrentIndex(history.model().index(0, 0))
+    assert window.design == original
