@@ -68,7 +68,7 @@ protect_singletons()  # pyqtgraph calls lose references to None under PySide6 6.
 BUSY_DELAY_MS = 200
 """Runs shorter than this finish without flashing a busy indicator."""
 MAX_LABELLED_CHANNELS = 512
-LABEL_MIN_TILE_PX = (22, 12)
+LABEL_MIN_TILE_PX = (40, 20)
 """Channel numbers are drawn only when a tile is at least this big on screen (width, height)."""
 
 
