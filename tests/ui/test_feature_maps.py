@@ -352,3 +352,17 @@ def test_clicked_channel_is_shown_large_with_its_histogram(
     assert f"max {float(channel.max()):.4g}" in title
     # the tile of channel 17 is outlined in the mosaic
     assert panel.tile_rect.isVisible()
+
+
+def test_image_that_cannot_feed_the_input_says_why(qtbot: QtBot) -> None:
+    design = Design(
+        input=InputSpec(height=8, width=8, channels=5), layers=(Conv2D(filters=2, kernel=3),)
+    )
+    panel = FeatureMapPanel(design)
+    qtbot.addWidget(panel)
+    panel.set_selected_layer(0)
+    with qtbot.waitSignal(panel.worker.jobFailed, timeout=10000):
+        panel.load_image_file(CHELSEA)
+    assert panel.stack.currentWidget() is panel.message
+    assert "3 channel(s), but the design's input needs 5" in panel.message.text()
+    panel.shutdown()
