@@ -98,18 +98,36 @@ class ExplainPanel(QTextBrowser):
         self.setOpenLinks(False)
         self._row: LayerRow | None = None
         self._focus: tuple[str, ...] = ()
+        self._stale = False
+        self._active = True
         self.setPlaceholderText(
             "Select a layer or a table cell to see how its numbers are derived."
         )
 
     def show_totals(self, analysis: Analysis) -> None:
-        self._row, self._focus = None, ()
+        self._row, self._focus, self._stale = None, (), False
         self.setHtml(totals_html(analysis))
 
     def show_row(self, row: LayerRow | None, focus: tuple[str, ...] = ()) -> None:
-        if row == self._row and focus == self._focus:
+        if row == self._row and focus == self._focus and not self._stale:
             return
         self._row, self._focus = row, focus
+        if not self._active:
+            # Out of sight (closed, or behind the History tab): render when shown again, not on
+            # every edit.
+            self._stale = True
+            return
+        self._render()
+
+    def set_active(self, active: bool) -> None:
+        """Whether the panel can be seen (its dock's ``visibilityChanged``)."""
+        self._active = active
+        if active and self._stale:
+            self._render()
+
+    def _render(self) -> None:
+        self._stale = False
+        row, focus = self._row, self._focus
         if row is None:
             self.clear()
             return

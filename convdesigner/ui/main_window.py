@@ -324,6 +324,8 @@ class MainWindow(DocumentWindow):
         self.pipeline.paletteDropped.connect(self.insert_entry)
         self.pipeline.layerMoved.connect(self.move_layer)
         self.pipeline.filesDropped.connect(self.open_dropped_files)
+        self.pipeline.activated.connect(self._edit_current)
+        self.explain_dock.visibilityChanged.connect(self.explain.set_active)
         self.palette_list.insertRequested.connect(self.insert_entry_after_selection)
         self.properties.designEdited.connect(self._property_edit)
         self.pipeline.selectionModel().currentRowChanged.connect(self._pipeline_current_changed)
@@ -504,6 +506,11 @@ class MainWindow(DocumentWindow):
         label = self.design.layers[source].label
         where = "up" if destination < source else "down"
         self._push(self.design.move(source, destination), f"Move {label} {where}", destination)
+
+    def _edit_current(self, _index: QModelIndex) -> None:
+        self.properties_dock.show()
+        self.properties_dock.raise_()
+        self.properties.focus_first_editor()
 
     def _property_edit(self, design: Design, text: str, merge_key: Hashable | None) -> None:
         self._push(design, text, self._selection, merge_key)

@@ -441,6 +441,19 @@ class PropertyPanel(QScrollArea):
         self._error.setText("" if row.ok else f"⚠ {row.message}")
         self._error.setVisible(not row.ok)
 
+    def focus_first_editor(self) -> None:
+        """Keyboard path from the pipeline: Enter on a card starts editing its settings."""
+        order = ("filters", "units", "rate", "eps", "kernel", "height", "name")
+        for name in order:
+            editor = self.editors.get(name)
+            if editor is None:
+                continue
+            target = editor.height_box if isinstance(editor, PairEditor) else editor
+            target.setFocus(Qt.FocusReason.OtherFocusReason)
+            if isinstance(target, QSpinBox | QDoubleSpinBox):
+                target.selectAll()
+            return
+
     @property
     def error_text(self) -> str:
         return self._error.text()

@@ -379,3 +379,22 @@ def test_history_panel_jumps_back_to_any_step(window) -> None:  # type: ignore[n
     assert window.design == after_relu
     history.setCurrentIndex(history.model().index(0, 0))
     assert window.design == original
+
+
+def test_enter_on_a_card_starts_editing_it(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    window.select_layer(2)
+    window.pipeline.setFocus()
+    qtbot.keyClick(window.pipeline, Qt.Key.Key_Return)
+    filters = window.properties.editors["filters"]
+    assert filters.hasFocus()
+    qtbot.keyClicks(filters, "64")
+    assert window.design.layers[2].filters == 64
+
+
+def test_hidden_explain_panel_catches_up_when_shown(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    window.history_dock.raise_()  # Explain is now behind the History tab
+    qtbot.waitUntil(lambda: window.explain.visibleRegion().isEmpty(), timeout=1000)
+    window.select_layer(2)
+    assert "Layer 2" not in window.explain.toPlainText()  # not rendered while out of sight
+    window.explain_dock.raise_()
+    qtbot.waitUntil(lambda: "Layer 2" in window.explain.toPlainText(), timeout=1000)
