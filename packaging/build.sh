@@ -39,10 +39,12 @@ fi
 
 t=$(now)
 echo "== installing the project and PyInstaller"
+# setuptools builds the wheel in build/lib: a module deleted from the sources but still there from
+# an earlier build would end up in the wheel, so start without it (and leave none behind).
+rm -rf "$root/build/lib" "$root/build/bdist."*
 # pip reinstalls a project given by path every time (its code is what changed since the last
 # build) but leaves the dependencies and PyInstaller (the build extra) alone once they satisfy it.
 "$venv/bin/python" -m pip install -q ".[build]"
-# pip's wheel build leaves setuptools' build/lib behind; it must not leak into the next build.
 rm -rf "$root/build/lib" "$root/build/bdist."*
 echo "   install: $(elapsed "$t")"
 
