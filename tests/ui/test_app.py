@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QApplication, QMessageBox
+from pytestqt.qtbot import QtBot
 
 from convdesigner.core.fileformat import save_design
 from convdesigner.core.templates import load_template
@@ -13,7 +14,7 @@ from convdesigner.ui import app as app_module
 from convdesigner.ui.main_window import MainWindow
 
 
-def test_create_app_reuses_the_running_instance(qapp) -> None:  # type: ignore[no-untyped-def]
+def test_create_app_reuses_the_running_instance(qapp: QApplication) -> None:
     assert app_module.create_app() is qapp
     assert app_module.create_app() is QApplication.instance()
 
@@ -24,7 +25,7 @@ def test_parser_takes_an_optional_design() -> None:
     assert parser.parse_args(["x.json"]).design == "x.json"
 
 
-def test_unknown_option_exits_2_with_one_line(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_option_exits_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         app_module.build_parser().parse_args(["--frobnicate"])
     assert info.value.code == 2
@@ -33,7 +34,7 @@ def test_unknown_option_exits_2_with_one_line(capsys) -> None:  # type: ignore[n
     assert "--frobnicate" in err
 
 
-def _run_main(monkeypatch, argv: list[str]) -> list[MainWindow]:  # type: ignore[no-untyped-def]
+def _run_main(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> list[MainWindow]:
     """Run main() with the event loop replaced by one pass of pending events."""
     # Keep pytest's own Ctrl+C handling: main() would install the app's.
     monkeypatch.setattr(app_module.signal, "signal", lambda *args: None)
@@ -56,7 +57,9 @@ def _run_main(monkeypatch, argv: list[str]) -> list[MainWindow]:  # type: ignore
     return windows
 
 
-def test_main_opens_the_given_design(qapp, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_main_opens_the_given_design(
+    qapp: QApplication, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     path = tmp_path / "lenet.json"
     save_design(load_template("lenet5"), path)
     windows = _run_main(monkeypatch, [str(path)])
@@ -66,8 +69,8 @@ def test_main_opens_the_given_design(qapp, monkeypatch, tmp_path: Path) -> None:
 
 
 def test_main_with_a_bad_file_says_why_and_shows_the_example(
-    qapp, monkeypatch, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    qapp: QApplication, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     shown: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *a: shown.append(a[2]))
     windows = _run_main(monkeypatch, [str(tmp_path / "nope.json")])
@@ -77,7 +80,9 @@ def test_main_with_a_bad_file_says_why_and_shows_the_example(
     windows[0].close()
 
 
-def test_ctrl_c_in_the_terminal_closes_windows_asking_to_save(qapp, qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_ctrl_c_in_the_terminal_closes_windows_asking_to_save(
+    qapp: QApplication, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import signal
 
     handlers: dict[int, object] = {}

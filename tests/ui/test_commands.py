@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import QApplication
 
 from convdesigner.core.design import Design
 from convdesigner.core.layers import Conv2D, ReLU
@@ -28,7 +29,7 @@ def _conv(filters: int) -> Design:
     return Design(layers=(Conv2D(filters=filters), ReLU()))
 
 
-def test_push_undo_redo_restore_exact_states(qapp) -> None:  # type: ignore[no-untyped-def]
+def test_push_undo_redo_restore_exact_states(qapp: QApplication) -> None:
     stack = QUndoStack()
     doc = Document(_conv(1))
     doc.edit(stack, _conv(2))
@@ -43,7 +44,7 @@ def test_push_undo_redo_restore_exact_states(qapp) -> None:  # type: ignore[no-u
     assert doc.state.design == Design(layers=(Conv2D(filters=3),))
 
 
-def test_steps_of_one_control_merge(qapp) -> None:  # type: ignore[no-untyped-def]
+def test_steps_of_one_control_merge(qapp: QApplication) -> None:
     stack = QUndoStack()
     doc = Document(_conv(1))
     for n in (2, 3, 4, 5):
@@ -62,7 +63,7 @@ def test_steps_of_one_control_merge(qapp) -> None:  # type: ignore[no-untyped-de
     assert doc.state.design == _conv(1)
 
 
-def test_stepping_back_to_the_start_leaves_no_command(qapp) -> None:  # type: ignore[no-untyped-def]
+def test_stepping_back_to_the_start_leaves_no_command(qapp: QApplication) -> None:
     stack = QUndoStack()
     doc = Document(_conv(4))
     doc.edit(stack, _conv(5), key="filters")

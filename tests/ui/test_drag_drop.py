@@ -4,29 +4,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QRect, Qt, QUrl
+from pytestqt.qtbot import QtBot
 from ui_helpers import drag_and_drop
 
 from convdesigner.core.fileformat import save_design
 from convdesigner.core.layers import Conv2D, Dense, MaxPool2D
 from convdesigner.ui.catalog import BY_KEY
+from convdesigner.ui.main_window import MainWindow
 
 
-def _palette_data(window, key: str) -> QMimeData:  # type: ignore[no-untyped-def]
+def _palette_data(window: MainWindow, key: str) -> QMimeData:
     """The palette's own drag payload for entry ``key`` (what QDrag would carry)."""
     palette = window.palette_list
     return palette.mimeData([palette.item_for_key(key)])
 
 
-def _upper(rect) -> QPoint:  # type: ignore[no-untyped-def]
+def _upper(rect: QRect) -> QPoint:
     return QPoint(rect.center().x(), rect.top() + 3)
 
 
-def _lower(rect) -> QPoint:  # type: ignore[no-untyped-def]
+def _lower(rect: QRect) -> QPoint:
     return QPoint(rect.center().x(), rect.bottom() - 3)
 
 
-def test_palette_drop_inserts_that_layer_at_the_drop_position(window) -> None:  # type: ignore[no-untyped-def]
+def test_palette_drop_inserts_that_layer_at_the_drop_position(window: MainWindow) -> None:
     before = window.design
     view = window.pipeline
     # The upper half of layer 1's card means "insert before layer 1".
@@ -41,7 +43,7 @@ def test_palette_drop_inserts_that_layer_at_the_drop_position(window) -> None:  
     assert window.table_model.index(2, 2).data() == "dense"
 
 
-def test_drop_below_a_card_inserts_after_it_and_indicator_follows(window) -> None:  # type: ignore[no-untyped-def]
+def test_drop_below_a_card_inserts_after_it_and_indicator_follows(window: MainWindow) -> None:
     view = window.pipeline
     pos = _lower(view.layer_rect(2))
     accepted, _ = drag_and_drop(
@@ -55,13 +57,13 @@ def test_drop_below_a_card_inserts_after_it_and_indicator_follows(window) -> Non
     assert window.design.layers[3] == MaxPool2D(kernel=(2, 2))
 
 
-def test_drop_on_the_input_card_inserts_first(window) -> None:  # type: ignore[no-untyped-def]
+def test_drop_on_the_input_card_inserts_first(window: MainWindow) -> None:
     view = window.pipeline
     drag_and_drop(view.viewport(), _palette_data(window, "conv1x1"), _lower(view.layer_rect(None)))
     assert window.design.layers[0] == Conv2D(filters=64, kernel=(1, 1))
 
 
-def test_depthwise_entry_takes_the_channels_reaching_the_drop_point(window) -> None:  # type: ignore[no-untyped-def]
+def test_depthwise_entry_takes_the_channels_reaching_the_drop_point(window: MainWindow) -> None:
     view = window.pipeline
     # After layer 0 (100 filters) the map has 100 channels.
     drag_and_drop(view.viewport(), _palette_data(window, "depthwise"), _lower(view.layer_rect(0)))
@@ -71,7 +73,7 @@ def test_depthwise_entry_takes_the_channels_reaching_the_drop_point(window) -> N
     assert window.analysis.row_for_layer(1).ok
 
 
-def test_every_palette_entry_can_be_dropped(window) -> None:  # type: ignore[no-untyped-def]
+def test_every_palette_entry_can_be_dropped(window: MainWindow) -> None:
     view = window.pipeline
     for key in window.palette_list.entry_keys():
         n = len(window.design.layers)
@@ -81,7 +83,7 @@ def test_every_palette_entry_can_be_dropped(window) -> None:  # type: ignore[no-
         assert window.design.layers[n].type_name == BY_KEY[key].make(3).type_name
 
 
-def test_reorder_by_drag(window) -> None:  # type: ignore[no-untyped-def]
+def test_reorder_by_drag(window: MainWindow) -> None:
     before = window.design
     view = window.pipeline
     data = view.move_mime(0)
@@ -95,7 +97,7 @@ def test_reorder_by_drag(window) -> None:  # type: ignore[no-untyped-def]
     assert window.design == before
 
 
-def test_reorder_upwards_and_onto_itself(window) -> None:  # type: ignore[no-untyped-def]
+def test_reorder_upwards_and_onto_itself(window: MainWindow) -> None:
     before = window.design
     view = window.pipeline
     drag_and_drop(
@@ -110,7 +112,7 @@ def test_reorder_upwards_and_onto_itself(window) -> None:  # type: ignore[no-unt
     assert window.undo_stack.count() == count
 
 
-def test_layer_drag_from_another_window_is_refused(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_layer_drag_from_another_window_is_refused(window: MainWindow, qtbot: QtBot) -> None:
     from convdesigner.ui.main_window import MainWindow
 
     other = MainWindow()
@@ -125,7 +127,7 @@ def test_layer_drag_from_another_window_is_refused(window, qtbot) -> None:  # ty
     assert window.design == before
 
 
-def test_foreign_text_is_refused(window) -> None:  # type: ignore[no-untyped-def]
+def test_foreign_text_is_refused(window: MainWindow) -> None:
     data = QMimeData()
     data.setText("conv2d")
     accepted, _ = drag_and_drop(window.pipeline.viewport(), data, QPoint(20, 20))
@@ -138,7 +140,7 @@ def _urls(*paths: Path) -> QMimeData:
     return data
 
 
-def test_dropping_a_design_file_opens_it(window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_dropping_a_design_file_opens_it(window: MainWindow, tmp_path: Path) -> None:
     design = window.design.append(Dense(units=3)).with_name("Dropped")
     path = tmp_path / "dropped.json"
     save_design(design, path)
@@ -149,7 +151,9 @@ def test_dropping_a_design_file_opens_it(window, tmp_path: Path) -> None:  # typ
     assert window.path == str(path)
 
 
-def test_dropping_an_image_emits_the_signal(window, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_dropping_an_image_emits_the_signal(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
     image = tmp_path / "cat.png"
     image.write_bytes(b"not really a png; the viewer reads it")
     before = window.design
@@ -159,7 +163,7 @@ def test_dropping_an_image_emits_the_signal(window, qtbot, tmp_path: Path) -> No
     assert window.design == before
 
 
-def test_unsupported_files_are_refused(window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_unsupported_files_are_refused(window: MainWindow, tmp_path: Path) -> None:
     other = tmp_path / "notes.txt"
     other.write_text("hello")
     accepted, _ = drag_and_drop(window.pipeline.viewport(), _urls(other), QPoint(30, 30))

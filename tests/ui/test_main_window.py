@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QLabel, QMessageBox
+from pytestqt.qtbot import QtBot
 
 from convdesigner.core.fileformat import load_design, save_design
 from convdesigner.core.layers import Dense, ReLU
@@ -17,7 +18,7 @@ from convdesigner.ui.settings import recent_files
 Button = QMessageBox.StandardButton
 
 
-def test_starts_with_the_qa_example(window) -> None:  # type: ignore[no-untyped-def]
+def test_starts_with_the_qa_example(window: MainWindow) -> None:
     assert window.design == load_template("qa-example")
     assert window.path is None
     assert not window.isWindowModified()
@@ -26,7 +27,7 @@ def test_starts_with_the_qa_example(window) -> None:  # type: ignore[no-untyped-
     assert window.selected_layer() is None
 
 
-def test_signals_on_edit_undo_and_selection(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_signals_on_edit_undo_and_selection(window: MainWindow, qtbot: QtBot) -> None:
     designs: list[object] = []
     selections: list[object] = []
     window.designChanged.connect(designs.append)
@@ -46,7 +47,7 @@ def test_signals_on_edit_undo_and_selection(window, qtbot) -> None:  # type: ign
         window.select_layer(10)
 
 
-def test_pipeline_and_table_selection_stay_in_sync(window) -> None:  # type: ignore[no-untyped-def]
+def test_pipeline_and_table_selection_stay_in_sync(window: MainWindow) -> None:
     window.pipeline.setCurrentIndex(window.pipeline_model.index(2, 0))
     assert window.selected_layer() == 1
     assert window.table.currentIndex().row() == 2
@@ -55,7 +56,7 @@ def test_pipeline_and_table_selection_stay_in_sync(window) -> None:  # type: ign
     assert window.pipeline.currentIndex().row() == 3
 
 
-def test_undo_and_redo_restore_the_exact_designs(window) -> None:  # type: ignore[no-untyped-def]
+def test_undo_and_redo_restore_the_exact_designs(window: MainWindow) -> None:
     history = [window.design]
     window.insert_entry("relu", 1)
     history.append(window.design)
@@ -84,7 +85,7 @@ def test_undo_and_redo_restore_the_exact_designs(window) -> None:  # type: ignor
     assert window.isWindowModified()
 
 
-def test_keyboard_path_insert_delete_duplicate_move(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_keyboard_path_insert_delete_duplicate_move(window: MainWindow, qtbot: QtBot) -> None:
     original = window.design
     window.select_layer(0)
     palette = window.palette_list
@@ -105,14 +106,14 @@ def test_keyboard_path_insert_delete_duplicate_move(window, qtbot) -> None:  # t
     assert window.undo_stack.count() == 5
 
 
-def test_double_click_on_palette_inserts_after_selection(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_double_click_on_palette_inserts_after_selection(window: MainWindow, qtbot: QtBot) -> None:
     window.select_layer(2)
     item = window.palette_list.item_for_key("flatten")
     window.palette_list.itemDoubleClicked.emit(item)
     assert window.design.layers[3].type_name == "flatten"
 
 
-def test_title_shows_unsaved_changes(window) -> None:  # type: ignore[no-untyped-def]
+def test_title_shows_unsaved_changes(window: MainWindow) -> None:
     assert "[*]" in window.windowTitle()
     assert not window.isWindowModified()
     window.apply_design(window.design.append(ReLU()), "Add ReLU")
@@ -121,7 +122,7 @@ def test_title_shows_unsaved_changes(window) -> None:  # type: ignore[no-untyped
     assert not window.isWindowModified()
 
 
-def test_save_as_and_save(window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_save_as_and_save(window: MainWindow, tmp_path: Path) -> None:
     window.apply_design(window.design.append(Dense(units=5)), "Add dense")
     path = tmp_path / "mine.json"
     assert window.save_design_as(str(path))
@@ -138,7 +139,9 @@ def test_save_as_and_save(window, tmp_path: Path) -> None:  # type: ignore[no-un
     assert window.path == str(path)
 
 
-def test_save_failure_keeps_state(window, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_save_failure_keeps_state(
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     warnings: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
     window.apply_design(window.design.append(ReLU()), "Add ReLU")
@@ -149,7 +152,9 @@ def test_save_failure_keeps_state(window, tmp_path: Path, monkeypatch) -> None: 
     assert window.path is None
 
 
-def test_open_malformed_file_changes_nothing(window, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_open_malformed_file_changes_nothing(
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     window.apply_design(window.design.append(ReLU()), "Add ReLU")
     before, count = window.design, window.undo_stack.count()
     bad = tmp_path / "bad.json"
@@ -171,7 +176,9 @@ def test_open_malformed_file_changes_nothing(window, tmp_path: Path, monkeypatch
     assert window.path is None
 
 
-def test_open_not_json_and_missing_file(window, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_open_not_json_and_missing_file(
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     shown: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *a: shown.append(a[2]))
     junk = tmp_path / "junk.json"
@@ -183,7 +190,7 @@ def test_open_not_json_and_missing_file(window, tmp_path: Path, monkeypatch) -> 
     assert window.design == load_template("qa-example")
 
 
-def test_open_valid_file_clears_history(window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_open_valid_file_clears_history(window: MainWindow, tmp_path: Path) -> None:
     window.insert_entry("relu", 0)
     window.undo_stack.setClean()  # pretend it was saved, so no prompt
     other = load_template("lenet5")
@@ -201,12 +208,12 @@ def test_open_valid_file_clears_history(window, tmp_path: Path) -> None:  # type
     [(Button.Cancel, False, False), (Button.Discard, True, False), (Button.Save, True, True)],
 )
 def test_closing_with_unsaved_changes_asks(
-    qtbot,
+    qtbot: QtBot,
     tmp_path: Path,
-    monkeypatch,
-    answer,
-    closes,  # type: ignore[no-untyped-def]
-    saved,
+    monkeypatch: pytest.MonkeyPatch,
+    answer: QMessageBox.StandardButton,
+    closes: bool,
+    saved: bool,
 ) -> None:
     path = tmp_path / "d.json"
     save_design(load_template("qa-example"), path)
@@ -215,7 +222,9 @@ def test_closing_with_unsaved_changes_asks(
     win.apply_design(win.design.append(ReLU()), "Add ReLU")
     asked: list[str] = []
 
-    def question(parent, title, text, buttons, default):  # type: ignore[no-untyped-def]
+    def question(
+        parent: object, title: str, text: str, buttons: object, default: object
+    ) -> QMessageBox.StandardButton:
         asked.append(text)
         assert buttons == Button.Save | Button.Discard | Button.Cancel
         return answer
@@ -231,16 +240,16 @@ def test_closing_with_unsaved_changes_asks(
     win.deleteLater()
 
 
-def test_closing_unmodified_does_not_ask(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_closing_unmodified_does_not_ask(qtbot: QtBot) -> None:
     win = MainWindow()
     win.show()
     assert win.close()  # the autouse fixture fails the test if a message box appears
 
 
 def test_opening_another_file_asks_and_cancel_keeps_everything(
-    window,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
-    monkeypatch,
+    window: MainWindow,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     window.apply_design(window.design.append(ReLU()), "Add ReLU")
     before = window.design
@@ -251,7 +260,7 @@ def test_opening_another_file_asks_and_cancel_keeps_everything(
     assert window.design == before
 
 
-def test_new_from_template_is_undoable(window) -> None:  # type: ignore[no-untyped-def]
+def test_new_from_template_is_undoable(window: MainWindow) -> None:
     original = window.design
     titles = [a.text() for a in window.new_menu.actions()]
     assert titles[0] == "Q&A example"
@@ -264,7 +273,7 @@ def test_new_from_template_is_undoable(window) -> None:  # type: ignore[no-untyp
     assert window.design == original
 
 
-def test_recent_files_menu(window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_recent_files_menu(window: MainWindow, tmp_path: Path) -> None:
     first, second = tmp_path / "a.json", tmp_path / "b.json"
     save_design(load_template("lenet5"), first)
     save_design(load_template("alexnet"), second)
@@ -277,7 +286,7 @@ def test_recent_files_menu(window, tmp_path: Path) -> None:  # type: ignore[no-u
     assert window.design == load_template("lenet5")
 
 
-def test_add_dock_and_view_menu(window) -> None:  # type: ignore[no-untyped-def]
+def test_add_dock_and_view_menu(window: MainWindow) -> None:
     names = {d.objectName() for d in window.docks()}
     assert names == {"paletteDock", "propertiesDock", "explainDock", "tableDock", "historyDock"}
     dock = QDockWidget("Feature Maps")
@@ -298,7 +307,7 @@ def test_add_dock_and_view_menu(window) -> None:  # type: ignore[no-untyped-def]
     }
 
 
-def test_layout_is_restored_between_runs(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_layout_is_restored_between_runs(qtbot: QtBot) -> None:
     win = MainWindow()
     win.show()
     win.explain_dock.hide()
@@ -311,7 +320,9 @@ def test_layout_is_restored_between_runs(qtbot) -> None:  # type: ignore[no-unty
     assert again.size().width() == 700
 
 
-def test_about_box_names_version_and_licences(window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_about_box_names_version_and_licences(
+    window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from convdesigner import __version__
 
     shown: list[str] = []
@@ -321,14 +332,14 @@ def test_about_box_names_version_and_licences(window, monkeypatch) -> None:  # t
         assert needle in shown[0]
 
 
-def test_status_bar_totals_follow_edits(window) -> None:  # type: ignore[no-untyped-def]
+def test_status_bar_totals_follow_edits(window: MainWindow) -> None:
     assert "Params 380,150" in window.totals_label.text()
     window.insert_entry("dense", 3)
     assert "error" in window.error_label.text()
     assert "Flatten" in window.error_label.text()
 
 
-def test_call_after_first_paint(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_call_after_first_paint(qtbot: QtBot) -> None:
     win = MainWindow()
     qtbot.addWidget(win)
     calls: list[str] = []
@@ -341,7 +352,7 @@ def test_call_after_first_paint(qtbot) -> None:  # type: ignore[no-untyped-def]
     qtbot.waitUntil(lambda: calls == ["early", "late"], timeout=1000)
 
 
-def test_reset_layout_puts_every_dock_back(window) -> None:  # type: ignore[no-untyped-def]
+def test_reset_layout_puts_every_dock_back(window: MainWindow) -> None:
     dock = QDockWidget("Extra")
     dock.setObjectName("extraDock")
     dock.setWidget(QLabel("extra"))
@@ -359,7 +370,7 @@ def test_reset_layout_puts_every_dock_back(window) -> None:  # type: ignore[no-u
     assert window.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea
 
 
-def test_totals_line_explains_the_sums(window) -> None:  # type: ignore[no-untyped-def]
+def test_totals_line_explains_the_sums(window: MainWindow) -> None:
     window.table.setCurrentIndex(window.table_model.index(4, 9))  # totals, Params
     text = window.explain.toPlainText()
     assert "5,000 + 375,150 = 380,150" in text
@@ -367,7 +378,7 @@ def test_totals_line_explains_the_sums(window) -> None:  # type: ignore[no-untyp
     assert "1 MAC = 2 FLOPs" in text
 
 
-def test_history_panel_jumps_back_to_any_step(window) -> None:  # type: ignore[no-untyped-def]
+def test_history_panel_jumps_back_to_any_step(window: MainWindow) -> None:
     original = window.design
     window.insert_entry("relu", 1)
     after_relu = window.design
@@ -381,7 +392,7 @@ def test_history_panel_jumps_back_to_any_step(window) -> None:  # type: ignore[n
     assert window.design == original
 
 
-def test_enter_on_a_card_starts_editing_it(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_enter_on_a_card_starts_editing_it(window: MainWindow, qtbot: QtBot) -> None:
     window.select_layer(2)
     window.pipeline.setFocus()
     qtbot.keyClick(window.pipeline, Qt.Key.Key_Return)
@@ -391,7 +402,7 @@ def test_enter_on_a_card_starts_editing_it(window, qtbot) -> None:  # type: igno
     assert window.design.layers[2].filters == 64
 
 
-def test_hidden_explain_panel_catches_up_when_shown(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_hidden_explain_panel_catches_up_when_shown(window: MainWindow, qtbot: QtBot) -> None:
     window.history_dock.raise_()  # Explain is now behind the History tab
     qtbot.waitUntil(lambda: window.explain.visibleRegion().isEmpty(), timeout=1000)
     window.select_layer(2)

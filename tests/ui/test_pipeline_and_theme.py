@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
+from pytestqt.modeltest import ModelTester
 
 from convdesigner.core.analysis import analyse
 from convdesigner.core.design import Design, InputSpec
 from convdesigner.core.layers import Conv2D, Dense, ReLU
 from convdesigner.ui import theme
+from convdesigner.ui.main_window import MainWindow
 from convdesigner.ui.pipeline_view import PipelineModel, make_card
 
 
-def test_pipeline_model_passes_qtmodeltester(qtmodeltester, window) -> None:  # type: ignore[no-untyped-def]
+def test_pipeline_model_passes_qtmodeltester(
+    qtmodeltester: ModelTester, window: MainWindow
+) -> None:
     qtmodeltester.check(window.pipeline_model, force_py=True)
     window.insert_entry("dense", 0)
     window.remove_selected()
@@ -50,7 +56,9 @@ def test_only_changed_cards_are_announced() -> None:
     assert tooltip == ReLU.description
 
 
-def test_dark_scheme_installs_a_dark_palette_and_light_restores(qapp, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_dark_scheme_installs_a_dark_palette_and_light_restores(
+    qapp: QApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
     original = qapp.palette()
     try:
         monkeypatch.setenv(theme.SCHEME_ENV, "dark")

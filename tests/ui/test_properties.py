@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
 
 from convdesigner.core.layers import AvgPool2D, Conv2D, MaxPool2D
+from convdesigner.ui.main_window import MainWindow
 
 
-def test_spin_box_edit_updates_the_table_row(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_spin_box_edit_updates_the_table_row(window: MainWindow, qtbot: QtBot) -> None:
     window.select_layer(2)
     filters = window.properties.editors["filters"]
     assert filters.value() == 150
@@ -23,7 +25,7 @@ def test_spin_box_edit_updates_the_table_row(window, qtbot) -> None:  # type: ig
     assert window.analysis.row_for_layer(2).output_shape == (200, 13, 32)
 
 
-def test_typing_a_value_steps_merge_into_one_undo(window) -> None:  # type: ignore[no-untyped-def]
+def test_typing_a_value_steps_merge_into_one_undo(window: MainWindow) -> None:
     original = window.design
     window.select_layer(0)
     filters = window.properties.editors["filters"]
@@ -36,14 +38,14 @@ def test_typing_a_value_steps_merge_into_one_undo(window) -> None:  # type: igno
     assert filters.value() == 100  # the editor follows undo
 
 
-def test_edits_of_different_fields_are_separate_undo_steps(window) -> None:  # type: ignore[no-untyped-def]
+def test_edits_of_different_fields_are_separate_undo_steps(window: MainWindow) -> None:
     window.select_layer(0)
     window.properties.editors["filters"].setValue(64)
     window.properties.editors["dilation"].height_box.setValue(2)
     assert window.undo_stack.count() == 2
 
 
-def test_square_kernel_toggle_links_height_and_width(window) -> None:  # type: ignore[no-untyped-def]
+def test_square_kernel_toggle_links_height_and_width(window: MainWindow) -> None:
     window.select_layer(2)
     kernel = window.properties.editors["kernel"]
     assert kernel.square.isChecked()
@@ -54,7 +56,7 @@ def test_square_kernel_toggle_links_height_and_width(window) -> None:  # type: i
     assert window.design.layers[2].kernel == (3, 1)
 
 
-def test_padding_modes(window) -> None:  # type: ignore[no-untyped-def]
+def test_padding_modes(window: MainWindow) -> None:
     window.select_layer(0)
     padding = window.properties.editors["padding"]
     padding.mode.setCurrentIndex(0)  # valid
@@ -66,7 +68,7 @@ def test_padding_modes(window) -> None:  # type: ignore[no-untyped-def]
     assert window.analysis.row_for_layer(0).output_shape == (100, 25, 64)
 
 
-def test_impossible_settings_show_as_row_errors_not_clamped(window) -> None:  # type: ignore[no-untyped-def]
+def test_impossible_settings_show_as_row_errors_not_clamped(window: MainWindow) -> None:
     window.select_layer(0)
     window.properties.editors["padding"].mode.setCurrentIndex(0)
     kernel = window.properties.editors["kernel"]
@@ -80,7 +82,7 @@ def test_impossible_settings_show_as_row_errors_not_clamped(window) -> None:  # 
     assert window.statusBar().currentMessage().endswith(row.message)
 
 
-def test_depthwise_shortcut_sets_groups_and_filters_to_input_channels(window) -> None:  # type: ignore[no-untyped-def]
+def test_depthwise_shortcut_sets_groups_and_filters_to_input_channels(window: MainWindow) -> None:
     window.select_layer(2)
     window.properties.editors["depthwise"].click()
     layer = window.design.layers[2]
@@ -88,14 +90,14 @@ def test_depthwise_shortcut_sets_groups_and_filters_to_input_channels(window) ->
     assert window.analysis.row_for_layer(2).weights == 5 * 5 * 1 * 100
 
 
-def test_groups_that_do_not_divide_show_an_error(window) -> None:  # type: ignore[no-untyped-def]
+def test_groups_that_do_not_divide_show_an_error(window: MainWindow) -> None:
     window.select_layer(2)
     window.properties.editors["groups"].setValue(7)
     assert window.design.layers[2].groups == 7
     assert "must divide" in window.analysis.row_for_layer(2).message
 
 
-def test_pooling_kind_switch_keeps_the_window(window) -> None:  # type: ignore[no-untyped-def]
+def test_pooling_kind_switch_keeps_the_window(window: MainWindow) -> None:
     window.select_layer(1)
     window.properties.editors["kind"].setCurrentIndex(1)
     layer = window.design.layers[1]
@@ -108,7 +110,7 @@ def test_pooling_kind_switch_keeps_the_window(window) -> None:  # type: ignore[n
     assert isinstance(window.design.layers[1], MaxPool2D)
 
 
-def test_pool_stride_same_as_kernel(window) -> None:  # type: ignore[no-untyped-def]
+def test_pool_stride_same_as_kernel(window: MainWindow) -> None:
     window.select_layer(1)
     window.properties.editors["stride_same"].setChecked(True)
     assert window.design.layers[1].stride is None
@@ -116,7 +118,7 @@ def test_pool_stride_same_as_kernel(window) -> None:  # type: ignore[no-untyped-
     assert window.design.layers[1].ceil_mode is True
 
 
-def test_input_size_edit_reshapes_everything(window) -> None:  # type: ignore[no-untyped-def]
+def test_input_size_edit_reshapes_everything(window: MainWindow) -> None:
     window.select_layer(None)
     window.properties.editors["height"].setValue(32)
     window.properties.editors["channels"].setValue(3)
@@ -125,7 +127,7 @@ def test_input_size_edit_reshapes_everything(window) -> None:  # type: ignore[no
     assert window.analysis.row_for_layer(0).weights == 7 * 7 * 3 * 100
 
 
-def test_layer_name_edit(window) -> None:  # type: ignore[no-untyped-def]
+def test_layer_name_edit(window: MainWindow) -> None:
     window.select_layer(0)
     name = window.properties.editors["name"]
     for text in ("c", "co", "conv1"):
@@ -136,7 +138,7 @@ def test_layer_name_edit(window) -> None:  # type: ignore[no-untyped-def]
     assert window.pipeline_model.index(1, 0).data() == "0 conv1"
 
 
-def test_dense_dropout_and_batchnorm_editors(window) -> None:  # type: ignore[no-untyped-def]
+def test_dense_dropout_and_batchnorm_editors(window: MainWindow) -> None:
     window.insert_entry("flatten", 3)
     window.insert_entry("dense", 4)
     window.properties.editors["units"].setValue(42)
@@ -150,7 +152,7 @@ def test_dense_dropout_and_batchnorm_editors(window) -> None:  # type: ignore[no
     assert window.design.layers[1].eps == 0.001
 
 
-def test_selecting_another_layer_rebuilds_the_form(window) -> None:  # type: ignore[no-untyped-def]
+def test_selecting_another_layer_rebuilds_the_form(window: MainWindow) -> None:
     window.select_layer(1)
     assert "filters" not in window.properties.editors
     assert "kind" in window.properties.editors

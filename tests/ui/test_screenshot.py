@@ -10,13 +10,14 @@ import os
 from pathlib import Path
 
 from PySide6.QtGui import QImage
+from pytestqt.qtbot import QtBot
 
 from convdesigner.ui.main_window import MainWindow
 
 DOCS_SHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "main-window.png"
 
 
-def test_main_window_renders_to_png(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_main_window_renders_to_png(qtbot: QtBot, tmp_path: Path) -> None:
     win = MainWindow()
     qtbot.addWidget(win)
     win.resize(1400, 900)

@@ -7,12 +7,15 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt
 from PySide6.QtGui import QBrush, QGuiApplication
+from pytestqt.modeltest import ModelTester
+from pytestqt.qtbot import QtBot
 
 from convdesigner import cli
 from convdesigner.core.analysis import analyse
 from convdesigner.core.design import Design, InputSpec
 from convdesigner.core.fileformat import save_design
 from convdesigner.core.layers import Conv2D, Dense, Flatten, ReLU
+from convdesigner.ui.main_window import MainWindow
 from convdesigner.ui.table_model import COLUMNS, LayerTableModel, padding_text
 
 TITLES = [c.title for c in COLUMNS]
@@ -42,7 +45,7 @@ def test_columns_are_the_ones_the_issue_lists() -> None:
     ]
 
 
-def test_model_passes_qtmodeltester(qtmodeltester, window) -> None:  # type: ignore[no-untyped-def]
+def test_model_passes_qtmodeltester(qtmodeltester: ModelTester, window: MainWindow) -> None:
     model = window.table_model
     qtmodeltester.check(model, force_py=True)
     # Changing the design (row count and contents) keeps the model consistent.
@@ -52,7 +55,7 @@ def test_model_passes_qtmodeltester(qtmodeltester, window) -> None:  # type: ign
     qtmodeltester.check(model, force_py=True)
 
 
-def test_qa_example_rows_and_totals(window) -> None:  # type: ignore[no-untyped-def]
+def test_qa_example_rows_and_totals(window: MainWindow) -> None:
     model = window.table_model
     assert model.rowCount() == 5  # input, three layers, totals
     last = _cells(model, 3)
@@ -107,7 +110,9 @@ def test_padding_text_of_asymmetric_same_padding() -> None:
     assert padding_text(row) == "0+1×1"
 
 
-def test_ctrl_c_copies_the_selection_as_tab_separated_text(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_ctrl_c_copies_the_selection_as_tab_separated_text(
+    window: MainWindow, qtbot: QtBot
+) -> None:
     table = window.table
     model = window.table_model
     name, params = TITLES.index("Name"), TITLES.index("Params")
@@ -120,7 +125,12 @@ def test_ctrl_c_copies_the_selection_as_tab_separated_text(window, qtbot) -> Non
     assert text == "Conv2D\t5,000\nMaxPool2D\t0\nConv2D\t375,150\n"
 
 
-def test_export_csv_equals_the_command_line(window, monkeypatch, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_export_csv_equals_the_command_line(
+    window: MainWindow,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     from PySide6.QtWidgets import QFileDialog
 
     window.select_layer(0)
@@ -130,7 +140,7 @@ def test_export_csv_equals_the_command_line(window, monkeypatch, tmp_path: Path,
     target = tmp_path / "layers.csv"
     asked: list[str] = []
 
-    def fake_dialog(parent, caption, directory, filter):  # type: ignore[no-untyped-def]
+    def fake_dialog(parent: object, caption: str, directory: str, filter: str) -> tuple[str, str]:
         asked.append(caption)
         return str(target), filter
 
@@ -143,7 +153,9 @@ def test_export_csv_equals_the_command_line(window, monkeypatch, tmp_path: Path,
     assert "64" in expected.splitlines()[1 + 1]
 
 
-def test_cancelled_export_writes_nothing(window, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cancelled_export_writes_nothing(
+    window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     from PySide6.QtWidgets import QFileDialog
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: ("", ""))
@@ -152,7 +164,7 @@ def test_cancelled_export_writes_nothing(window, monkeypatch, tmp_path: Path) ->
 
 
 @pytest.mark.parametrize("column", range(len(COLUMNS)))
-def test_selecting_a_cell_explains_that_column(window, column: int) -> None:  # type: ignore[no-untyped-def]
+def test_selecting_a_cell_explains_that_column(window: MainWindow, column: int) -> None:
     table = window.table
     table.setCurrentIndex(window.table_model.index(3, column))
     assert window.selected_layer() == 2
@@ -168,7 +180,7 @@ def test_selecting_a_cell_explains_that_column(window, column: int) -> None:  # 
         )
 
 
-def test_columns_widen_when_numbers_grow(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_columns_widen_when_numbers_grow(window: MainWindow, qtbot: QtBot) -> None:
     header = window.table.horizontalHeader()
     weights = TITLES.index("Weights")
     before = header.sectionSize(weights)
