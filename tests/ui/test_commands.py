@@ -20,9 +20,7 @@ class Document:
         self.applied += 1
 
     def edit(self, stack: QUndoStack, design: Design, key: object = None) -> None:
-        stack.push(
-            ReplaceDesignCommand("edit", self.state, DocState(design), self.apply, key)  # type: ignore[arg-type]
-        )
+        stack.push(ReplaceDesignCommand("edit", self.state, DocState(design), self.apply, key))
 
 
 def _conv(filters: int) -> Design:
