@@ -38,6 +38,9 @@ def _run_main(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> list[MainWind
     """Run main() with the event loop replaced by one pass of pending events."""
     # Keep pytest's own Ctrl+C handling: main() would install the app's.
     monkeypatch.setattr(app_module.signal, "signal", lambda *args: None)
+    # The feature-map viewer has its own tests; here it would only start background work.
+    installed: list[MainWindow] = []
+    monkeypatch.setattr(app_module, "_install_viewer", installed.append)
     windows: list[MainWindow] = []
     original_show = MainWindow.show
 
@@ -54,6 +57,7 @@ def _run_main(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> list[MainWind
 
     monkeypatch.setattr(QApplication, "exec", exec_once)
     assert app_module.main(argv) == 0
+    assert installed == windows  # the viewer is added once the window has painted
     return windows
 
 
