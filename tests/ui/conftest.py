@@ -6,8 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import QThreadPool
+from pytestqt.qtbot import QtBot
 
 import convdesigner.ui  # noqa: F401  (first: guards None's refcount before any Qt call)
+from convdesigner.ui.main_window import MainWindow
 
 
 @pytest.fixture(autouse=True)
@@ -53,10 +55,8 @@ def _no_unexpected_dialogs(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def window(qtbot):  # type: ignore[no-untyped-def]
+def window(qtbot: QtBot) -> Iterator[MainWindow]:
     """A shown MainWindow with the Q&A example; closed without a save prompt at teardown."""
-    from convdesigner.ui.main_window import MainWindow
-
     win = MainWindow()
     win.show()
     qtbot.waitExposed(win)
