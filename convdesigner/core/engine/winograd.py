@@ -29,14 +29,26 @@ TARGET_CHUNK = 16 * 1024 * 1024
 """Bytes of transform buffers per band: larger than im2col's bands, because each band's work is
 16 separate products whose efficiency grows with the number of tiles (measured best at 16 MiB)."""
 
-_G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
+
+def _g_rows(g: FloatArray) -> list[FloatArray]:
+    """The four rows of G·g for g stacked along axis 0 (three kernel rows)."""
+    half_sum = (g[0] + g[2]) * 0.5
+    half_mid = g[1] * 0.5
+    return [g[0], half_sum + half_mid, half_sum - half_mid, g[2]]
 
 
 def transform_filters(weight: FloatArray) -> FloatArray:
-    """(C_out, C_in, 3, 3) torch layout → U of shape (16, C_in, C_out), computed in float64."""
+    """(C_out, C_in, 3, 3) torch layout → U = G g Gᵀ of shape (16, C_in, C_out).
+
+    Written out as whole-array sums over all filters at once (float64, then rounded once): a
+    generic product would spend milliseconds on 3×3 matrices."""
     c_out, c_in = weight.shape[:2]
-    u = np.einsum("ai,kcij,bj->abck", _G, weight.astype(np.float64), _G)
-    return np.ascontiguousarray(u.reshape(16, c_in, c_out), dtype=np.float32)
+    g = np.ascontiguousarray(weight.transpose(2, 3, 1, 0), dtype=np.float64)  # (i, j, C_in, C_out)
+    u = np.empty((4, 4, c_in, c_out), dtype=np.float32)
+    for a, row in enumerate(_g_rows(g)):  # row: (j, C_in, C_out)
+        for b, value in enumerate(_g_rows(row)):
+            u[a, b] = value
+    return u.reshape(16, c_in, c_out)
 
 
 def _buf(scratch: Scratch, name: str, shape: tuple[int, ...]) -> FloatArray:
