@@ -168,7 +168,7 @@ class Conv2D:
             else None
         )
         if self.winograd:  # tiles' transforms: about 6 values per pixel per channel
-            per_pixel = 4 * (7 * c_in + 6 * c_out)
+            per_pixel = 4 * (7 * c_in + 7 * c_out)
         else:  # im2col row, GEMM result, slab
             per_pixel = 4 * (kh * kw * c_in + 2 * c_out + geo.stride[0] * c_in)
         self.row_multiple = 2 if self.winograd else 1
