@@ -150,7 +150,7 @@ def bench_reference(repeat: int, use_torch: bool, sgemm: float) -> None:
             f"{min(eng) / min(ref):.2f} (minima)"
         )
     else:
-        print("   torch not installed: no ratio")
+        print("   torch skipped (--no-torch) or not installed: no ratio")
 
 
 def bench_interactive(repeat: int) -> None:
