@@ -131,6 +131,7 @@ class Conv2D:
         self.c_out = c_out
         ho, wo = geo.out_hw
         self.out: FloatArray = np.empty((ho, wo, c_out), dtype=np.float32)
+        self.macs = ho * wo * c_out * cg * kh * kw
         self.depthwise = cg == 1 and geo.groups > 1
         self.winograd = (
             (kh, kw) == (3, 3)

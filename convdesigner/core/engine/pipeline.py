@@ -47,6 +47,10 @@ def default_workers() -> int:
 WORKERS = default_workers()
 """Threads (including the caller's) that compute bands; set to 1 to run serially."""
 
+PARALLEL_MIN_MACS = 20_000_000
+"""Convolutions with less work run on the calling thread alone (about half a millisecond of
+work; dispatching bands to other threads costs about 0.1-0.3 ms per layer)."""
+
 
 def _pool_executor() -> ThreadPoolExecutor:
     global _executor
@@ -235,6 +239,8 @@ def run_chain(
     returns each layer's output (channels-last), in order."""
     height = conv.geo.out_hw[0]
     workers = WORKERS if workers is None else workers
+    if conv.macs < PARALLEL_MIN_MACS:
+        workers = 1  # handing bands to another thread would cost more than it saves
     # As many bands as the cache target asks for, but a multiple of the thread count, so that
     # no thread waits for another at the end of the layer.
     n_bands = -(-height // conv.band_rows)

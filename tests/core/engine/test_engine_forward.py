@@ -137,6 +137,7 @@ def test_cancel_is_noticed_between_bands_of_one_layer(
     workers: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(pipeline, "WORKERS", workers)
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_MACS", 0)
     monkeypatch.setattr(conv, "TARGET_CHUNK", 1)  # one output row per band: 64 bands
     design = Design(InputSpec(64, 64, 3), (Conv2D(filters=8, kernel=3, padding="same"),))
     token = CountingToken(after=5)

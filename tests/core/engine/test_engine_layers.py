@@ -140,6 +140,7 @@ def test_one_row_bands_match_reference(
     """Bands of one row on several threads: every pooling row is computed in a band or a seam."""
     monkeypatch.setattr(conv, "TARGET_CHUNK", 1)
     monkeypatch.setattr(pipeline, "WORKERS", workers)
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_MACS", 0)
     design = Design(InputSpec(height=11, width=6, channels=4), CASES[name])
     _check(design, seed=7)
 
@@ -152,6 +153,7 @@ def test_bias_folded_into_the_product_on_larger_maps(
     ones); bands of a few rows on two threads exercise the ones column of reused buffers."""
     monkeypatch.setattr(conv, "TARGET_CHUNK", 2000)
     monkeypatch.setattr(pipeline, "WORKERS", workers)
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_MACS", 0)
     design = Design(
         InputSpec(height=24, width=21, channels=2),
         (
@@ -178,6 +180,7 @@ def test_winograd_path_matches_reference(
     monkeypatch.setattr(conv, "TARGET_CHUNK", 1)
     monkeypatch.setattr(winograd, "TARGET_CHUNK", 1)
     monkeypatch.setattr(pipeline, "WORKERS", workers)
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_MACS", 0)
     design = Design(
         InputSpec(height=size[0], width=size[1], channels=4),
         (
