@@ -162,7 +162,7 @@ def _run_layers(
         else:
             if progress is not None:
                 progress(index, n)
-            results = [_run_layer(layer, analysis.row_for_layer(index), x, params, index)]
+            results = [_run_layer(layer, analysis.row_for_layer(index), x, params, index, check)]
         outputs.extend(_to_chw(y) for y in results)
         x = results[-1]
         index += len(results)
@@ -265,6 +265,7 @@ def _run_layer(
     x: FloatArray,
     params: Mapping[str, FloatArray],
     index: int,
+    check: Callable[[], None],
 ) -> FloatArray:
     """One layer on its own (a conv is always run through :func:`_run_chain`)."""
     key = f"{index}."
@@ -283,7 +284,7 @@ def _run_layer(
     if isinstance(layer, Flatten):
         return ops.flatten(x)
     if isinstance(layer, Dense):
-        return ops.dense(x, params[key + "weight"], params.get(key + "bias"))
+        return pipeline.dense(x, params[key + "weight"], params.get(key + "bias"), check)
     if isinstance(layer, Dropout):
         return x
     raise ValueError(f"layer {index}: the engine cannot run layer type {layer.type_name!r}")

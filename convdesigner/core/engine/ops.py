@@ -1,4 +1,4 @@
-"""The layers that need no windows: ReLU, batch normalisation, flatten, dense.
+"""The layers that need no windows: ReLU, batch normalisation, flatten.
 
 They work on channels-last maps (H, W, C) or vectors (N,), so a per-channel scale is a broadcast
 over the last axis and never a loop.
@@ -37,10 +37,3 @@ def flatten(x: FloatArray) -> FloatArray:
     if x.ndim == 1:
         return x
     return np.ascontiguousarray(x.transpose(2, 0, 1)).reshape(-1)
-
-
-def dense(x: FloatArray, weight: FloatArray, bias: FloatArray | None) -> FloatArray:
-    out = weight @ x
-    if bias is not None:
-        out += bias
-    return np.asarray(out, dtype=np.float32)

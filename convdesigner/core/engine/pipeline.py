@@ -291,3 +291,24 @@ def run_chain(
             pooling.compute(last, int(o), int(o) + 1)
         outs.append(pooling.out)
     return outs
+
+
+def dense(x: FloatArray, weight: FloatArray, bias: FloatArray | None, check: Check) -> FloatArray:
+    """A dense layer with its output units split over the cores.
+
+    A matrix-vector product is limited by reading the weights (AlexNet's first dense layer alone
+    is 151 MB), and BLAS runs single-threaded during a run, so the rows are shared out here."""
+    units = weight.shape[0]
+    out = np.empty(units, dtype=np.float32)
+    workers = WORKERS if weight.size >= PARALLEL_MIN_MACS else 1
+    n_blocks = min(units, 4 * workers)
+    edges = np.linspace(0, units, n_blocks + 1).astype(int)
+
+    def work(i: int, _scratch: Scratch) -> None:
+        lo, hi = int(edges[i]), int(edges[i + 1])
+        np.matmul(weight[lo:hi], x, out=out[lo:hi])
+
+    run_bands(n_blocks, work, check, workers)
+    if bias is not None:
+        out += bias
+    return out

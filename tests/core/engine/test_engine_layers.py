@@ -132,7 +132,13 @@ def test_matches_reference(name: str) -> None:
 @pytest.mark.parametrize("workers", [1, 2])
 @pytest.mark.parametrize(
     "name",
-    ["fused conv bn relu dropout maxpool", "fused conv relu avgpool", "conv depthwise"],
+    [
+        "fused conv bn relu dropout maxpool",
+        "fused conv relu avgpool",
+        "conv depthwise",
+        "flatten dense",
+        "conv relu then pooling then conv",
+    ],
 )
 def test_one_row_bands_match_reference(
     name: str, workers: int, monkeypatch: pytest.MonkeyPatch
