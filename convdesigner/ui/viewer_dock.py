@@ -70,6 +70,11 @@ class FeatureMapsController(QObject):
         placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.dock.setWidget(placeholder)
         window.add_dock(self.dock, Qt.DockWidgetArea.BottomDockWidgetArea)
+        if window.isVisible():
+            # Qt shows a dock with its window; one added to a window already on screen stays
+            # hidden until shown (the app installs before showing, so a saved layout that
+            # closed the dock is still honoured there).
+            self.dock.show()
         self._default_place()
         self._build_actions()
         window.designChanged.connect(self._on_design)

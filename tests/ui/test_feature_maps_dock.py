@@ -310,3 +310,17 @@ def test_closed_dock_pauses_and_catches_up_when_shown(
     assert panel.result is not None
     assert panel.result.request.design == window.design
     np.testing.assert_array_equal(panel.mosaic_item.image, expected_rgba(window, viewer, path))
+
+
+def test_installed_on_a_shown_window_without_sample(qtbot: QtBot, window: MainWindow) -> None:
+    controller = install_feature_maps(window, sample=None, lazy=False)
+    try:
+        panel = controller.panel
+        assert controller.dock.isVisible()
+        assert panel.active
+        assert panel.source is None
+        assert panel.stack.currentWidget() is panel.message  # asks for an image
+        with qtbot.waitSignal(panel.rendered, timeout=10000):
+            controller.load_sample("shapes.png")
+    finally:
+        controller.shutdown()
