@@ -132,6 +132,8 @@ def tick_gaps(app: QApplication, until: object, min_duration: float = 0.0) -> tu
     while not until() or time.perf_counter() - start < min_duration:  # type: ignore[operator]
         app.processEvents()
         time.sleep(0.0005)
+        if time.perf_counter() - start > 120.0:
+            raise TimeoutError("the viewer did not finish within 2 minutes")
     timer.stop()
     elapsed = time.perf_counter() - start
     stamps = [start, *ticks, time.perf_counter()]
@@ -151,17 +153,23 @@ def responsiveness(app: QApplication, edits: int) -> None:
     settle(app, 1.0)  # first paint of the window and docks: not part of the measurement
     print("2. VGG-16 on 224×224, longest event-loop gap while computing and drawing layer 0")
     runs: list[tuple[str, float, float, float]] = []
-    for run in range(edits + 1):
+    for run in range(2 * edits + 1):
         renders = panel.render_count
         if run == 0:
             label = "cold: image loaded, 138 M weights drawn"
             panel.load_image_file(sample_path("chelsea.png"))  # 256×170 → resized to 224×224
         else:
-            label = f"edit {run}: layer 0 filters changed"
-            design = window.design
-            filters = 64 if run % 2 == 0 else 63
+            # Odd runs edit through the window (its table and pipeline refresh too, as for a
+            # user); even runs hand the design to the viewer alone, isolating its own share.
+            via_window = run % 2 == 1
+            label = f"edit {run}: layer 0 filters, via {'window' if via_window else 'viewer'}"
+            design = panel.design
+            filters = 63 if design.layers[0].filters == 64 else 64  # type: ignore[attr-defined]
             edited = design.replace_layer(0, replace(design.layers[0], filters=filters))
-            window.apply_design(edited, "Edit filters")
+            if via_window:
+                window.apply_design(edited, "Edit filters")
+            else:
+                panel.set_design(edited)
         worst, elapsed = tick_gaps(
             app, lambda r=renders: panel.render_count > r and not panel.worker.busy
         )
@@ -176,6 +184,8 @@ def responsiveness(app: QApplication, edits: int) -> None:
             f"   {label:40s} {elapsed:5.2f} s   longest gap {worst * 1e3:6.1f} ms   "
             f"(idle loop reference {idle * 1e3:5.1f} ms)"
         )
+    viewer_only = max(r[2] for r in runs if "via window" not in r[0])
+    print(f"   worst without the window's own refresh {viewer_only * 1e3:.1f} ms")
     overall = max(r[2] for r in runs)
     print(
         f"   worst of all runs {overall * 1e3:.1f} ms   target ≤ 30 ms: "
