@@ -19,8 +19,9 @@ SCRIPT = textwrap.dedent(
     if sys.argv[1] == "guarded":
         from convdesigner.ui.refcount_guard import protect_singletons
         protect_singletons()
+    widget = pg.GraphicsLayoutWidget()
+    view = widget.addViewBox()
     item = pg.ImageItem()
-    view = pg.ViewBox()
     view.addItem(item)
     image = np.zeros((2, 2, 4), np.uint8)
     start = sys.getrefcount(None)
