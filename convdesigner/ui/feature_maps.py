@@ -59,11 +59,9 @@ from convdesigner.ui.feature_job import (
     channel_detail,
     compute,
 )
-from convdesigner.ui.refcount_guard import protect_singletons
 from convdesigner.ui.workers import LatestWorker
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
-protect_singletons()  # pyqtgraph calls lose references to None under PySide6 6.12
 
 BUSY_DELAY_MS = 200
 """Runs shorter than this finish without flashing a busy indicator."""

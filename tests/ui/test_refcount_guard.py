@@ -1,4 +1,8 @@
-"""The None/True/False reference-count guard keeps long viewer sessions from aborting."""
+"""convdesigner.ui's None/True/False guard keeps long viewer sessions from aborting.
+
+With PySide6 6.12 on Python 3.11 every ImageItem.setImage lost a reference to None or a bool;
+the guarded subprocess must survive more renders than those objects have references.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +21,7 @@ SCRIPT = textwrap.dedent(
     import numpy as np
     import pyqtgraph as pg
     if sys.argv[1] == "guarded":
-        from convdesigner.ui.refcount_guard import protect_singletons
-        protect_singletons()
+        import convdesigner.ui  # its import makes None, True and False immortal on 3.11
     widget = pg.GraphicsLayoutWidget()
     view = widget.addViewBox()
     item = pg.ImageItem()
