@@ -536,11 +536,16 @@ class FeatureMapPanel(QWidget):
         self.input_view.enableAutoRange()  # refit on resize too, until the user zooms
         self.input_title.setText(f"Input {spec.height}×{spec.width}×{spec.channels}")
         resized = (source.height, source.width) != (spec.height, spec.width)
-        self.source_label.setText(
-            f"{source.name} ({source.width}×{source.height}"
-            f"{', resized to ' + str(spec.width) + '×' + str(spec.height) if resized else ''})"
-        )
-        self.source_label.setToolTip(self.source_label.text())
+        size = f"{source.width}×{source.height}"
+        if resized:
+            self.source_label.setText(f"{source.name} {size} → {spec.width}×{spec.height}")
+            self.source_label.setToolTip(
+                f"{source.name}: {size} pixels, resized to the design's input "
+                f"{spec.width}×{spec.height}"
+            )
+        else:
+            self.source_label.setText(f"{source.name} {size}")
+            self.source_label.setToolTip(f"{source.name}: {size} pixels, the design's input size")
         self._draw_outline()
         layer = request.options.layer
         array = result.layer_array

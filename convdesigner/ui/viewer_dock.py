@@ -80,6 +80,9 @@ class FeatureMapsController(QObject):
         window.designChanged.connect(self._on_design)
         window.selectedLayerChanged.connect(self._on_selection)
         window.imageFileDropped.connect(self.load_image)
+        reset = getattr(window, "layoutReset", None)
+        if reset is not None:
+            reset.connect(self.place_default)
         window.installEventFilter(self)
         app = QApplication.instance()
         if app is not None:
@@ -118,16 +121,22 @@ class FeatureMapsController(QObject):
         self.export_npz_action = add("Export &Activations (.npz)…", self.export_npz_dialog)
 
     def _default_place(self) -> None:
-        """First run: beside the layer table, taking most of the bottom half of the window.
+        """First run: beside the layer table, taking half the bottom area and half the height.
 
         A saved layout (which already places this dock) is left alone.
         """
         from convdesigner.ui.settings import app_settings
 
+        if app_settings().value("mainWindow/state") is None:
+            self.place_default()
+
+    def place_default(self) -> None:
+        """Put the dock beside the layer table (first run, and View → Reset Layout)."""
         window = self.window
         table = getattr(window, "table_dock", None)
-        if app_settings().value("mainWindow/state") is not None or table is None:
+        if table is None:
             return
+        self.dock.setFloating(False)
         window.splitDockWidget(table, self.dock, Qt.Orientation.Horizontal)
 
         def share() -> None:
@@ -301,7 +310,11 @@ def install_feature_maps(
     """Add the viewer to ``window``; with ``lazy`` it is built once the event loop runs."""
     controller = FeatureMapsController(window)
     if lazy:
-        QTimer.singleShot(0, lambda: controller.start(sample))
+        after_paint = getattr(window, "call_after_first_paint", None)
+        if after_paint is not None:
+            after_paint(lambda: controller.start(sample))
+        else:
+            QTimer.singleShot(0, lambda: controller.start(sample))
     else:
         controller.start(sample)
     window.feature_maps = controller  # type: ignore[attr-defined]

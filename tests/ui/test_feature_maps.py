@@ -85,7 +85,8 @@ def test_loading_a_sample_draws_the_engine_activations(
     assert shown_input is not None
     assert shown_input.shape[:2] == (25, 64)
     np.testing.assert_array_equal(shown_input[..., 0], np.round(net[0] * 255).astype(np.uint8))
-    assert "resized to 64×25" in panel.source_label.text()
+    assert "resized to the design's input 64×25" in panel.source_label.toolTip()
+    assert panel.source_label.text() == "chelsea.png 256×170 → 64×25"
 
 
 def test_editing_a_property_re_renders(qtbot: QtBot, panel: FeatureMapPanel, qa: Design) -> None:

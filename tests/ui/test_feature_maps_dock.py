@@ -148,7 +148,8 @@ def test_load_image_resize_or_set_input_size(
         viewer.load_action.trigger()
     assert panel.source.name == "coffee.png"
     assert window.design == original
-    assert "resized to 64×25" in panel.source_label.text()
+    assert "resized to the design's input 64×25" in panel.source_label.toolTip()
+    assert panel.source_label.text() == "coffee.png 256×171 → 64×25"
 
     answer = Fit.SET_INPUT
     with qtbot.waitSignal(panel.rendered, timeout=10000):
@@ -159,7 +160,8 @@ def test_load_image_resize_or_set_input_size(
     assert window.design.input.channels == 1  # greyscale conversion follows the input
     assert panel.result is not None
     assert panel.result.activations.arrays[0].shape == (1, 171, 256)
-    assert "resized" not in panel.source_label.text()
+    assert "resized" not in panel.source_label.toolTip()
+    assert "→" not in panel.source_label.text()
     window.undo_stack.undo()  # the size change is one undoable step
     assert window.design == original
 
@@ -324,3 +326,18 @@ def test_installed_on_a_shown_window_without_sample(qtbot: QtBot, window: MainWi
             controller.load_sample("shapes.png")
     finally:
         controller.shutdown()
+
+
+def test_reset_layout_puts_the_dock_beside_the_table(
+    qtbot: QtBot, window: MainWindow, viewer: FeatureMapsController
+) -> None:
+    from PySide6.QtCore import Qt
+
+    viewer.dock.setFloating(True)
+    window.reset_layout()
+    qtbot.wait(50)
+    assert not viewer.dock.isFloating()
+    assert viewer.dock.isVisible()
+    assert window.dockWidgetArea(viewer.dock) == Qt.DockWidgetArea.BottomDockWidgetArea
+    table = window.table_dock  # type: ignore[attr-defined]
+    assert viewer.dock.geometry().left() >= table.geometry().right()  # to the table's right
