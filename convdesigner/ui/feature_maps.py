@@ -12,12 +12,13 @@ does not pay for it (see :mod:`convdesigner.ui.viewer_dock`).
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -283,6 +284,13 @@ class FeatureMapPanel(QWidget):
         self.message.setMargin(24)
 
         self.stack = QStackedWidget()
+        # After the view changes shape (window resized, splitter dragged), lay the tiles out
+        # again to fill it; debounced so a drag re-renders once, from the cached activations.
+        self._relayout_timer = QTimer(self)
+        self._relayout_timer.setSingleShot(True)
+        self._relayout_timer.setInterval(150)
+        self._relayout_timer.timeout.connect(self._relayout_if_needed)
+        self.stack.installEventFilter(self)
         for page in (self.mosaic_widget, self.bar_plot, self.message):
             self.stack.addWidget(page)
 
@@ -323,6 +331,19 @@ class FeatureMapPanel(QWidget):
         if not self._sized and self.isVisible() and self.width() > 400:
             self._sized = True
             self._body.setSizes([self.width() // 3, self.width() - self.width() // 3])
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.stack and event.type() == QEvent.Type.Resize:
+            self._relayout_timer.start()
+        return False
+
+    def _relayout_if_needed(self) -> None:
+        result = self._result
+        if result is None or result.mosaic is None:
+            return
+        shown = result.request.options.aspect
+        if abs(math.log(self._options().aspect / shown)) > 0.25:
+            self._request()
 
     # ------------------------------------------------------------------ public API
 

@@ -367,3 +367,22 @@ def test_image_that_cannot_feed_the_input_says_why(qtbot: QtBot) -> None:
     assert panel.stack.currentWidget() is panel.message
     assert "3 channel(s), but the design's input needs 5" in panel.message.text()
     panel.shutdown()
+
+
+def test_resizing_the_view_lays_the_tiles_out_again(
+    qtbot: QtBot, panel: FeatureMapPanel, qa: Design
+) -> None:
+    panel.set_selected_layer(0)
+    panel.load_image_file(CHELSEA)
+    wait_render(qtbot, panel, 1)
+    assert panel.result is not None
+    assert panel.result.mosaic is not None
+    before = panel.result.mosaic.layout
+    activations = panel.activations
+    with qtbot.waitSignal(panel.rendered, timeout=10000):
+        panel.resize(1800, 300)  # a much wider view
+    assert panel.result.mosaic is not None
+    after = panel.result.mosaic.layout
+    assert after.cols > before.cols
+    assert panel.activations is activations  # laid out again, not recomputed
+    assert_shows(panel, qa, CHELSEA, 0)
