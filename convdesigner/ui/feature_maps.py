@@ -19,11 +19,10 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QResizeEvent, QShowEvent
+from PySide6.QtGui import QColor, QImage, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QGraphicsItem,
     QGraphicsRectItem,
     QHBoxLayout,
     QLabel,
@@ -46,11 +45,10 @@ from convdesigner.core.images import read_image
 from convdesigner.core.mosaic import (
     COLORMAPS,
     DEFAULT_COLORMAP,
-    Layout,
     Mosaic,
     Scale,
-    colorize,
 )
+from convdesigner.ui.feature_items import ChannelNumbers, image_view, network_picture
 from convdesigner.ui.feature_job import (
     Activations,
     RenderOptions,
@@ -66,80 +64,6 @@ pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
 BUSY_DELAY_MS = 200
 """Runs shorter than this finish without flashing a busy indicator."""
-MAX_LABELLED_CHANNELS = 512
-LABEL_MIN_TILE_PX = (40, 20)
-"""Channel numbers are drawn only when a tile is at least this big on screen (width, height)."""
-
-
-def _image_view(widget: pg.GraphicsLayoutWidget) -> tuple[pg.ViewBox, pg.ImageItem]:
-    view = widget.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
-    item = pg.ImageItem(axisOrder="row-major")
-    view.addItem(item)
-    return view, item
-
-
-def _network_picture(image_chw: np.ndarray) -> np.ndarray:
-    """What the network sees, as a displayable array: RGB for 3 channels, grey otherwise."""
-    data = np.nan_to_num(np.asarray(image_chw, dtype=np.float32))
-    if data.shape[0] == 3:
-        rgb = np.clip(data.transpose(1, 2, 0), 0.0, 1.0)
-        return np.round(rgb * 255.0).astype(np.uint8)
-    return colorize(np.clip(data[0], 0.0, 1.0), COLORMAPS["greyscale"])
-
-
-class _ChannelNumbers(QGraphicsItem):
-    """Every tile's channel number, drawn in one item at screen size whatever the zoom.
-
-    One item painting all numbers, rather than one text item per channel: adding hundreds of
-    graphics items to a view costs milliseconds each time a layer is shown, and pyqtgraph's
-    TextItem recomputes its anchor on every view change. Numbers are skipped while tiles are too
-    small on screen to carry them.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setZValue(5)
-        self._layout: Layout | None = None
-        self._font = QFont()
-        self._font.setPointSizeF(8.0)
-
-    def set_layout(self, layout: Layout | None) -> None:
-        self.prepareGeometryChange()
-        self._layout = layout
-        self.update()
-
-    def boundingRect(self) -> QRectF:
-        layout = self._layout
-        if layout is None:
-            return QRectF()
-        h, w = layout.shape
-        return QRectF(0.0, 0.0, float(w), float(h))
-
-    def paint(self, painter: QPainter, option: object, widget: object = None) -> None:
-        layout = self._layout
-        if layout is None or layout.channels > MAX_LABELLED_CHANNELS:
-            return
-        transform = painter.worldTransform()
-        if (
-            abs(transform.m11()) * layout.tile_width < LABEL_MIN_TILE_PX[0]
-            or abs(transform.m22()) * layout.tile_height < LABEL_MIN_TILE_PX[1]
-        ):
-            return
-        painter.save()
-        painter.resetTransform()
-        painter.setFont(self._font)
-        metrics = painter.fontMetrics()
-        height = metrics.height()
-        background = QColor(0, 0, 0, 150)
-        painter.setPen(QColor(255, 255, 255))
-        for channel in range(layout.channels):
-            r, c = layout.origin(channel)
-            corner = transform.map(QPointF(c, r))
-            text = str(channel)
-            box = QRectF(corner.x(), corner.y(), metrics.horizontalAdvance(text) + 4.0, height)
-            painter.fillRect(box, background)
-            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
-        painter.restore()
 
 
 class FeatureMapPanel(QWidget):
@@ -233,7 +157,7 @@ class FeatureMapPanel(QWidget):
         self.input_widget.setToolTip("The image as the network sees it (channels and size)")
         self.input_title = self.input_widget.addLabel("Input", row=0, col=0)
         self.input_widget.nextRow()
-        self.input_view, self.input_item = _image_view(self.input_widget)
+        self.input_view, self.input_item = image_view(self.input_widget)
         self.rf_rect = QGraphicsRectItem()
         self.rf_rect.setPen(pg.mkPen(QColor(255, 64, 64), width=2))
         self.rf_rect.setZValue(10)
@@ -243,7 +167,7 @@ class FeatureMapPanel(QWidget):
         self.detail_widget = pg.GraphicsLayoutWidget()
         self.detail_title = self.detail_widget.addLabel("Click a channel", row=0, col=0)
         self.detail_widget.nextRow()
-        self.detail_view, self.detail_item = _image_view(self.detail_widget)
+        self.detail_view, self.detail_item = image_view(self.detail_widget)
         self.detail_widget.nextRow()
         self.histogram = self.detail_widget.addPlot()
         self.histogram.setMaximumHeight(110)
@@ -263,13 +187,13 @@ class FeatureMapPanel(QWidget):
         self.mosaic_widget = pg.GraphicsLayoutWidget()
         self.mosaic_title = self.mosaic_widget.addLabel("", row=0, col=0)
         self.mosaic_widget.nextRow()
-        self.mosaic_view, self.mosaic_item = _image_view(self.mosaic_widget)
+        self.mosaic_view, self.mosaic_item = image_view(self.mosaic_widget)
         self.tile_rect = QGraphicsRectItem()
         self.tile_rect.setPen(pg.mkPen(QColor(255, 64, 64), width=2))
         self.tile_rect.setZValue(10)
         self.tile_rect.hide()
         self.mosaic_view.addItem(self.tile_rect, ignoreBounds=True)
-        self.channel_numbers = _ChannelNumbers()
+        self.channel_numbers = ChannelNumbers()
         self.mosaic_view.addItem(self.channel_numbers, ignoreBounds=True)
 
         self.bar_plot = pg.PlotWidget()
@@ -553,7 +477,7 @@ class FeatureMapPanel(QWidget):
         source = request.source
         spec = request.design.input
         net_input = result.activations.arrays[0]
-        self.input_item.setImage(_network_picture(net_input), autoLevels=False)
+        self.input_item.setImage(network_picture(net_input), autoLevels=False)
         self.input_view.enableAutoRange()  # refit on resize too, until the user zooms
         self.input_title.setText(f"Input {spec.height}×{spec.width}×{spec.channels}")
         resized = (source.height, source.width) != (spec.height, spec.width)
