@@ -59,11 +59,13 @@ def create_app(argv: list[str] | None = None) -> QApplication:
         QGuiApplication.setDesktopFileName(APP_ID)
     except ImportError:  # pragma: no cover - partial checkout
         pass
+    from convdesigner.ui.gc_guard import MainThreadCollector
     from convdesigner.ui.icons import app_icon
     from convdesigner.ui.theme import follow_system_scheme
 
     app.setWindowIcon(app_icon())
     follow_system_scheme(app)
+    MainThreadCollector(app)
     return app
 
 

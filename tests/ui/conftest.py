@@ -8,7 +8,6 @@ import pytest
 from PySide6.QtCore import QThreadPool
 from pytestqt.qtbot import QtBot
 
-import convdesigner.ui  # noqa: F401  (first: guards None's refcount before any Qt call)
 from convdesigner.ui.main_window import MainWindow
 
 

@@ -23,10 +23,10 @@ def drag_and_drop(
     actions = Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
     buttons = Qt.MouseButton.LeftButton
     mods = Qt.KeyboardModifier.NoModifier
-    enter = QDragEnterEvent(QPointF(pos), actions, data, buttons, mods)
+    enter = QDragEnterEvent(pos, actions, data, buttons, mods)
     enter.setDropAction(action)
     QApplication.sendEvent(target, enter)
-    move = QDragMoveEvent(QPointF(pos), actions, data, buttons, mods)
+    move = QDragMoveEvent(pos, actions, data, buttons, mods)
     move.setDropAction(action)
     QApplication.sendEvent(target, move)
     accepted = enter.isAccepted() and move.isAccepted()
