@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from convdesigner.core.design import Design, InputSpec
+from convdesigner.core.errors import ProblemsError
 from convdesigner.core.layers import (
     LAYER_TYPES,
     MAX_NAME,
@@ -34,16 +35,10 @@ MAX_REPORTED = 10
 MAX_DESCRIPTION = 5000
 
 
-class DesignFileError(ValueError):
-    """A design file or dict that cannot be loaded; ``problems`` lists every located problem."""
+class DesignFileError(ProblemsError):
+    """A design file or dict that cannot be loaded."""
 
-    def __init__(self, problems: list[str], source: str = "") -> None:
-        self.problems = problems
-        self.source = source
-        shown = problems[:MAX_REPORTED]
-        more = len(problems) - len(shown)
-        text = "; ".join(shown) + (f"; and {more} more problem(s)" if more > 0 else "")
-        super().__init__(f"{source}: {text}" if source else text)
+    max_reported = MAX_REPORTED
 
 
 def json_type(value: object) -> str:

@@ -26,6 +26,7 @@ import numpy as np
 
 from convdesigner.core.analysis import Analysis, analyse
 from convdesigner.core.design import Design
+from convdesigner.core.errors import ProblemsError
 from convdesigner.core.layers import BatchNorm2D, Conv2D, Dense
 
 FloatArray = np.ndarray
@@ -35,15 +36,10 @@ OPTIONAL_KEYS = ("num_batches_tracked",)
 MAX_REPORTED = 12
 
 
-class WeightsError(ValueError):
-    """Weights that do not fit the design; the message lists every problem found."""
+class WeightsError(ProblemsError):
+    """Weights that do not fit the design."""
 
-    def __init__(self, problems: list[str], source: str = "") -> None:
-        self.problems = problems
-        shown = problems[:MAX_REPORTED]
-        more = len(problems) - len(shown)
-        text = "; ".join(shown) + (f"; and {more} more problem(s)" if more > 0 else "")
-        super().__init__(f"{source}: {text}" if source else text)
+    max_reported = MAX_REPORTED
 
 
 def _analysis(design: Design) -> Analysis:

@@ -406,17 +406,10 @@ class PipelineView(QListView):
         return None
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        kind = self._accepts(event)
-        if kind is None:
-            event.ignore()
-            return
-        event.setDropAction(
-            Qt.DropAction.MoveAction if kind == "move" else Qt.DropAction.CopyAction
-        )
-        event.accept()
-        self._set_gap(self.gap_at(event.position().toPoint()) if kind != "files" else None)
+        self.dragMoveEvent(event)
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        """Accept what we can take and show where it would land (enter and move alike)."""
         kind = self._accepts(event)
         if kind is None:
             event.ignore()
