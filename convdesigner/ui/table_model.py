@@ -240,6 +240,26 @@ class LayerTableModel(QAbstractTableModel):
             self._texts[r] = texts
         return texts
 
+    def display_texts(self, row: int) -> tuple[str, ...]:
+        """Every column's text at table row ``row`` (what ``data()`` shows), without Qt calls.
+
+        The view sizes its columns from these: asking ``data()`` cell by cell through Qt costs
+        milliseconds per table, spent on the UI thread.
+        """
+        if row == self._n:
+            totals = self._totals_view.totals
+            return tuple(_totals_text(c, self._analysis, totals) for c in range(len(COLUMNS)))
+        return self._row_texts(row)
+
+    def row_font(self, row: int) -> QFont | None:
+        """The font of a whole row (italic input, bold totals; None: the view's own).
+
+        Always the same objects, so a view can cache what it measured with them.
+        """
+        if row == self._n:
+            return self._bold
+        return self._italic if row == 0 else None
+
     # ------------------------------------------------------------------ mapping helpers
 
     def is_totals_row(self, row: int) -> bool:
@@ -293,9 +313,9 @@ class LayerTableModel(QAbstractTableModel):
             return self._row_texts(r)[c]
         if role == _ALIGN:
             return _ALIGNMENTS[c]
+        if role == _FONT:
+            return self.row_font(r)
         if r == self._n:
-            if role == _FONT:
-                return self._bold
             if role == _TOOLTIP:
                 return _TOTALS_TIP
             return None
@@ -309,6 +329,4 @@ class LayerTableModel(QAbstractTableModel):
             if not row.ok:
                 return row.message
             return COLUMNS[c].tip or None
-        if role == _FONT and r == 0:
-            return self._italic
         return None

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt
-from PySide6.QtGui import QBrush, QGuiApplication
+from PySide6.QtGui import QBrush, QFont, QGuiApplication
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -15,6 +15,7 @@ from convdesigner.core.analysis import analyse
 from convdesigner.core.design import Design, InputSpec
 from convdesigner.core.fileformat import save_design
 from convdesigner.core.layers import Conv2D, Dense, Flatten, ReLU
+from convdesigner.core.templates import load_template
 from convdesigner.ui.main_window import MainWindow
 from convdesigner.ui.table_model import COLUMNS, LayerTableModel, padding_text
 
@@ -189,3 +190,47 @@ def test_columns_widen_when_numbers_grow(window: MainWindow, qtbot: QtBot) -> No
     assert window.table_model.index(3, weights).data() == "225,000,000"
     qtbot.waitUntil(lambda: header.sectionSize(weights) > before, timeout=2000)
     assert header.sectionSize(weights) >= window.table.sizeHintForColumn(weights)
+
+
+def _qt_widths(window: MainWindow) -> list[int]:
+    return [window.table.sizeHintForColumn(c) for c in range(len(COLUMNS))]
+
+
+def test_measured_widths_are_qts_own(window: MainWindow) -> None:
+    # The view measures texts itself (no data() per cell); it must agree with Qt's measurement
+    # of the same cells, the bold totals and italic input row included, for any font.
+    table = window.table
+    rows = range(window.table_model.rowCount())
+    assert table.content_widths(rows) == _qt_widths(window)
+    window.apply_design(load_template("vgg16"), "VGG-16")
+    assert table.content_widths(range(window.table_model.rowCount())) == _qt_widths(window)
+    big = QFont(table.font())
+    big.setPointSizeF(big.pointSizeF() * 1.7)
+    table.setFont(big)
+    widths = table.content_widths(range(window.table_model.rowCount()))
+    assert widths == _qt_widths(window)
+    assert widths[TITLES.index("MACs")] > 0
+
+
+def test_widening_never_shrinks_and_a_new_layer_count_refits(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    header = window.table.horizontalHeader()
+    name, weights = TITLES.index("Name"), TITLES.index("Weights")
+    header.resizeSection(name, 300)  # the user widened it
+    window.select_layer(2)
+    window.properties.editors["filters"].setValue(90000)
+    qtbot.waitUntil(
+        lambda: header.sectionSize(weights) >= window.table.sizeHintForColumn(weights),
+        timeout=2000,
+    )
+    window.table.widen_columns()
+    assert header.sectionSize(name) == 300
+    # Fewer, shorter numbers after a reset (another row count): columns fit the contents again.
+    window.properties.editors["filters"].setValue(4)
+    window.insert_entry("relu", 1)
+    assert window.table_model.rowCount() == 6
+    for column in (name, weights):
+        assert header.sectionSize(column) == max(
+            window.table.sizeHintForColumn(column), header.sectionSizeHint(column)
+        )
