@@ -38,7 +38,7 @@ def _write_output(text: str, output: str | None) -> None:
         except BrokenPipeError:  # e.g. `convdesigner summary x.json | head`: not an error
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the exit flush quiet
         return
-    from convdesigner.core.fileformat import atomic_write_text
+    from convdesigner.core.atomic import atomic_write_text
 
     try:
         atomic_write_text(output, text)

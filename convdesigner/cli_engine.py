@@ -7,10 +7,7 @@ parser. Like every subcommand, a user's mistake exits 2 with one line on stderr.
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from convdesigner.cli import CliError
@@ -36,21 +33,11 @@ def _seed(text: str) -> int:
 
 
 def _write_npz(path: str, arrays: dict[str, Any]) -> None:
-    import numpy as np
+    from convdesigner.core.atomic import atomic_savez
 
-    target = Path(path)
-    if target.is_dir():
-        raise CliError(f"cannot write {path}: it is a directory")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        atomic_savez(path, arrays)
     except OSError as exc:
-        raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import stat
-import tempfile
 from collections.abc import Mapping
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from convdesigner.core.atomic import atomic_write_text
 from convdesigner.core.design import Design, InputSpec
 from convdesigner.core.errors import ProblemsError
 from convdesigner.core.layers import (
@@ -278,35 +277,6 @@ def load_design(source: str | os.PathLike[str] | Mapping[str, Any]) -> Design:
     except ValueError as exc:  # e.g. an integer with thousands of digits
         raise DesignFileError([f"not a usable JSON file: {exc}"], label) from None
     return design_from_dict(data, label)
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write via a temporary file in the same folder, then replace: never a half-written file.
-
-    The new file keeps the permissions of the one it replaces (or gets the usual ones for a new
-    file), and writing through a symbolic link replaces the file it points to, not the link.
-    """
-    target = Path(path)
-    if target.is_symlink():
-        target = target.resolve()
-    folder = target.parent
-    try:
-        mode = stat.S_IMODE(target.stat().st_mode)
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_design(design: Design, path: str | os.PathLike[str]) -> None:

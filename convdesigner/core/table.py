@@ -94,7 +94,7 @@ def to_csv(analysis: Analysis, path: str | Path | None = None) -> str:
         writer.writerow(cells)
     text = buffer.getvalue()
     if path is not None:
-        from convdesigner.core.fileformat import atomic_write_text
+        from convdesigner.core.atomic import atomic_write_text
 
         atomic_write_text(path, text)
     return text

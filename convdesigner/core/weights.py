@@ -14,17 +14,15 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 import threading
 import zipfile
 from collections import OrderedDict
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from convdesigner.core.analysis import Analysis, analyse
+from convdesigner.core.atomic import atomic_savez
 from convdesigner.core.design import Design
 from convdesigner.core.errors import ProblemsError
 from convdesigner.core.layers import BatchNorm2D, Conv2D, Dense
@@ -305,13 +303,4 @@ def load_weights(design: Design, path: str | os.PathLike[str]) -> dict[str, Floa
 
 def save_weights(weights: Mapping[str, FloatArray], path: str | os.PathLike[str]) -> None:
     """Write ``weights`` as an uncompressed ``.npz`` atomically (temporary file, then rename)."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            arrays: dict[str, Any] = {k: np.asarray(v) for k, v in weights.items()}
-            np.savez(fh, **arrays)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_savez(path, weights)

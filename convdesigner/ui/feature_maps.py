@@ -39,6 +39,7 @@ import pyqtgraph as pg  # after PySide6, so pyqtgraph binds to it rather than an
 
 # isort: split
 from convdesigner.core.analysis import Analysis, LayerRow, analyse
+from convdesigner.core.atomic import atomic_savez
 from convdesigner.core.design import Design
 from convdesigner.core.engine.forward import MemoryLimitError
 from convdesigner.core.images import read_image
@@ -377,8 +378,7 @@ class FeatureMapPanel(QWidget):
         arrays = {"input": np.ascontiguousarray(cache.arrays[0], dtype=np.float32)}
         for i, array in enumerate(cache.arrays[1:]):
             arrays[str(i)] = np.ascontiguousarray(array, dtype=np.float32)
-        with open(os.fspath(path), "wb") as fh:
-            np.savez(fh, **arrays)  # type: ignore[arg-type]
+        atomic_savez(path, arrays)
 
     # ------------------------------------------------------------------ computing
 
