@@ -234,3 +234,17 @@ def test_widening_never_shrinks_and_a_new_layer_count_refits(
         assert header.sectionSize(column) == max(
             window.table.sizeHintForColumn(column), header.sectionSizeHint(column)
         )
+
+
+def test_display_texts_and_row_font_are_what_data_shows() -> None:
+    model = LayerTableModel(analyse(load_template("vgg16")))
+    for r in range(model.rowCount()):
+        cells = tuple(model.index(r, c).data() for c in range(model.columnCount()))
+        assert model.display_texts(r) == cells
+        assert model.row_font(r) == model.index(r, 0).data(Qt.ItemDataRole.FontRole)
+        assert model.row_font(r) is model.row_font(r)  # the view caches by the font object
+    italic = model.row_font(0)
+    assert italic is not None
+    assert italic.italic()
+    assert model.row_font(1) is None
+    assert model.display_texts(model.rowCount() - 1)[TITLES.index("Name")] == "Total"
