@@ -171,10 +171,10 @@ class MainWindow(DocumentWindow):
         runs the callbacks after two seconds anyway.
         """
         if self._painted:
-            QTimer.singleShot(0, callback)
+            QTimer.singleShot(0, self, callback)
             return
         if not self._after_paint:
-            QTimer.singleShot(2000, self._run_after_paint)
+            QTimer.singleShot(2000, self, self._run_after_paint)
         self._after_paint.append(callback)
 
     def _run_after_paint(self) -> None:
@@ -188,7 +188,7 @@ class MainWindow(DocumentWindow):
         if not self._painted:
             self._painted = True
             # Queued: the docks and the central widget are painted in this same pass.
-            QTimer.singleShot(0, self._run_after_paint)
+            QTimer.singleShot(0, self, self._run_after_paint)
 
     # ================================================================== building
 

@@ -150,7 +150,7 @@ class FeatureMapsController(QObject):
             window.resizeDocks([self.dock], [height // 2], Qt.Orientation.Vertical)
 
         share()
-        QTimer.singleShot(0, share)
+        QTimer.singleShot(0, window, share)
 
     @property
     def panel(self) -> FeatureMapPanel:
@@ -189,7 +189,7 @@ class FeatureMapsController(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.window and event.type() == QEvent.Type.Close:
             # The window may refuse to close (unsaved changes): decide once it has answered.
-            QTimer.singleShot(0, self._after_close)
+            QTimer.singleShot(0, self, self._after_close)
         return False
 
     def _after_close(self) -> None:
@@ -314,7 +314,7 @@ def install_feature_maps(
         if after_paint is not None:
             after_paint(lambda: controller.start(sample))
         else:
-            QTimer.singleShot(0, lambda: controller.start(sample))
+            QTimer.singleShot(0, window, lambda: controller.start(sample))
     else:
         controller.start(sample)
     window.feature_maps = controller  # type: ignore[attr-defined]
