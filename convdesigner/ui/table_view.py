@@ -93,9 +93,9 @@ class LayerTableView(QTableView):
         return [w + extra for w in widths]
 
     def header_hints(self) -> list[int]:
-        """The header's width hint per column (titles are fixed: measured once per font)."""
+        """The header's width hint per column (fixed titles: measured once per style and font)."""
         header = self.horizontalHeader()
-        key = header.font().key()
+        key = f"{header.style().name()}|{header.font().key()}"
         if self._header_hints[0] != key or len(self._header_hints[1]) != header.count():
             self._header_hints = (key, [header.sectionSizeHint(c) for c in range(header.count())])
         return self._header_hints[1]
