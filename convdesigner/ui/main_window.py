@@ -339,7 +339,7 @@ class MainWindow(DocumentWindow):
         self._update_title()
 
     def _loaded(self) -> None:
-        self.table.resizeColumnsToContents()
+        self.table.fit_columns()
 
     def _closing(self) -> None:
         self._save_layout()
