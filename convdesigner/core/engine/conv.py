@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from convdesigner.core.engine import winograd
+from convdesigner.core.engine import buffers, winograd, winograd4
 from convdesigner.core.engine.memory import CHUNK_BUDGET
 
 FloatArray = np.ndarray  # float32 arrays; numpy's generic aliases add nothing for the checker here
@@ -47,6 +47,24 @@ class ConvGeometry:
     out_hw: tuple[int, int]
 
 
+def winograd_tile(geo: ConvGeometry, c_in: int, c_out: int) -> int:
+    """Output tile of the Winograd variant this convolution takes: 4 for F(4×4, 3×3), 2 for
+    F(2×2, 3×3), 0 for none (im2col and one product per band)."""
+    if not (
+        geo.kernel == (3, 3) and geo.stride == (1, 1) and geo.dilation == (1, 1) and geo.groups == 1
+    ):
+        return 0
+    ho, wo = geo.out_hw
+    macs = ho * wo * c_in * c_out * 9
+    if (
+        c_in >= winograd4.MIN_CHANNELS
+        and macs >= winograd4.MIN_WORK
+        and min(ho, wo) >= winograd4.MIN_SIZE
+    ):
+        return 4
+    return 2 if c_in >= winograd.MIN_CHANNELS else 0
+
+
 def gemm_weights(weight: FloatArray, groups: int) -> FloatArray:
     """Torch layout (C_out, C_in/g, kh, kw) → (g, kh*kw*C_in/g, C_out/g), rows in (i, j, c) order,
     matching the channels-last im2col columns."""
@@ -60,12 +78,17 @@ _prepared_lock = threading.Lock()
 
 
 def prepared_weights(weight: FloatArray, groups: int) -> FloatArray:
-    """:func:`gemm_weights` (``groups`` > 0) or the Winograd filter transform (``groups`` = 0),
-    remembered for read-only weights (the engine's cached defaults) for as long as the weight
-    array lives: re-running an unchanged layer skips the reshuffle."""
+    """:func:`gemm_weights` (``groups`` > 0) or the Winograd filter transform (``groups`` = -2
+    for F(2×2, 3×3), -4 for F(4×4, 3×3)), remembered for read-only weights (the engine's cached
+    defaults) for as long as the weight array lives: re-running an unchanged layer skips the
+    reshuffle."""
 
     def compute() -> FloatArray:
-        return gemm_weights(weight, groups) if groups else winograd.transform_filters(weight)
+        if groups > 0:
+            return gemm_weights(weight, groups)
+        if groups == -4:
+            return winograd4.transform_filters(weight)
+        return winograd.transform_filters(weight)
 
     if weight.flags.writeable or weight.base is not None:
         return compute()
@@ -130,17 +153,12 @@ class Conv2D:
         c_out, cg, kh, kw = weight.shape
         self.c_out = c_out
         ho, wo = geo.out_hw
-        self.out: FloatArray = np.empty((ho, wo, c_out), dtype=np.float32)
+        self.out: FloatArray = buffers.empty((ho, wo, c_out))
         self.macs = ho * wo * c_out * cg * kh * kw
         self.depthwise = cg == 1 and geo.groups > 1
-        self.winograd = (
-            (kh, kw) == (3, 3)
-            and geo.stride == (1, 1)
-            and geo.dilation == (1, 1)
-            and geo.groups == 1
-            and c_in >= winograd.MIN_CHANNELS
-        )
-        self.u = prepared_weights(weight, 0) if self.winograd else None
+        self.tile = winograd_tile(geo, c_in, c_out)
+        self.winograd = self.tile > 0
+        self.u = prepared_weights(weight, -self.tile) if self.winograd else None
         self.wmat = (
             None if self.depthwise or self.winograd else prepared_weights(weight, geo.groups)
         )
@@ -168,13 +186,17 @@ class Conv2D:
             if self.depthwise
             else None
         )
-        if self.winograd:  # tiles' transforms: about 6 values per pixel per channel
+        if self.tile == 4:  # transformed tiles, products and partial output transforms
+            per_pixel = 4 * (5 * c_in + 5 * c_out)
+            target = winograd4.TARGET_CHUNK
+        elif self.tile == 2:  # tiles' transforms: about 6 values per pixel per channel
             per_pixel = 4 * (7 * c_in + 7 * c_out)
+            target = winograd.TARGET_CHUNK
         else:  # im2col row, GEMM result, slab
             per_pixel = 4 * (kh * kw * c_in + 2 * c_out + geo.stride[0] * c_in)
-        self.row_multiple = 2 if self.winograd else 1
-        """Bands must start at multiples of this (Winograd works on 2×2 output tiles)."""
-        target = winograd.TARGET_CHUNK if self.winograd else TARGET_CHUNK
+            target = TARGET_CHUNK
+        self.row_multiple = max(1, self.tile)
+        """Bands must start at multiples of this (Winograd works on whole output tiles)."""
         rows = max(1, min(ho, min(budget, target) // max(1, per_pixel * wo)))
         self.band_rows = -(-rows // self.row_multiple) * self.row_multiple
         cols = wo if per_pixel * wo <= budget else max(1, budget // per_pixel)
@@ -197,10 +219,12 @@ class Conv2D:
             c_lo, c_hi = p * sw - left, (q - 1) * sw - left + kew
             target = self.out[a:b, p:q]
             if self.u is not None:
-                # Whole 2×2 tiles: one more row/column of padding when the band is odd.
-                r_hi, c_hi = r_lo + 2 * (-(-(b - a) // 2)) + 2, c_lo + 2 * (-(-(q - p) // 2)) + 2
+                # Whole tiles: more rows/columns of padding when the band is not a multiple.
+                t = self.tile
+                r_hi, c_hi = r_lo + t * (-(-(b - a) // t)) + 2, c_lo + t * (-(-(q - p) // t)) + 2
                 slab = _slab(self.x, r_lo, r_hi, c_lo, c_hi, scratch)
-                winograd.band(slab, self.u, self.bias, target, scratch)
+                variant = winograd4 if t == 4 else winograd
+                variant.band(slab, self.u, self.bias, target, scratch)
                 continue
             slab = _slab(self.x, r_lo, r_hi, c_lo, c_hi, scratch)
             if self.wtap is not None:

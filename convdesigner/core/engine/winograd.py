@@ -22,8 +22,10 @@ import numpy as np
 FloatArray = np.ndarray
 Scratch = dict[str, Any]
 
-MIN_CHANNELS = 64
-"""Input channels from which a 3×3 stride-1 convolution takes this path."""
+MIN_CHANNELS = 128
+"""Input channels from which a 3×3 stride-1 convolution takes this path, when F(4×4, 3×3) does
+not (:mod:`convdesigner.core.engine.winograd4`: small layers). Measured on one core against
+im2col: faster with 128-256 channels on 14²-28² maps (VGG-16's last blocks), slower at 64."""
 
 TARGET_CHUNK = 16 * 1024 * 1024
 """Bytes of transform buffers per band: larger than im2col's bands, because each band's work is
@@ -89,6 +91,8 @@ def band(
     # 16 products (tiles, C_in) @ (C_in, C_out), one BLAS call each.
     m = _buf(scratch, "m", (16, tr * tc, k))
     np.matmul(v.reshape(16, tr * tc, c), u, out=m)
+    if bias is not None:
+        m[5] += bias  # Aᵀ e₁ = (1, 1): M[1, 1] reaches every output of its tile once
     m5 = m.reshape(4, 4, tr, tc, k)
     # Output transform Y = Aᵀ M A, Aᵀ = [[1, 1, 1, 0], [0, 1, -1, -1]], rows then columns.
     p = _buf(scratch, "p", (2, 4, tr, tc, k))
@@ -105,7 +109,5 @@ def band(
         left += p[i, 2]
         np.subtract(p[i, 1], p[i, 2], out=right)
         right -= p[i, 3]
-    if bias is not None:
-        out += bias
     if not even:
         target[...] = out[:rows, :cols]

@@ -12,7 +12,7 @@ import pytest
 from engine_reference import forward as reference_forward
 
 from convdesigner.core.design import Design, InputSpec
-from convdesigner.core.engine import conv, pipeline, winograd
+from convdesigner.core.engine import conv, pipeline, winograd, winograd4
 from convdesigner.core.engine.forward import run_design
 from convdesigner.core.layers import (
     AvgPool2D,
@@ -110,7 +110,10 @@ CASES: dict[str, tuple[Layer, ...]] = {
 }
 
 
-def _check(design: Design, seed: int) -> None:
+def _check(design: Design, seed: int, scaled_atol: float = 0.0) -> None:
+    """Engine against the reference at rtol 1e-4 and atol 1e-5, or ``scaled_atol`` times the
+    largest value of the map when that is larger (Winograd F(4×4, 3×3)'s error scales with the
+    map, not with each value)."""
     rng = np.random.default_rng(seed)
     image = rng.uniform(-1, 1, design.input.shape).astype(np.float32)
     weights = random_weights(design, seed)
@@ -120,7 +123,8 @@ def _check(design: Design, seed: int) -> None:
     for index, (g, e) in enumerate(zip(got, expected, strict=True)):
         assert g.dtype == np.float32, index
         assert g.shape == e.shape, (index, g.shape, e.shape)
-        np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-5, err_msg=f"output {index}")
+        atol = max(1e-5, scaled_atol * float(np.abs(e).max(initial=0.0)))
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=atol, err_msg=f"output {index}")
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -208,6 +212,80 @@ def test_winograd_path_matches_reference(
     _check(design, seed=size[0])
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("size", [(8, 12), (9, 7), (13, 14), (18, 5)])
+def test_winograd4_path_matches_reference(
+    size: tuple[int, int], workers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same through Winograd F(4×4, 3×3): sizes that are and are not multiples of 4, "same"
+    and valid padding, four-row bands on one and two threads."""
+    monkeypatch.setattr(winograd4, "MIN_CHANNELS", 4)
+    monkeypatch.setattr(winograd4, "MIN_WORK", 1)
+    monkeypatch.setattr(winograd4, "MIN_SIZE", 1)
+    monkeypatch.setattr(winograd4, "TARGET_CHUNK", 1)
+    monkeypatch.setattr(pipeline, "WORKERS", workers)
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_MACS", 0)
+    design = Design(
+        InputSpec(height=size[0], width=size[1], channels=4),
+        (
+            Conv2D(filters=5, kernel=3, padding="same"),
+            ReLU(),
+            MaxPool2D(kernel=3, stride=1, padding=1),
+            Conv2D(filters=6, kernel=3, padding=(1, 0), bias=False),
+            Conv2D(filters=4, kernel=3),
+        ),
+    )
+    layer = conv.Conv2D(
+        np.zeros((8, 8, 4), np.float32),
+        np.zeros((5, 4, 3, 3), np.float32),
+        None,
+        conv.ConvGeometry((3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 1, (8, 8)),
+    )
+    assert layer.tile == 4
+    assert layer.band_rows % 4 == 0
+    _check(design, seed=size[0] + size[1], scaled_atol=5e-6)
+
+
+def test_winograd4_accuracy_at_realistic_scale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """F(4×4, 3×3) multiplies by up to 8 in its transforms, so check its float32 error on a
+    realistic layer (64 → 128 channels, He-scaled weights, inputs in [0, 1]) against a float64
+    direct convolution: within the engine's rtol 1e-4 / atol 1e-5, and near float32 rounding."""
+    rng = np.random.default_rng(5)
+    x = rng.random((20, 23, 64), dtype=np.float32)
+    w = (rng.standard_normal((128, 64, 3, 3)) * np.sqrt(2 / (9 * 64))).astype(np.float32)
+    b = rng.uniform(-0.5, 0.5, 128).astype(np.float32)
+    geo = conv.ConvGeometry((3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 1, (20, 23))
+    monkeypatch.setattr(winograd4, "MIN_WORK", 1)
+    layer = conv.Conv2D(x, w, b, geo)
+    assert layer.tile == 4
+    got = conv.conv2d(x, w, b, geo)
+    padded = np.pad(x.astype(np.float64), ((1, 1), (1, 1), (0, 0)))
+    win = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(0, 1))
+    expected = np.einsum("hwcij,kcij->hwk", win, w.astype(np.float64)) + b
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+    assert np.abs(got - expected).max() < 2e-5 * np.abs(expected).max()
+
+
+def test_winograd_variant_choice() -> None:
+    """F(4×4, 3×3) for the big 3×3 layers, F(2×2, 3×3) for many channels on small maps, im2col
+    otherwise (few channels, other kernels, strides, groups)."""
+
+    def tile(c_in: int, c_out: int, size: int, stride: int = 1, groups: int = 1) -> int:
+        out = (size - 1) // stride + 1
+        geo = conv.ConvGeometry((3, 3), (stride, stride), (1, 1), (1, 1, 1, 1), groups, (out, out))
+        return conv.winograd_tile(geo, c_in, c_out)
+
+    assert tile(32, 64, 256) == 4
+    assert tile(64, 128, 128) == 4
+    assert tile(128, 128, 64) == 4
+    assert tile(256, 256, 8) == 2
+    assert tile(64, 64, 64) == 0
+    assert tile(3, 32, 512) == 0
+    assert tile(16, 32, 256) == 0
+    assert tile(128, 128, 64, stride=2) == 0
+    assert tile(128, 128, 64, groups=2) == 0
+
+
 def test_column_tiles_when_one_row_exceeds_the_budget() -> None:
     """A row wider than the budget is split into column tiles with identical results."""
     rng = np.random.default_rng(3)
@@ -235,4 +313,22 @@ def test_winograd_column_tiles(monkeypatch: pytest.MonkeyPatch) -> None:
     assert tiled_layer.band_cols % 2 == 0
     assert tiled_layer.band_cols < 15
     np.testing.assert_allclose(conv.conv2d(x, w, b, geo, budget=4 * 45 * 4), direct, rtol=1e-4,
+                               atol=1e-5)  # fmt: skip
+
+
+def test_winograd4_column_tiles(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((9, 23, 3)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(4).astype(np.float32)
+    geo = conv.ConvGeometry((3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 1, (9, 23))
+    direct = conv.conv2d(x, w, b, geo)
+    monkeypatch.setattr(winograd4, "MIN_CHANNELS", 1)
+    monkeypatch.setattr(winograd4, "MIN_WORK", 1)
+    monkeypatch.setattr(winograd4, "MIN_SIZE", 1)
+    tiled_layer = conv.Conv2D(x, w, b, geo, budget=4 * 40 * 8)
+    assert tiled_layer.tile == 4
+    assert tiled_layer.band_cols % 4 == 0
+    assert tiled_layer.band_cols < 23
+    np.testing.assert_allclose(conv.conv2d(x, w, b, geo, budget=4 * 40 * 8), direct, rtol=1e-4,
                                atol=1e-5)  # fmt: skip

@@ -1,0 +1,154 @@
+"""Winograd F(4×4, 3×3): 3×3 stride-1 convolutions with 4× fewer multiplications.
+
+Each 4×4 block of output needs 144 multiply-adds per (input, output) channel pair done directly,
+36 in the Winograd domain (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks",
+2016, interpolation points 0, ±1, ±2): the 6×6 input tile is transformed (V = Bᵀ d B), multiplied
+element-wise with the transformed filter (U = G g Gᵀ, once per layer) — over channels, 36
+independent matrix products — and transformed back (Y = Aᵀ M A).
+
+Against F(2×2, 3×3) (:mod:`convdesigner.core.engine.winograd`) it does 1.8× fewer products and
+its transformed arrays are smaller (36 values per 16 outputs instead of 16 per 4), so it pays off
+from fewer channels; the price is float32 error a few times larger (the transforms multiply by up
+to 8 and the filter transform divides by 24), still around 1e-6..1e-5 relative for maps of the
+usual scale. The transforms are written as whole-band NumPy operations with every common
+sub-expression computed once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+FloatArray = np.ndarray
+Scratch = dict[str, Any]
+
+MIN_CHANNELS = 32
+"""Input channels from which a 3×3 stride-1 convolution may take this path."""
+
+MIN_WORK = 400_000_000
+"""... and multiply-adds (of the direct convolution) from which it does. Measured on one core,
+F(4×4, 3×3) against im2col: 1.3-1.6× faster on the reference network's 32→64 at 256², 64→128 at
+128² and 128→128 at 64² (0.6-1.2 G MAC), but 10-40 % slower on layers of 0.07-0.3 G MAC such as
+32→64 at 128² or 64→64 at 64², where the 36 products per band are too small for BLAS to run
+them efficiently against one im2col product."""
+
+MIN_SIZE = 16
+"""Smallest output height and width for this path: below it, rounding up to whole 4×4 tiles
+wastes too much; F(2×2, 3×3) takes over there (from its own channel threshold)."""
+
+TARGET_CHUNK = 6 * 1024 * 1024
+"""Bytes of transform buffers per band (see :class:`convdesigner.core.engine.conv.Conv2D`)."""
+
+
+def _g_rows(g: FloatArray) -> list[FloatArray]:
+    """The six rows of G·g for g stacked along axis 0 (three kernel rows)."""
+    outer = g[0] + g[2]
+    r1 = (outer + g[1]) * (-1 / 6)
+    r2 = (outer - g[1]) * (-1 / 6)
+    base = g[0] * (1 / 24) + g[2] * (1 / 6)
+    mid = g[1] * (1 / 12)
+    return [g[0] * 0.25, r1, r2, base + mid, base - mid, g[2]]
+
+
+def transform_filters(weight: FloatArray) -> FloatArray:
+    """(C_out, C_in, 3, 3) torch layout → U = G g Gᵀ of shape (36, C_in, C_out).
+
+    Written out as whole-array sums over all filters at once (float64, then rounded once): a
+    generic product (einsum) takes about 10 ms for 128×128 filters, this about 1 ms."""
+    c_out, c_in = weight.shape[:2]
+    g = np.ascontiguousarray(weight.transpose(2, 3, 1, 0), dtype=np.float64)  # (i, j, C_in, C_out)
+    u = np.empty((6, 6, c_in, c_out), dtype=np.float32)
+    for a, row in enumerate(_g_rows(g)):  # row: (j, C_in, C_out)
+        for b, value in enumerate(_g_rows(row)):
+            u[a, b] = value
+    return u.reshape(36, c_in, c_out)
+
+
+def _buf(scratch: Scratch, name: str, shape: tuple[int, ...]) -> FloatArray:
+    size = int(np.prod(shape))
+    buf: FloatArray | None = scratch.get("w4_" + name)
+    if buf is None or buf.size < size:
+        buf = np.empty(size, dtype=np.float32)
+        scratch["w4_" + name] = buf
+    return buf[:size].reshape(shape)
+
+
+def _input_rows(d: list[FloatArray], o: FloatArray, tmp: FloatArray) -> None:
+    """o[0..5] = Bᵀ applied to the six inputs d[0..5] (all the same shape)."""
+    np.subtract(d[4], d[2], out=o[3])  # r = d4 - d2
+    np.subtract(d[0], d[2], out=o[0])
+    o[0] *= 4.0
+    o[0] += o[3]  # 4 d0 - 5 d2 + d4
+    np.subtract(d[3], d[1], out=tmp)  # d3 - d1
+    np.subtract(d[5], d[3], out=o[5])
+    np.multiply(tmp, 4.0, out=o[4])
+    o[5] -= o[4]  # 4 d1 - 5 d3 + d5
+    tmp *= 2.0  # s = 2 (d3 - d1)
+    np.subtract(o[3], tmp, out=o[4])  # r - s = 2 d1 - d2 - 2 d3 + d4
+    o[3] += tmp  # r + s = -2 d1 - d2 + 2 d3 + d4
+    np.multiply(d[2], 4.0, out=tmp)
+    np.subtract(d[4], tmp, out=o[1])  # p = d4 - 4 d2
+    np.multiply(d[1], 4.0, out=tmp)
+    np.subtract(d[3], tmp, out=tmp)  # q = d3 - 4 d1
+    np.subtract(o[1], tmp, out=o[2])  # p - q = 4 d1 - 4 d2 - d3 + d4
+    o[1] += tmp  # p + q = -4 d1 - 4 d2 + d3 + d4
+
+
+def _output_rows(
+    m: list[FloatArray], y: list[FloatArray], tmp: FloatArray, tmp2: FloatArray
+) -> None:
+    """y[0..3] = Aᵀ applied to the six inputs m[0..5]."""
+    np.add(m[1], m[2], out=tmp)  # s1
+    np.subtract(m[1], m[2], out=tmp2)  # d1
+    np.add(m[3], m[4], out=y[2])  # s2 (y2 used as scratch until the end)
+    np.add(m[0], tmp, out=y[0])
+    y[0] += y[2]  # m0 + s1 + s2
+    y[2] *= 4.0
+    y[2] += tmp  # s1 + 4 s2
+    np.subtract(m[3], m[4], out=tmp)  # d2
+    tmp *= 2.0
+    np.add(tmp2, tmp, out=y[1])  # d1 + 2 d2
+    tmp *= 4.0
+    np.add(tmp2, tmp, out=y[3])
+    y[3] += m[5]  # d1 + 8 d2 + m5
+
+
+def band(
+    slab: FloatArray,
+    u: FloatArray,
+    bias: FloatArray | None,
+    target: FloatArray,
+    scratch: Scratch,
+) -> None:
+    """Output rows of ``target`` (rows, cols, C_out) from the zero-padded input ``slab``, which
+    spans 4·ceil(rows/4) + 2 rows and 4·ceil(cols/4) + 2 columns."""
+    rows, cols, k = target.shape
+    tr, tc = -(-rows // 4), -(-cols // 4)
+    c = slab.shape[2]
+    wp = slab.shape[1]
+    # Input transform, rows then columns, for every tile at once.
+    t = _buf(scratch, "t", (6, tr, wp, c))
+    tmp = _buf(scratch, "tmp", (tr, wp, c))
+    _input_rows([slab[i : i + 4 * tr : 4] for i in range(6)], t, tmp)
+    v = _buf(scratch, "v", (6, 6, tr, tc, c))
+    tmp = _buf(scratch, "tmp", (6, tr, tc, c))
+    _input_rows([t[:, :, j : j + 4 * tc : 4] for j in range(6)], v.transpose(1, 0, 2, 3, 4), tmp)
+    # 36 products (tiles, C_in) @ (C_in, C_out), one BLAS call each.
+    m = _buf(scratch, "m", (36, tr * tc, k))
+    np.matmul(v.reshape(36, tr * tc, c), u, out=m)
+    if bias is not None:
+        m[7] += bias  # Aᵀ e₁ = (1, 1, 1, 1): M[1, 1] reaches every output of its tile once
+    m6 = m.reshape(6, 6, tr, tc, k)
+    p = _buf(scratch, "p", (4, 6, tr, tc, k))
+    t1 = _buf(scratch, "o1", (6, tr, tc, k))
+    t2 = _buf(scratch, "o2", (6, tr, tc, k))
+    _output_rows(list(m6), list(p), t1, t2)
+    even = rows % 4 == 0 and cols % 4 == 0
+    out = target if even else _buf(scratch, "y", (4 * tr, 4 * tc, k))
+    y = out.reshape(tr, 4, tc, 4, k).transpose(3, 1, 0, 2, 4)  # (b, a, tile row, tile col, k)
+    t1 = _buf(scratch, "o1", (4, tr, tc, k))
+    t2 = _buf(scratch, "o2", (4, tr, tc, k))
+    _output_rows([p[:, j] for j in range(6)], list(y), t1, t2)
+    if not even:
+        target[...] = out[:rows, :cols]
