@@ -15,6 +15,7 @@ time in call overhead. Padding is materialised per band only, never for the whol
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import weakref
 from dataclasses import dataclass
@@ -73,15 +74,23 @@ def gemm_weights(weight: FloatArray, groups: int) -> FloatArray:
     return np.ascontiguousarray(w.reshape(groups, kh * kw * cg, c_out // groups), dtype=np.float32)
 
 
-_prepared: dict[tuple[int, int], FloatArray] = {}
+_prepared: dict[tuple[int, int], tuple[bytes, FloatArray]] = {}
 _prepared_lock = threading.Lock()
+
+
+def _fingerprint(weight: FloatArray) -> bytes:
+    """Read-only arrays that own their data (the engine's cached defaults) cannot change; any
+    other array is identified by a hash of its contents (about 1 ms per MB, a fraction of the
+    reshuffle or transform it saves), so weights changed in place are never served stale."""
+    if not weight.flags.writeable and weight.base is None:
+        return b""
+    return hashlib.blake2b(weight.data.cast("B"), digest_size=16).digest()
 
 
 def prepared_weights(weight: FloatArray, groups: int) -> FloatArray:
     """:func:`gemm_weights` (``groups`` > 0) or the Winograd filter transform (``groups`` = -2
-    for F(2×2, 3×3), -4 for F(4×4, 3×3)), remembered for read-only weights (the engine's cached
-    defaults) for as long as the weight array lives: re-running an unchanged layer skips the
-    reshuffle."""
+    for F(2×2, 3×3), -4 for F(4×4, 3×3)), remembered for as long as the weight array lives and
+    keeps its contents: re-running an unchanged layer skips the reshuffle."""
 
     def compute() -> FloatArray:
         if groups > 0:
@@ -90,16 +99,19 @@ def prepared_weights(weight: FloatArray, groups: int) -> FloatArray:
             return winograd4.transform_filters(weight)
         return winograd.transform_filters(weight)
 
-    if weight.flags.writeable or weight.base is not None:
+    if not weight.flags.c_contiguous:
         return compute()
     key = (id(weight), groups)
+    digest = _fingerprint(weight)
     with _prepared_lock:
-        hit = _prepared.get(key)
-    if hit is None:
-        hit = compute()
-        hit.setflags(write=False)
-        with _prepared_lock:
-            _prepared[key] = hit
+        entry = _prepared.get(key)
+    if entry is not None and entry[0] == digest:
+        return entry[1]
+    hit = compute()
+    hit.setflags(write=False)
+    with _prepared_lock:
+        _prepared[key] = (digest, hit)
+    if entry is None:  # one finalizer per array and variant; a changed array replaces its entry
         weakref.finalize(weight, _prepared.pop, key, None)
     return hit
 

@@ -332,3 +332,28 @@ def test_winograd4_column_tiles(monkeypatch: pytest.MonkeyPatch) -> None:
     assert tiled_layer.band_cols < 23
     np.testing.assert_allclose(conv.conv2d(x, w, b, geo, budget=4 * 40 * 8), direct, rtol=1e-4,
                                atol=1e-5)  # fmt: skip
+
+
+def test_prepared_weights_follow_in_place_changes() -> None:
+    """Prepared (reshuffled or transformed) weights are reused while the array is unchanged and
+    recomputed when its contents change in place, so a run never uses stale weights."""
+    rng = np.random.default_rng(7)
+    w = rng.standard_normal((8, 4, 3, 3)).astype(np.float32)
+    for variant in (1, -2, -4):
+        first = conv.prepared_weights(w, variant)
+        assert conv.prepared_weights(w, variant) is first
+    w[3, 2, 1, 0] += 1.0
+    for variant in (1, -2, -4):
+        fresh = conv.prepared_weights(w, variant)
+        expected = (
+            conv.gemm_weights(w, 1)
+            if variant == 1
+            else (winograd4 if variant == -4 else winograd).transform_filters(w)
+        )
+        np.testing.assert_array_equal(fresh, expected)
+    design = Design(InputSpec(height=6, width=6, channels=4), (Conv2D(filters=8, kernel=3),))
+    weights = {"0.weight": w, "0.bias": np.zeros(8, np.float32)}
+    image = rng.random(design.input.shape, dtype=np.float32)
+    before = run_design(design, image, weights)[-1]
+    w *= 2.0
+    np.testing.assert_allclose(run_design(design, image, weights)[-1], 2 * before, rtol=1e-6)
