@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 FloatArray = np.ndarray
 Scratch = dict[str, Any]
@@ -41,6 +42,26 @@ TARGET_CHUNK = 6 * 1024 * 1024
 """Bytes of transform buffers per band (see :class:`convdesigner.core.engine.conv.Conv2D`)."""
 
 
+_BT = np.array(
+    [
+        [4, 0, -5, 0, 1, 0],
+        [0, -4, -4, 1, 1, 0],
+        [0, 4, -4, -1, 1, 0],
+        [0, -2, -1, 2, 1, 0],
+        [0, 2, -1, -2, 1, 0],
+        [0, 4, 0, -5, 0, 1],
+    ],
+    dtype=np.float32,
+)
+"""Bᵀ of the input transform (small integers: exact in float32)."""
+
+_AT = np.array(
+    [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]],
+    dtype=np.float32,
+)
+"""Aᵀ of the output transform (small integers: exact in float32)."""
+
+
 def _g_rows(g: FloatArray) -> list[FloatArray]:
     """The six rows of G·g for g stacked along axis 0 (three kernel rows)."""
     outer = g[0] + g[2]
@@ -52,7 +73,8 @@ def _g_rows(g: FloatArray) -> list[FloatArray]:
 
 
 def transform_filters(weight: FloatArray) -> FloatArray:
-    """(C_out, C_in, 3, 3) torch layout → U = G g Gᵀ of shape (36, C_in, C_out).
+    """(C_out, C_in, 3, 3) torch layout → U = G g Gᵀ of shape (36, C_in, C_out), column index
+    first (U[b·6 + a] = (G g Gᵀ)[a, b]), the order in which :func:`band` transforms its input.
 
     Written out as whole-array sums over all filters at once (float64, then rounded once): a
     generic product (einsum) takes about 10 ms for 128×128 filters, this about 1 ms."""
@@ -61,7 +83,7 @@ def transform_filters(weight: FloatArray) -> FloatArray:
     u = np.empty((6, 6, c_in, c_out), dtype=np.float32)
     for a, row in enumerate(_g_rows(g)):  # row: (j, C_in, C_out)
         for b, value in enumerate(_g_rows(row)):
-            u[a, b] = value
+            u[b, a] = value
     return u.reshape(36, c_in, c_out)
 
 
@@ -95,25 +117,6 @@ def _input_rows(d: list[FloatArray], o: FloatArray, tmp: FloatArray) -> None:
     o[1] += tmp  # p + q = -4 d1 - 4 d2 + d3 + d4
 
 
-def _output_rows(
-    m: list[FloatArray], y: list[FloatArray], tmp: FloatArray, tmp2: FloatArray
-) -> None:
-    """y[0..3] = Aᵀ applied to the six inputs m[0..5]."""
-    np.add(m[1], m[2], out=tmp)  # s1
-    np.subtract(m[1], m[2], out=tmp2)  # d1
-    np.add(m[3], m[4], out=y[2])  # s2 (y2 used as scratch until the end)
-    np.add(m[0], tmp, out=y[0])
-    y[0] += y[2]  # m0 + s1 + s2
-    y[2] *= 4.0
-    y[2] += tmp  # s1 + 4 s2
-    np.subtract(m[3], m[4], out=tmp)  # d2
-    tmp *= 2.0
-    np.add(tmp2, tmp, out=y[1])  # d1 + 2 d2
-    tmp *= 4.0
-    np.add(tmp2, tmp, out=y[3])
-    y[3] += m[5]  # d1 + 8 d2 + m5
-
-
 def band(
     slab: FloatArray,
     u: FloatArray,
@@ -127,28 +130,42 @@ def band(
     tr, tc = -(-rows // 4), -(-cols // 4)
     c = slab.shape[2]
     wp = slab.shape[1]
-    # Input transform, rows then columns, for every tile at once.
-    t = _buf(scratch, "t", (6, tr, wp, c))
-    tmp = _buf(scratch, "tmp", (tr, wp, c))
-    _input_rows([slab[i : i + 4 * tr : 4] for i in range(6)], t, tmp)
-    v = _buf(scratch, "v", (6, 6, tr, tc, c))
-    tmp = _buf(scratch, "tmp", (6, tr, tc, c))
-    _input_rows([t[:, :, j : j + 4 * tc : 4] for j in range(6)], v.transpose(1, 0, 2, 3, 4), tmp)
-    # 36 products (tiles, C_in) @ (C_in, C_out), one BLAS call each.
+    # Input transform V = Bᵀ d B. Rows: the six input rows of a tile row are one (6, W·C) matrix
+    # in memory (tile rows overlap by two), so Bᵀ is one BLAS product per tile row.
+    t = _buf(scratch, "t", (tr, 6, wp, c))
+    rs, ws, cs = slab.strides
+    if ws == c * cs and cs == slab.itemsize:
+        d = as_strided(slab, (tr, 6, wp * c), (4 * rs, rs, cs), writeable=False)
+        np.matmul(_BT, d, out=t.reshape(tr, 6, wp * c))
+    else:  # pragma: no cover - the engine's slabs always have contiguous rows
+        tmp = _buf(scratch, "tmp", (tr, wp, c))
+        _input_rows([slab[i : i + 4 * tr : 4] for i in range(6)], t.transpose(1, 0, 2, 3), tmp)
+    # Columns: the six columns of a tile are gathered (one strided copy, 1.5× the row transform's
+    # output), then Bᵀ is one BLAS product over all tiles. V comes out column index first.
+    s_tr, s_i, s_w, s_c = t.strides
+    windows = as_strided(t, (6, 6, tr, tc, c), (s_w, s_i, s_tr, 4 * s_w, s_c), writeable=False)
+    gathered = _buf(scratch, "g", (6, 6, tr, tc, c))
+    gathered[...] = windows
+    v = _buf(scratch, "v", (6, 6 * tr * tc * c))
+    np.matmul(_BT, gathered.reshape(6, -1), out=v)
+    # 36 products (tiles, C_in) @ (C_in, C_out), one BLAS call each (U in the same order as V).
     m = _buf(scratch, "m", (36, tr * tc, k))
     np.matmul(v.reshape(36, tr * tc, c), u, out=m)
     if bias is not None:
         m[7] += bias  # Aᵀ e₁ = (1, 1, 1, 1): M[1, 1] reaches every output of its tile once
-    m6 = m.reshape(6, 6, tr, tc, k)
-    p = _buf(scratch, "p", (4, 6, tr, tc, k))
-    t1 = _buf(scratch, "o1", (6, tr, tc, k))
-    t2 = _buf(scratch, "o2", (6, tr, tc, k))
-    _output_rows(list(m6), list(p), t1, t2)
+    # Output transform Y = Aᵀ M A as two BLAS products with the 4×6 matrix Aᵀ (each one pass
+    # over contiguous memory, where element-wise NumPy needs about 13 passes per stage), then one
+    # strided copy that interleaves the tiles into output rows.
+    p = _buf(scratch, "p", (4, 6 * tr * tc * k))
+    np.matmul(_AT, m.reshape(6, -1), out=p)
+    y = _buf(scratch, "y", (4, 4, tr * tc * k))
+    np.matmul(_AT, p.reshape(4, 6, -1), out=y)
+    # y is (column offset b, row offset a, ...), as M was (column index, row index, ...).
+    tiles = y.reshape(4, 4, tr, tc, k).transpose(2, 1, 3, 0, 4)  # (tile row, a, tile col, b, k)
     even = rows % 4 == 0 and cols % 4 == 0
-    out = target if even else _buf(scratch, "y", (4 * tr, 4 * tc, k))
-    y = out.reshape(tr, 4, tc, 4, k).transpose(3, 1, 0, 2, 4)  # (b, a, tile row, tile col, k)
-    t1 = _buf(scratch, "o1", (4, tr, tc, k))
-    t2 = _buf(scratch, "o2", (4, tr, tc, k))
-    _output_rows([p[:, j] for j in range(6)], list(y), t1, t2)
-    if not even:
-        target[...] = out[:rows, :cols]
+    if even:
+        target.reshape(tr, 4, tc, 4, k)[...] = tiles
+    else:
+        out = _buf(scratch, "o", (tr, 4, tc, 4, k))
+        out[...] = tiles
+        target[...] = out.reshape(4 * tr, 4 * tc, k)[:rows, :cols]
