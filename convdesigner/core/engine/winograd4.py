@@ -96,27 +96,6 @@ def _buf(scratch: Scratch, name: str, shape: tuple[int, ...]) -> FloatArray:
     return buf[:size].reshape(shape)
 
 
-def _input_rows(d: list[FloatArray], o: FloatArray, tmp: FloatArray) -> None:
-    """o[0..5] = Bᵀ applied to the six inputs d[0..5] (all the same shape)."""
-    np.subtract(d[4], d[2], out=o[3])  # r = d4 - d2
-    np.subtract(d[0], d[2], out=o[0])
-    o[0] *= 4.0
-    o[0] += o[3]  # 4 d0 - 5 d2 + d4
-    np.subtract(d[3], d[1], out=tmp)  # d3 - d1
-    np.subtract(d[5], d[3], out=o[5])
-    np.multiply(tmp, 4.0, out=o[4])
-    o[5] -= o[4]  # 4 d1 - 5 d3 + d5
-    tmp *= 2.0  # s = 2 (d3 - d1)
-    np.subtract(o[3], tmp, out=o[4])  # r - s = 2 d1 - d2 - 2 d3 + d4
-    o[3] += tmp  # r + s = -2 d1 - d2 + 2 d3 + d4
-    np.multiply(d[2], 4.0, out=tmp)
-    np.subtract(d[4], tmp, out=o[1])  # p = d4 - 4 d2
-    np.multiply(d[1], 4.0, out=tmp)
-    np.subtract(d[3], tmp, out=tmp)  # q = d3 - 4 d1
-    np.subtract(o[1], tmp, out=o[2])  # p - q = 4 d1 - 4 d2 - d3 + d4
-    o[1] += tmp  # p + q = -4 d1 - 4 d2 + d3 + d4
-
-
 def band(
     slab: FloatArray,
     u: FloatArray,
@@ -133,13 +112,11 @@ def band(
     # Input transform V = Bᵀ d B. Rows: the six input rows of a tile row are one (6, W·C) matrix
     # in memory (tile rows overlap by two), so Bᵀ is one BLAS product per tile row.
     t = _buf(scratch, "t", (tr, 6, wp, c))
-    rs, ws, cs = slab.strides
-    if ws == c * cs and cs == slab.itemsize:
-        d = as_strided(slab, (tr, 6, wp * c), (4 * rs, rs, cs), writeable=False)
-        np.matmul(_BT, d, out=t.reshape(tr, 6, wp * c))
-    else:  # pragma: no cover - the engine's slabs always have contiguous rows
-        tmp = _buf(scratch, "tmp", (tr, wp, c))
-        _input_rows([slab[i : i + 4 * tr : 4] for i in range(6)], t.transpose(1, 0, 2, 3), tmp)
+    if slab.strides[1:] != (c * slab.itemsize, slab.itemsize):
+        slab = np.ascontiguousarray(slab)  # the engine's slabs always have contiguous rows
+    rs, cs = slab.strides[0], slab.itemsize
+    d = as_strided(slab, (tr, 6, wp * c), (4 * rs, rs, cs), writeable=False)
+    np.matmul(_BT, d, out=t.reshape(tr, 6, wp * c))
     # Columns: the six columns of a tile are gathered (one strided copy, 1.5× the row transform's
     # output), then Bᵀ is one BLAS product over all tiles. V comes out column index first.
     s_tr, s_i, s_w, s_c = t.strides
