@@ -7,10 +7,10 @@ element-wise with the transformed filter (U = G g Gᵀ, once per layer) — whic
 independent matrix products — and transformed back (Y = Aᵀ M A, additions only).
 
 In NumPy the transforms are whole-array additions over a band, so they cost memory passes; the
-products dominate only with enough channels, which is why the engine uses this path from
-:data:`MIN_CHANNELS` input channels on (measured: a clear gain at 64 and 128 channels, none at 32).
-F(2×2, 3×3) keeps float32 error at the level of direct convolution (about 1e-6 relative); the
-larger F(4×4, 3×3) would save more products but loses accuracy and needs heavier transforms.
+products dominate only with enough channels. Large layers take F(4×4, 3×3) instead
+(:mod:`convdesigner.core.engine.winograd4`); this path serves the smaller ones with many channels
+(:data:`MIN_CHANNELS`, e.g. VGG-16's 14²-28² blocks). F(2×2, 3×3) keeps float32 error at the
+level of direct convolution (about 1e-6 relative).
 """
 
 from __future__ import annotations

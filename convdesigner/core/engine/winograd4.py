@@ -7,11 +7,12 @@ element-wise with the transformed filter (U = G g Gᵀ, once per layer) — over
 independent matrix products — and transformed back (Y = Aᵀ M A).
 
 Against F(2×2, 3×3) (:mod:`convdesigner.core.engine.winograd`) it does 1.8× fewer products and
-its transformed arrays are smaller (36 values per 16 outputs instead of 16 per 4), so it pays off
-from fewer channels; the price is float32 error a few times larger (the transforms multiply by up
-to 8 and the filter transform divides by 24), still around 1e-6..1e-5 relative for maps of the
-usual scale. The transforms are written as whole-band NumPy operations with every common
-sub-expression computed once.
+its transformed arrays are smaller (36 values per 16 outputs instead of 16 per 4). The transforms
+are BLAS products too: Bᵀ (6×6) and Aᵀ (4×6) applied to whole bands through overlapping strided
+views, one pass over memory each instead of a dozen element-wise NumPy passes; before that they
+took three times as long as the products. The price is float32 error several times that of
+direct convolution (the transforms multiply by up to 8, the filter transform divides by 24):
+about 2e-6 of the map's largest value, which is why only large layers take this path.
 """
 
 from __future__ import annotations
