@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from typing import Any
 
 import numpy as np
 
@@ -76,3 +77,18 @@ def clear() -> None:
     """Forget every pooled block (arrays in use stay valid: they hold their own reference)."""
     with _lock:
         _blocks.clear()
+
+
+Scratch = dict[str, Any]
+"""Per-thread working buffers of one band worker, by name (kept between layers and runs)."""
+
+
+def scratch_array(scratch: Scratch, name: str, shape: tuple[int, ...]) -> FloatArray:
+    """A float32 array of ``shape`` backed by ``scratch[name]``, a buffer that only ever grows,
+    so a band's temporaries are allocated once per thread, not once per band."""
+    size = int(np.prod(shape))
+    buf: FloatArray | None = scratch.get(name)
+    if buf is None or buf.size < size:
+        buf = np.empty(size, dtype=np.float32)
+        scratch[name] = buf
+    return buf[:size].reshape(shape)

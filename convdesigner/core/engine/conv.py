@@ -19,12 +19,12 @@ import hashlib
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from convdesigner.core.engine import buffers, winograd, winograd4
+from convdesigner.core.engine.buffers import Scratch, scratch_array
 from convdesigner.core.engine.memory import CHUNK_BUDGET
 
 FloatArray = np.ndarray  # float32 arrays; numpy's generic aliases add nothing for the checker here
@@ -32,7 +32,6 @@ FloatArray = np.ndarray  # float32 arrays; numpy's generic aliases add nothing f
 TARGET_CHUNK = 4 * 1024 * 1024
 """Bytes of im2col columns per band: about the L2 cache, so the GEMM reads them from cache."""
 
-Scratch = dict[str, Any]
 """Per-thread reusable buffers (slab, columns), so bands allocate nothing in the steady state."""
 
 
@@ -116,16 +115,6 @@ def prepared_weights(weight: FloatArray, groups: int) -> FloatArray:
     return hit
 
 
-def _buffer(scratch: Scratch, name: str, shape: tuple[int, ...]) -> FloatArray:
-    """A float32 array of ``shape`` backed by a per-thread buffer that only ever grows."""
-    size = int(np.prod(shape))
-    buf: FloatArray | None = scratch.get(name)
-    if buf is None or buf.size < size:
-        buf = np.empty(size, dtype=np.float32)
-        scratch[name] = buf
-    return buf[:size].reshape(shape)
-
-
 def _slab(
     x: FloatArray, r_lo: int, r_hi: int, c_lo: int, c_hi: int, scratch: Scratch
 ) -> FloatArray:
@@ -133,7 +122,7 @@ def _slab(
     h, w, c = x.shape
     if r_lo >= 0 and c_lo >= 0 and r_hi <= h and c_hi <= w:
         return x[r_lo:r_hi, c_lo:c_hi]
-    slab = _buffer(scratch, "slab", (r_hi - r_lo, c_hi - c_lo, c))
+    slab = scratch_array(scratch, "slab", (r_hi - r_lo, c_hi - c_lo, c))
     y0, y1 = max(r_lo, 0), min(r_hi, h)
     x0, x1 = max(c_lo, 0), min(c_hi, w)
     # Zero only the padding border; the interior is overwritten by the copy below.
@@ -271,7 +260,7 @@ def _gemm_band(
         win = win[::sh, ::sw, :, ::dh, ::dw][:rows, :cols]  # (rows, cols, C, kh, kw)
         if groups == 1:
             k = kh * kw * c_in
-            buf = _buffer(scratch, "cols", (n, k + 1 if ones_column else k))
+            buf = scratch_array(scratch, "cols", (n, k + 1 if ones_column else k))
             dst = buf[:, :k].reshape(rows, cols, kh, kw, c_in)
             assert np.may_share_memory(dst, buf), "reshape must be a view"
             dst[...] = win.transpose(0, 1, 3, 4, 2)
@@ -281,7 +270,7 @@ def _gemm_band(
         else:
             cg = c_in // groups
             win = win.reshape(rows, cols, groups, cg, kh, kw)
-            cols6 = _buffer(scratch, "cols", (groups, rows, cols, kh, kw, cg))
+            cols6 = scratch_array(scratch, "cols", (groups, rows, cols, kh, kw, cg))
             cols6[...] = win.transpose(2, 0, 1, 4, 5, 3)
             a = cols6.reshape(groups, n, kh * kw * cg)
     if groups == 1:
@@ -306,8 +295,8 @@ def _depthwise_band(
     kh, kw, c_in, mult = wtap.shape
     sh, sw = stride
     dh, dw = dilation
-    acc = _buffer(scratch, "acc", (rows, cols, c_in, mult))
-    prod = _buffer(scratch, "prod", (rows, cols, c_in, mult))
+    acc = scratch_array(scratch, "acc", (rows, cols, c_in, mult))
+    prod = scratch_array(scratch, "prod", (rows, cols, c_in, mult))
     acc.fill(0.0)
     for i in range(kh):
         for j in range(kw):

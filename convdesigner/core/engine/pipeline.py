@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 
 from convdesigner.core.engine import buffers, pool
-from convdesigner.core.engine.conv import Conv2D, Scratch
+from convdesigner.core.engine.buffers import Scratch
+from convdesigner.core.engine.conv import Conv2D
 
 FloatArray = np.ndarray
 Check = Callable[[], None]

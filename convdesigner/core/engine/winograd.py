@@ -15,12 +15,11 @@ level of direct convolution (about 1e-6 relative).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
+from convdesigner.core.engine.buffers import Scratch, scratch_array
+
 FloatArray = np.ndarray
-Scratch = dict[str, Any]
 
 MIN_CHANNELS = 128
 """Input channels from which a 3×3 stride-1 convolution takes this path, when F(4×4, 3×3) does
@@ -54,12 +53,7 @@ def transform_filters(weight: FloatArray) -> FloatArray:
 
 
 def _buf(scratch: Scratch, name: str, shape: tuple[int, ...]) -> FloatArray:
-    size = int(np.prod(shape))
-    buf: FloatArray | None = scratch.get("w_" + name)
-    if buf is None or buf.size < size:
-        buf = np.empty(size, dtype=np.float32)
-        scratch["w_" + name] = buf
-    return buf[:size].reshape(shape)
+    return scratch_array(scratch, "w_" + name, shape)
 
 
 def band(

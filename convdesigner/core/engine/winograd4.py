@@ -17,13 +17,12 @@ about 2e-6 of the map's largest value, which is why only large layers take this 
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from convdesigner.core.engine.buffers import Scratch, scratch_array
+
 FloatArray = np.ndarray
-Scratch = dict[str, Any]
 
 MIN_CHANNELS = 32
 """Input channels from which a 3×3 stride-1 convolution may take this path."""
@@ -89,12 +88,7 @@ def transform_filters(weight: FloatArray) -> FloatArray:
 
 
 def _buf(scratch: Scratch, name: str, shape: tuple[int, ...]) -> FloatArray:
-    size = int(np.prod(shape))
-    buf: FloatArray | None = scratch.get("w4_" + name)
-    if buf is None or buf.size < size:
-        buf = np.empty(size, dtype=np.float32)
-        scratch["w4_" + name] = buf
-    return buf[:size].reshape(shape)
+    return scratch_array(scratch, "w4_" + name, shape)
 
 
 def band(
