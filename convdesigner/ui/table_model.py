@@ -12,7 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QModelRoleData,
+    QModelRoleDataSpan,
+    QPersistentModelIndex,
+    Qt,
+)
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from convdesigner.core.analysis import Analysis, LayerRow, Status, Totals, bytes_text, fmt
@@ -167,7 +174,7 @@ _FONT = Qt.ItemDataRole.FontRole.value
 _RIGHT = (Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value
 _LEFT = (Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter).value
 _ALIGNMENTS = tuple(_RIGHT if c.numeric else _LEFT for c in COLUMNS)
-_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_N_COLUMNS = len(COLUMNS)
 _TOTALS_TIP = "Totals for one image (1 MAC = 2 FLOPs)"
 
 
@@ -295,18 +302,40 @@ class LayerTableModel(QAbstractTableModel):
             return _ALIGNMENTS[section]
         return None
 
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return _FLAGS
+    # Painting a cell costs Qt one call into Python per virtual it reaches: ``index()`` (whose
+    # default asks ``rowCount`` and ``columnCount``), ``flags()`` and one ``data()`` per role the
+    # delegate wants (seven). While the engine computes on other threads, each of those calls
+    # waits for the GIL again, and a table repaint grew from 5 ms to 15-25 ms. So ``index`` is
+    # answered in one call, ``flags`` is left to Qt's default (enabled, selectable, no
+    # children: what this model wants), and the delegate's ``multiData`` gets every role at once.
+
+    def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
+        if parent.isValid() or not (0 <= row <= self._n and 0 <= column < _N_COLUMNS):
+            return QModelIndex()
+        return self.createIndex(row, column)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
         r, c = index.row(), index.column()
-        if not (0 <= r <= self._n and 0 <= c < len(COLUMNS)):
+        if not (0 <= r <= self._n and 0 <= c < _N_COLUMNS):
             return None
-        role = int(role)
+        return self._value(r, c, int(role))
+
+    def multiData(self, index: Index, roleDataSpan: QModelRoleDataSpan | QModelRoleData) -> None:
+        if not index.isValid():
+            return
+        r, c = index.row(), index.column()
+        if not (0 <= r <= self._n and 0 <= c < _N_COLUMNS):
+            return
+        span: Any = roleDataSpan  # iterable through __getitem__, which the stubs leave out
+        for role_data in span:
+            # Every role is written, None included: a role left alone kept the previous cell's
+            # value (seen with Qt 6.11: a bold totals font leaked into the next row measured).
+            role_data.setData(self._value(r, c, role_data.role()))
+
+    def _value(self, r: int, c: int, role: int) -> Any:
+        """The cell's value for ``role``; ``r`` and ``c`` are in range."""
         if role == _DISPLAY:
             if r == self._n:
                 return _totals_text(c, self._analysis, self._totals_view.totals)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QImage, QPalette
 from PySide6.QtWidgets import QApplication
 from pytestqt.modeltest import ModelTester
+from pytestqt.qtbot import QtBot
 
 from convdesigner.core.analysis import analyse
 from convdesigner.core.design import Design, InputSpec
 from convdesigner.core.layers import Conv2D, Dense, ReLU
 from convdesigner.ui import theme
 from convdesigner.ui.main_window import MainWindow
-from convdesigner.ui.pipeline_view import PipelineModel, make_card
+from convdesigner.ui.pipeline_view import PipelineModel, PipelineView, make_card
 
 
 def test_pipeline_model_passes_qtmodeltester(
@@ -70,3 +71,31 @@ def test_dark_scheme_installs_a_dark_palette_and_light_restores(
         assert not theme.is_dark(qapp.palette())
     finally:
         qapp.setPalette(original)
+
+
+def _card_image(view: PipelineView, row: int) -> QImage:
+    view.viewport().repaint()
+    return view.viewport().grab(view.visualRect(view.model().index(row, 0))).toImage()
+
+
+def test_cached_cards_look_like_freshly_drawn_ones_and_follow_edits(qtbot: QtBot) -> None:
+    # Cards are drawn once into pixmaps; what shows must always be what a fresh view draws.
+    design = Design(InputSpec(16, 16, 1), (Conv2D(filters=2), ReLU(), Conv2D(filters=3)))
+    model = PipelineModel(analyse(design))
+    view = PipelineView(model)
+    qtbot.addWidget(view)
+    view.resize(400, 400)
+    view.show()
+    before = _card_image(view, 3)
+    assert _card_image(view, 3) == before  # drawn from the cache the second time
+    edited = design.replace_layer(2, Conv2D(filters=7))
+    model.set_analysis(analyse(edited))
+    after = _card_image(view, 3)
+    assert after != before
+    fresh = PipelineView(PipelineModel(analyse(edited)))
+    qtbot.addWidget(fresh)
+    fresh.resize(400, 400)
+    fresh.show()
+    assert _card_image(fresh, 3) == after
+    view.setCurrentIndex(model.index(3, 0))  # selection is drawn too
+    assert _card_image(view, 3) != after

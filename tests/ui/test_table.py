@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt
 from PySide6.QtGui import QBrush, QFont, QGuiApplication
+from PySide6.QtWidgets import QStyleOptionViewItem
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -248,3 +249,36 @@ def test_display_texts_and_row_font_are_what_data_shows() -> None:
     assert italic.italic()
     assert model.row_font(1) is None
     assert model.display_texts(model.rowCount() - 1)[TITLES.index("Name")] == "Total"
+
+
+def test_the_delegate_sees_in_one_call_what_data_gives(window: MainWindow) -> None:
+    # Painting asks multiData() for all roles of a cell at once; it must give what data() gives,
+    # cell after cell, with nothing carried over from the cell before (bold totals, an error's
+    # background) when a role has no value.
+    bad = Design(InputSpec(8, 8, 1), (Conv2D(filters=2, kernel=(9, 9)), ReLU()))
+    window.apply_design(bad, "bad")
+    model = window.table_model
+    delegate = window.table.itemDelegate()
+    roles = (
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.FontRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.BackgroundRole,
+    )
+    order = [model.rowCount() - 1, 1, 0, 2, model.rowCount() - 1, 2]  # totals, error, input...
+    for r in order:
+        for c in range(model.columnCount()):
+            index = model.index(r, c)
+            option = QStyleOptionViewItem()
+            window.table.initViewItemOption(option)
+            delegate.initStyleOption(option, index)
+            text, font, align, background = (model.data(index, role) for role in roles)
+            assert option.text == (text or "")
+            expected_font = window.table.font() if font is None else font.resolve(option.font)
+            assert option.font.bold() == expected_font.bold()
+            assert option.font.italic() == expected_font.italic()
+            assert int(option.displayAlignment.value) == align
+            expected_brush = QBrush() if background is None else background
+            assert option.backgroundBrush == expected_brush
+    assert model.index(model.rowCount(), 0).isValid() is False
+    assert model.index(0, model.columnCount()).isValid() is False
