@@ -102,6 +102,8 @@ def _close_on_interrupt(app: QApplication) -> QTimer:
 
 
 def _install_viewer(window: MainWindow) -> None:
+    from convdesigner.ui.gc_guard import freeze_long_lived
     from convdesigner.ui.viewer_dock import install_feature_maps
 
     install_feature_maps(window)
+    freeze_long_lived()  # start-up is over: what exists now lives until exit

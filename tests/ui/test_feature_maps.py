@@ -18,6 +18,7 @@ from convdesigner.core.images import load_image
 from convdesigner.core.layers import AvgPool2D, Conv2D, Dense, Flatten, ReLU
 from convdesigner.core.mosaic import Scale, render
 from convdesigner.core.templates import load_template
+from convdesigner.ui import feature_maps
 from convdesigner.ui.feature_maps import FeatureMapPanel
 
 SAMPLES = Path(importlib.import_module("convdesigner.resources").SAMPLES)
@@ -40,7 +41,7 @@ def panel(qtbot: QtBot, qa: Design) -> Iterator[FeatureMapPanel]:
 
 
 def wait_render(qtbot: QtBot, panel: FeatureMapPanel, count: int) -> None:
-    qtbot.waitUntil(lambda: panel.render_count >= count and not panel.worker.busy, timeout=30000)
+    qtbot.waitUntil(lambda: panel.render_count >= count and not panel.busy, timeout=30000)
 
 
 def engine_maps(design: Design, path: Path, layer: int | None) -> np.ndarray:
@@ -162,7 +163,7 @@ def test_corrupt_image_gives_a_message_and_changes_nothing(
     assert "current image is kept" in panel.banner.text()
     assert panel.source is source
     np.testing.assert_array_equal(panel.mosaic_item.image, shown)
-    assert not panel.worker.busy
+    assert not panel.busy
 
 
 def test_hover_reads_back_the_value_under_the_mouse(
@@ -298,7 +299,7 @@ def test_long_run_shows_busy_layer_and_shutdown_stops_it(qtbot: QtBot) -> None:
     t0 = time.monotonic()
     panel.shutdown()
     assert time.monotonic() - t0 < 2.0
-    assert not panel.worker.busy
+    assert not panel.busy
     assert panel.render_count == 0
 
 
@@ -386,3 +387,34 @@ def test_resizing_the_view_lays_the_tiles_out_again(
     assert after.cols > before.cols
     assert panel.activations is activations  # laid out again, not recomputed
     assert_shows(panel, qa, CHELSEA, 0)
+
+
+def test_heavy_runs_start_after_the_window_has_shown_the_edit(
+    qtbot: QtBot, panel: FeatureMapPanel, qa: Design, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A heavy run waits a frame (so the window's own repaint does not compete with the engine);
+    # quick edits in that frame collapse into one run, and a re-render from cached activations
+    # (another layer selected) never waits.
+    monkeypatch.setattr(feature_maps, "DEFER_MIN_MACS", 0)  # treat the Q&A example as heavy
+    panel.set_selected_layer(0)
+    panel.load_image_file(CHELSEA)
+    wait_render(qtbot, panel, 1)
+    before, submitted = panel.render_count, panel.worker.stats.submitted
+    design = qa
+    for filters in (7, 8, 9):
+        design = design.replace_layer(0, replace(design.layers[0], filters=filters))
+        panel.set_design(design)
+        assert panel.busy
+        assert panel.worker.stats.submitted == submitted  # not yet: the window paints first
+    wait_render(qtbot, panel, before + 1)
+    assert panel.worker.stats.submitted == submitted + 1
+    assert_shows(panel, design, CHELSEA, 0)
+    panel.set_selected_layer(2)  # same network and image: rendered from the cache, at once
+    assert panel.worker.stats.submitted == submitted + 2
+    wait_render(qtbot, panel, before + 2)
+    assert_shows(panel, design, CHELSEA, 2)
+    panel.set_design(design.replace_layer(0, replace(design.layers[0], filters=10)))
+    panel.shutdown()  # a run still waiting to start is dropped with the panel
+    qtbot.wait(2 * feature_maps.DEFER_MS)
+    assert panel.worker.stats.submitted == submitted + 2
+    assert not panel.busy

@@ -39,7 +39,7 @@ def viewer(qtbot: QtBot, window: MainWindow) -> Iterator[FeatureMapsController]:
 
 def wait_idle(qtbot: QtBot, controller: FeatureMapsController, renders: int) -> None:
     panel = controller.panel
-    qtbot.waitUntil(lambda: panel.render_count >= renders and not panel.worker.busy, timeout=30000)
+    qtbot.waitUntil(lambda: panel.render_count >= renders and not panel.busy, timeout=30000)
 
 
 def expected_rgba(window: MainWindow, controller: FeatureMapsController, path: Path) -> np.ndarray:
@@ -154,7 +154,7 @@ def test_load_image_resize_or_set_input_size(
     answer = Fit.SET_INPUT
     with qtbot.waitSignal(panel.rendered, timeout=10000):
         viewer.load_action.trigger()
-    qtbot.waitUntil(lambda: not panel.worker.busy, timeout=10000)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=10000)
     assert asked == [(171, 256)] * 3
     assert (window.design.input.height, window.design.input.width) == (171, 256)
     assert window.design.input.channels == 1  # greyscale conversion follows the input
@@ -251,7 +251,7 @@ def test_export_without_maps_explains(
         result = panel.result
         return result is not None and result.request.options.layer == 4
 
-    qtbot.waitUntil(lambda: shows_layer_4() and not panel.worker.busy, timeout=20000)
+    qtbot.waitUntil(lambda: shows_layer_4() and not panel.busy, timeout=20000)
     assert panel.stack.currentWidget() is panel.bar_plot
     assert not viewer.export_png_dialog()
     assert warnings
@@ -308,7 +308,7 @@ def test_closed_dock_pauses_and_catches_up_when_shown(
     assert panel.render_count == renders  # nothing computed for a closed dock
     with qtbot.waitSignal(panel.rendered, timeout=10000):
         viewer.dock.show()
-    qtbot.waitUntil(lambda: not panel.worker.busy, timeout=10000)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=10000)
     assert panel.result is not None
     assert panel.result.request.design == window.design
     np.testing.assert_array_equal(panel.mosaic_item.image, expected_rgba(window, viewer, path))
