@@ -50,6 +50,7 @@ from convdesigner.core.mosaic import (
     Mosaic,
     Scale,
 )
+from convdesigner.ui.elided_label import ElidedLabel
 from convdesigner.ui.feature_items import ChannelNumbers, image_view, network_picture
 from convdesigner.ui.feature_job import (
     Activations,
@@ -124,10 +125,9 @@ class FeatureMapPanel(QWidget):
     def _build(self) -> None:
         bar = QHBoxLayout()
         bar.setContentsMargins(4, 2, 4, 2)
-        self.source_label = QLabel("No image")
-        self.source_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        # long file names must not widen the dock: the label shrinks and the tooltip has it all
-        self.source_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        # Long file names must not widen the dock: the label shrinks, ends in "…" and the
+        # tooltip has it all.
+        self.source_label = ElidedLabel("No image")
         bar.addWidget(self.source_label, 1)
         # Fixed sizes, kept when hidden: showing the indicator or changing its text must not
         # re-lay out the panel, which would repaint every view (tens of ms on big mosaics).

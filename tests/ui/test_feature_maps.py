@@ -418,3 +418,20 @@ def test_heavy_runs_start_after_the_window_has_shown_the_edit(
     qtbot.wait(2 * feature_maps.DEFER_MS)
     assert panel.worker.stats.submitted == submitted + 2
     assert not panel.busy
+
+
+def test_a_narrow_panel_ends_the_image_name_in_an_ellipsis(
+    qtbot: QtBot, panel: FeatureMapPanel
+) -> None:
+    panel.load_image_file(CHELSEA)
+    wait_render(qtbot, panel, 1)
+    label = panel.source_label
+    full = "chelsea.png 256×170 → 64×25"
+    assert label.text() == full
+    assert label.shown_text() == full  # 1000 px wide: all of it
+    label.resize(label.fontMetrics().horizontalAdvance(full) // 2, label.height())
+    shown = label.shown_text()
+    assert shown.endswith("…")
+    assert full.startswith(shown[:-1])  # cut at the end, never mid-way without a mark
+    assert label.text() == full
+    assert full.split(" → ")[0].split(" ")[0] in label.toolTip()
