@@ -66,13 +66,13 @@ from convdesigner.ui.workers import Job, LatestWorker
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
 BUSY_DELAY_MS = 200
+"""Runs shorter than this finish without flashing a busy indicator."""
 DEFER_MIN_MACS = 1_000_000_000
 """Runs at least this heavy (about 15 ms of engine time and up) start a moment after the edit."""
 DEFER_MS = 25
 """How long such a run waits: a frame and a bit, so the window repaints the edit first. The
 table and pipeline repaint within a few ms once the edit lands, but took 2-4 times longer
 while the engine's threads competed with the UI thread for the cores and the GIL."""
-"""Runs shorter than this finish without flashing a busy indicator."""
 
 
 class FeatureMapPanel(QWidget):

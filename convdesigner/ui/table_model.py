@@ -328,7 +328,8 @@ class LayerTableModel(QAbstractTableModel):
         r, c = index.row(), index.column()
         if not (0 <= r <= self._n and 0 <= c < _N_COLUMNS):
             return
-        span: Any = roleDataSpan  # iterable through __getitem__, which the stubs leave out
+        # A span is iterable through __getitem__, which the stubs leave out.
+        span: Any = (roleDataSpan,) if isinstance(roleDataSpan, QModelRoleData) else roleDataSpan
         for role_data in span:
             # Every role is written, None included: a role left alone kept the previous cell's
             # value (seen with Qt 6.11: a bold totals font leaked into the next row measured).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelRoleData, Qt
 from PySide6.QtGui import QBrush, QFont, QGuiApplication
 from PySide6.QtWidgets import QStyleOptionViewItem
 from pytestqt.modeltest import ModelTester
@@ -280,5 +280,8 @@ def test_the_delegate_sees_in_one_call_what_data_gives(window: MainWindow) -> No
             assert int(option.displayAlignment.value) == align
             expected_brush = QBrush() if background is None else background
             assert option.backgroundBrush == expected_brush
+    single = QModelRoleData(Qt.ItemDataRole.DisplayRole)  # one role, not a span
+    model.multiData(model.index(1, 1), single)
+    assert single.data() == model.data(model.index(1, 1))
     assert model.index(model.rowCount(), 0).isValid() is False
     assert model.index(0, model.columnCount()).isValid() is False
