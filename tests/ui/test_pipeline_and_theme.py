@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from convdesigner.core.analysis import analyse
 from convdesigner.core.design import Design, InputSpec
 from convdesigner.core.layers import Conv2D, Dense, ReLU
-from convdesigner.ui import theme
+from convdesigner.ui import pipeline_view, theme
 from convdesigner.ui.main_window import MainWindow
 from convdesigner.ui.pipeline_view import PipelineModel, PipelineView, make_card
 
@@ -99,3 +99,23 @@ def test_cached_cards_look_like_freshly_drawn_ones_and_follow_edits(qtbot: QtBot
     assert _card_image(fresh, 3) == after
     view.setCurrentIndex(model.index(3, 0))  # selection is drawn too
     assert _card_image(view, 3) != after
+
+
+def test_the_card_cache_keeps_to_its_byte_budget(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    design = Design(InputSpec(16, 16, 1), tuple(Conv2D(filters=f) for f in range(1, 31)))
+    view = PipelineView(PipelineModel(analyse(design)))
+    qtbot.addWidget(view)
+    view.resize(400, 3000)  # every card in view
+    view.show()
+    delegate = view.itemDelegate()
+    assert isinstance(delegate, pipeline_view.PipelineDelegate)
+    card_bytes = 400 * 60 * 4  # at most, for one card of this view
+    monkeypatch.setattr(pipeline_view, "_PIXMAP_BUDGET", 5 * card_bytes)
+    view.viewport().grab()  # paints every card
+    assert 1 <= len(delegate._pixmaps) <= 5
+    assert delegate._pixmap_bytes == sum(
+        p.width() * p.height() * 4 for p in delegate._pixmaps.values()
+    )
+    assert delegate._pixmap_bytes <= 5 * card_bytes
