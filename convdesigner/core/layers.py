@@ -18,6 +18,9 @@ from typing import Any, ClassVar, Literal, TypeAlias
 Pair: TypeAlias = tuple[int, int]
 PaddingMode: TypeAlias = Literal["valid", "same"]
 Padding: TypeAlias = PaddingMode | Pair
+SizeArg: TypeAlias = int | tuple[int, int] | list[int]
+"""What a size setting accepts: ``7`` means ``(7, 7)``; files give ``[h, w]`` lists."""
+PaddingArg: TypeAlias = PaddingMode | SizeArg
 
 
 class LayerSettingError(ValueError):
@@ -131,6 +134,69 @@ def to_name(value: object, field_name: str = "name") -> str:
     return value
 
 
+class _Setting:
+    """A dataclass field that accepts what a user writes and reads back in one normal form.
+
+    ``Conv2D(kernel=7)`` is how people write a layer (and what the docs show), while every
+    reader of ``layer.kernel`` wants a pair. A plain field typed as a pair makes a type checker
+    reject the first; typed as "int or pair" it makes every reader branch. As a descriptor, the
+    field's ``__init__`` argument takes ``__set__``'s type and attribute reads take ``__get__``'s.
+    The value is stored as given; the layer's ``__post_init__`` validates and normalises it.
+    """
+
+    def __init__(self, default: object) -> None:
+        self._default = default
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def _read(self, obj: object | None) -> Any:
+        # Read on the class (obj None), the dataclass machinery takes this as the default.
+        return self._default if obj is None else obj.__dict__[self._name]
+
+    def _write(self, obj: object, value: object) -> None:
+        obj.__dict__[self._name] = value
+
+
+class Size(_Setting):
+    """kernel, stride, dilation: an int or an (h, w) pair in, a pair out."""
+
+    def __init__(self, default: Pair) -> None:
+        super().__init__(default)
+
+    def __get__(self, obj: object | None, owner: type | None = None) -> Pair:
+        return self._read(obj)  # type: ignore[no-any-return]
+
+    def __set__(self, obj: object, value: SizeArg) -> None:
+        self._write(obj, value)
+
+
+class OptionalSize(_Setting):
+    """A pooling stride: like :class:`Size`, or None for "the kernel size"."""
+
+    def __init__(self, default: Pair | None) -> None:
+        super().__init__(default)
+
+    def __get__(self, obj: object | None, owner: type | None = None) -> Pair | None:
+        return self._read(obj)  # type: ignore[no-any-return]
+
+    def __set__(self, obj: object, value: SizeArg | None) -> None:
+        self._write(obj, value)
+
+
+class PaddingSize(_Setting):
+    """padding: "valid", "same", an int or an (h, w) pair in; a mode or a pair out."""
+
+    def __init__(self, default: Padding) -> None:
+        super().__init__(default)
+
+    def __get__(self, obj: object | None, owner: type | None = None) -> Padding:
+        return self._read(obj)  # type: ignore[no-any-return]
+
+    def __set__(self, obj: object, value: PaddingArg) -> None:
+        self._write(obj, value)
+
+
 @dataclass(frozen=True)
 class Layer:
     """Base of all layer types. ``type_name`` is the file format's ``"type"`` value."""
@@ -170,10 +236,10 @@ class Conv2D(Layer):
     )
 
     filters: int = 1
-    kernel: Pair = (3, 3)
-    stride: Pair = (1, 1)
-    padding: Padding = (0, 0)
-    dilation: Pair = (1, 1)
+    kernel: Size = Size((3, 3))
+    stride: Size = Size((1, 1))
+    padding: PaddingSize = PaddingSize((0, 0))
+    dilation: Size = Size((1, 1))
     groups: int = 1
     bias: bool = True
 
@@ -192,9 +258,9 @@ class Conv2D(Layer):
 class _Pool2D(Layer):
     """Shared settings of max and average pooling; ``stride=None`` means "same as the kernel"."""
 
-    kernel: Pair = (2, 2)
-    stride: Pair | None = None
-    padding: Padding = (0, 0)
+    kernel: Size = Size((2, 2))
+    stride: OptionalSize = OptionalSize(None)
+    padding: PaddingSize = PaddingSize((0, 0))
     ceil_mode: bool = False
 
     def __post_init__(self) -> None:
@@ -216,12 +282,24 @@ class MaxPool2D(_Pool2D):
     display_name: ClassVar[str] = "MaxPool2D"
     description: ClassVar[str] = "Keeps the largest value of each window, channel by channel"
 
+    # Declared again (same place, same defaults): mypy 2.4 reads descriptor fields inherited by a
+    # dataclass subclass with their __set__ type, so layer.kernel would not be a pair here.
+    kernel: Size = Size((2, 2))
+    stride: OptionalSize = OptionalSize(None)
+    padding: PaddingSize = PaddingSize((0, 0))
+
 
 @dataclass(frozen=True)
 class AvgPool2D(_Pool2D):
     type_name: ClassVar[str] = "avgpool2d"
     display_name: ClassVar[str] = "AvgPool2D"
     description: ClassVar[str] = "Averages each window, channel by channel"
+
+    # Declared again (same place, same defaults): mypy 2.4 reads descriptor fields inherited by a
+    # dataclass subclass with their __set__ type, so layer.kernel would not be a pair here.
+    kernel: Size = Size((2, 2))
+    stride: OptionalSize = OptionalSize(None)
+    padding: PaddingSize = PaddingSize((0, 0))
 
     count_include_pad: bool = True
 

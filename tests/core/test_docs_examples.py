@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
@@ -36,6 +38,35 @@ def test_python_api_example_runs_and_prints_its_comments(tmp_path: Path) -> None
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == expected
     assert (tmp_path / "bigger.json").is_file()
+
+
+def test_python_api_example_type_checks(tmp_path: Path) -> None:
+    # Written as people write layers (kernel=7, padding="same"), the example must pass
+    # mypy --strict too: a script that checks its types gets no error for the documented calls.
+    pytest.importorskip("mypy")
+    text = (DOCS / "python-api.md").read_text(encoding="utf-8")
+    match = re.search(r"```python\n(.*?)```", text, re.S)
+    assert match is not None
+    script = tmp_path / "example.py"
+    script.write_text(match.group(1), encoding="utf-8")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            str(script),
+        ],
+        cwd=DOCS.parent,  # finds the package by its source, editable install or not
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_formulas_worked_examples_match_the_analysis() -> None:

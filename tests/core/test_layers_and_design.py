@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError
+
 import pytest
 
 from convdesigner.core.design import Design, InputSpec
@@ -193,3 +195,33 @@ def test_design_checks_its_parts_types() -> None:
         Design(layers=(ReLU(), {"type": "relu"}))  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="input must be an InputSpec"):
         Design(input=(3, 8, 8))  # type: ignore[arg-type]
+
+
+def test_sizes_written_as_ints_are_pairs_and_layers_stay_plain_values() -> None:
+    # kernel=7 and kernel=(7, 7) are one layer: equal, same hash, same copy and pickle.
+    import copy
+    import pickle
+    from dataclasses import fields
+
+    short = MaxPool2D(kernel=3, stride=2, padding=1)
+    long = MaxPool2D(kernel=(3, 3), stride=[2, 2], padding=(1, 1))
+    assert short == long
+    assert hash(short) == hash(long)
+    assert (short.kernel, short.stride, short.padding) == ((3, 3), (2, 2), (1, 1))
+    assert pickle.loads(pickle.dumps(short)) == short
+    assert copy.deepcopy(short) == short
+    assert MaxPool2D().stride is None
+    assert MaxPool2D().effective_stride == (2, 2)
+    defaults = {f.name: f.default for f in fields(Conv2D)}
+    assert defaults["kernel"] == (3, 3)
+    assert defaults["padding"] == (0, 0)
+    assert [f.name for f in fields(AvgPool2D)] == [
+        "name",
+        "kernel",
+        "stride",
+        "padding",
+        "ceil_mode",
+        "count_include_pad",
+    ]
+    with pytest.raises(FrozenInstanceError):
+        short.kernel = (5, 5)  # type: ignore[misc]
