@@ -20,6 +20,7 @@ forces a kernel (often an older, slower one); ``--unset-coretype`` re-runs this 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import sys
@@ -46,7 +47,7 @@ def reference_network(size: int = 512) -> Design:
 
 def blas_description() -> str:
     try:
-        from threadpoolctl import threadpool_info
+        from threadpoolctl import threadpool_info  # type: ignore[import-untyped]
     except ImportError:
         return "threadpoolctl not installed: BLAS unknown"
     infos = [i for i in threadpool_info() if i.get("user_api") == "blas"]
@@ -89,12 +90,12 @@ def torch_reference(threads: int) -> tuple[Callable[[np.ndarray], object], str] 
         return None
     torch.set_num_threads(threads)
     nn = torch.nn
-    modules: list[object] = []
+    modules: list[torch.nn.Module] = []
     c_in = 3
     for filters in (32, 64, 128, 128):
         modules += [nn.Conv2d(c_in, filters, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
         c_in = filters
-    model = nn.Sequential(*modules).eval().to(memory_format=torch.channels_last)
+    model = nn.Sequential(*modules).eval().to(memory_format=torch.channels_last)  # type: ignore[call-overload]
 
     def run(image: np.ndarray) -> object:
         x = torch.from_numpy(image)[None].contiguous(memory_format=torch.channels_last)
@@ -180,7 +181,7 @@ def bench_per_gmac(repeat: int) -> None:
         macs = analyse(design).totals.macs
         image = np.random.default_rng(3).random(design.input.shape, dtype=np.float32)
         n = repeat if macs < 2e9 else max(3, repeat // 4)
-        ms = median_ms(lambda d=design, x=image: run_design(d, x), n)
+        ms = median_ms(functools.partial(run_design, design, image), n)
         print(f"   {design.name[:26]:<26} {macs / 1e9:7.3f} {ms:10.2f} {ms / (macs / 1e9):8.1f}")
 
 

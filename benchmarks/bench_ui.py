@@ -20,6 +20,8 @@ import sys
 import tempfile
 import time
 
+from convdesigner.core.design import Design
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY") else "xcb")
 
 COLD_RUNS = 5
@@ -104,11 +106,11 @@ def bench_cold_start() -> None:
     print(f"  pyqtgraph imported before first paint: {'yes' if pg_loaded else 'no'}")
 
 
-def _design_100():  # type: ignore[no-untyped-def]
-    from convdesigner.core.design import Design, InputSpec
-    from convdesigner.core.layers import BatchNorm2D, Conv2D, ReLU
+def _design_100() -> Design:
+    from convdesigner.core.design import InputSpec
+    from convdesigner.core.layers import BatchNorm2D, Conv2D, Layer, ReLU
 
-    layers = []
+    layers: list[Layer] = []
     for i in range(34):
         layers += [
             Conv2D(filters=32 + i % 4 * 16, kernel=(3, 3), padding="same"),
@@ -138,6 +140,9 @@ def bench_edit() -> None:
         window.select_layer(51)  # a conv layer in the middle: all later rows change
         app.processEvents()
         filters = window.properties.editors["filters"]
+        from PySide6.QtWidgets import QSpinBox
+
+        assert isinstance(filters, QSpinBox)
 
         ref = []
         for _ in range(EDITS):

@@ -30,17 +30,25 @@ import itertools
 
 import numpy as np
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QApplication
 
 from convdesigner.core.design import Design
 from convdesigner.core.engine.forward import run_design
 from convdesigner.core.images import load_image
+from convdesigner.core.layers import Conv2D
 from convdesigner.core.mosaic import render
 from convdesigner.core.templates import load_template
 from convdesigner.ui.app import create_app
 from convdesigner.ui.gc_guard import freeze_long_lived
 from convdesigner.ui.main_window import MainWindow
 from convdesigner.ui.viewer_dock import FeatureMapsController, install_feature_maps, sample_path
+
+
+def first_conv(design: Design) -> Conv2D:
+    layer = design.layers[0]
+    assert isinstance(layer, Conv2D), "the benchmark edits a design that starts with a Conv2D"
+    return layer
 
 
 def pump_until(app: QApplication, done: object, timeout: float = 120.0) -> None:
@@ -73,17 +81,17 @@ def edit_latency(app: QApplication, repeat: int) -> None:
     painted = {"n": 0}
     original_paint = panel.mosaic_widget.paintEvent
 
-    def paint_event(event: object) -> None:
-        original_paint(event)  # type: ignore[arg-type]
+    def paint_event(event: QPaintEvent) -> None:
+        original_paint(event)
         painted["n"] += 1
 
-    panel.mosaic_widget.paintEvent = paint_event  # type: ignore[method-assign]
+    panel.mosaic_widget.paintEvent = paint_event
 
     base = window.design
     times: list[float] = []
     for i in range(repeat):
         filters = 100 if i % 2 else 99
-        edited = base.replace_layer(0, replace(base.layers[0], filters=filters))
+        edited = base.replace_layer(0, replace(first_conv(base), filters=filters))
         renders, paints = panel.render_count, painted["n"]
         t0 = time.perf_counter()
         window.apply_design(edited, "Edit filters")
@@ -178,9 +186,9 @@ def responsiveness(app: QApplication, edits: int) -> None:
             # A filter count that neither the window nor the viewer shows yet, so every edit
             # through the window really changes its table and pipeline (and repaints them).
             design = window.design if via_window else panel.design
-            shown = {d.layers[0].filters for d in (window.design, panel.design)}  # type: ignore[attr-defined]
+            shown = {first_conv(d).filters for d in (window.design, panel.design)}
             filters = next(f for f in (62, 63, 64) if f not in shown)
-            edited = design.replace_layer(0, replace(design.layers[0], filters=filters))
+            edited = design.replace_layer(0, replace(first_conv(design), filters=filters))
             if via_window:
                 window.apply_design(edited, "Edit filters")
             else:
