@@ -88,6 +88,8 @@ class Column:
     explains: tuple[str, ...] = ()
     """Derivation keys that explain this column's number (for the explain panel)."""
     tip: str = ""
+    share: bool = False
+    """The text is a share of the totals, so it changes in every row when the totals do."""
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -117,6 +119,7 @@ COLUMNS: tuple[Column, ...] = (
         lambda r, a: _share(r, r.params, a.totals.params),
         numeric=True,
         explains=("params",),
+        share=True,
     ),
     Column(
         "MACs",
@@ -126,7 +129,11 @@ COLUMNS: tuple[Column, ...] = (
         tip="multiply-accumulates for one image; 1 MAC = 2 FLOPs",
     ),
     Column(
-        "% MACs", lambda r, a: _share(r, r.macs, a.totals.macs), numeric=True, explains=("macs",)
+        "% MACs",
+        lambda r, a: _share(r, r.macs, a.totals.macs),
+        numeric=True,
+        explains=("macs",),
+        share=True,
     ),
     Column(
         "Receptive field",
@@ -175,6 +182,7 @@ _RIGHT = (Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value
 _LEFT = (Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter).value
 _ALIGNMENTS = tuple(_RIGHT if c.numeric else _LEFT for c in COLUMNS)
 _N_COLUMNS = len(COLUMNS)
+_SHARE_COLUMNS = tuple(c for c, column in enumerate(COLUMNS) if column.share)
 _TOTALS_TIP = "Totals for one image (1 MAC = 2 FLOPs)"
 
 
@@ -226,10 +234,6 @@ class LayerTableModel(QAbstractTableModel):
         old_totals = self._totals_view.totals
         self._install(analysis)
         last_column = len(COLUMNS) - 1
-        if self._totals_view.totals != old_totals:
-            # Percentages of every row depend on the totals.
-            self.dataChanged.emit(self.index(0, 0), self.index(self._n, last_column))
-            return
         changed = [
             i
             for i, (a, b) in enumerate(zip(old_rows, analysis.rows, strict=True))
@@ -237,6 +241,12 @@ class LayerTableModel(QAbstractTableModel):
         ]
         if changed:
             self.dataChanged.emit(self.index(changed[0], 0), self.index(changed[-1], last_column))
+        if self._totals_view.totals != old_totals:
+            # The totals row, and the share columns of every row; the view repaints only the
+            # cells announced (half the table or less for a typical edit).
+            self.dataChanged.emit(self.index(self._n, 0), self.index(self._n, last_column))
+            for c in _SHARE_COLUMNS:
+                self.dataChanged.emit(self.index(0, c), self.index(self._n - 1, c))
 
     def _row_texts(self, r: int) -> tuple[str, ...]:
         texts = self._texts.get(r)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelRoleData, Qt
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QModelRoleData, Qt
 from PySide6.QtGui import QBrush, QFont, QGuiApplication
 from PySide6.QtWidgets import QStyleOptionViewItem
 from pytestqt.modeltest import ModelTester
@@ -15,7 +15,7 @@ from convdesigner import cli
 from convdesigner.core.analysis import analyse
 from convdesigner.core.design import Design, InputSpec
 from convdesigner.core.fileformat import save_design
-from convdesigner.core.layers import Conv2D, Dense, Flatten, ReLU
+from convdesigner.core.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU
 from convdesigner.core.templates import load_template
 from convdesigner.ui.main_window import MainWindow
 from convdesigner.ui.table_model import COLUMNS, LayerTableModel, padding_text
@@ -285,3 +285,38 @@ def test_the_delegate_sees_in_one_call_what_data_gives(window: MainWindow) -> No
     assert single.data() == model.data(model.index(1, 1))
     assert model.index(model.rowCount(), 0).isValid() is False
     assert model.index(0, model.columnCount()).isValid() is False
+
+
+@pytest.mark.parametrize(
+    ("which", "change", "small"),
+    [
+        ("first conv", {"filters": 63}, True),  # what the viewer benchmark does
+        ("first pool", {"kernel": (3, 3)}, False),  # every later shape changes
+        ("last dense", {"units": 100}, True),
+    ],
+)
+def test_an_edit_announces_every_cell_whose_text_changed(
+    which: str, change: dict[str, object], small: bool
+) -> None:
+    vgg = load_template("vgg16")
+    kinds = {"first conv": Conv2D, "first pool": MaxPool2D, "last dense": Dense}
+    matches = [i for i, layer in enumerate(vgg.layers) if isinstance(layer, kinds[which])]
+    index = matches[-1] if which.startswith("last") else matches[0]
+    model = LayerTableModel(analyse(vgg))
+    rows, columns = model.rowCount(), model.columnCount()
+    before = {(r, c): model.data(model.index(r, c)) for r in range(rows) for c in range(columns)}
+    announced: set[tuple[int, int]] = set()
+
+    def note(top_left: QModelIndex, bottom_right: QModelIndex, *_: object) -> None:
+        for r in range(top_left.row(), bottom_right.row() + 1):
+            for c in range(top_left.column(), bottom_right.column() + 1):
+                announced.add((r, c))
+
+    model.dataChanged.connect(note)
+    model.set_analysis(analyse(vgg.replace_layer(index, vgg.layers[index].with_changes(**change))))
+    after = {(r, c): model.data(model.index(r, c)) for r in range(rows) for c in range(columns)}
+    changed = {cell for cell in before if before[cell] != after[cell]}
+    assert changed  # the edit shows somewhere
+    assert changed <= announced  # no cell keeps a stale text
+    if small:  # a local edit repaints its rows, the totals and the share columns only
+        assert len(announced) < rows * columns / 3
