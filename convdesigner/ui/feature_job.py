@@ -149,10 +149,9 @@ def network_input(design: Design, source: SourceImage) -> np.ndarray:
     return to_input(source.pixels, spec.channels, (spec.height, spec.width))
 
 
-def compute(request: Request, token: CancelToken, progress: Progress | None = None) -> ViewResult:
-    """Run (or reuse) the activations and render the selected layer."""
-    analysis = analyse(request.design)
-    prefix, note = runnable_prefix(request.design, analysis)
+def reusable(request: Request, prefix: Design) -> Activations | None:
+    """The request's cached activations if they are this run's (``prefix``: the layers that can
+    run, from :func:`runnable_prefix`), else None: the engine must run."""
     cached = request.cached
     if (
         cached is not None
@@ -160,6 +159,16 @@ def compute(request: Request, token: CancelToken, progress: Progress | None = No
         and cached.source is request.source
         and cached.seed == request.seed
     ):
+        return cached
+    return None
+
+
+def compute(request: Request, token: CancelToken, progress: Progress | None = None) -> ViewResult:
+    """Run (or reuse) the activations and render the selected layer."""
+    analysis = analyse(request.design)
+    prefix, note = runnable_prefix(request.design, analysis)
+    cached = reusable(request, prefix)
+    if cached is not None:
         activations = cached
     else:
         # Refuse before resizing the picture: a huge input size must not allocate anything.

@@ -60,6 +60,8 @@ from convdesigner.ui.feature_job import (
     ViewResult,
     channel_detail,
     compute,
+    reusable,
+    runnable_prefix,
 )
 from convdesigner.ui.workers import Job, LatestWorker
 
@@ -441,7 +443,8 @@ class FeatureMapPanel(QWidget):
             return
         self._inflight = request
         job: Job = partial(compute, request)
-        if self._analysis.totals.macs >= DEFER_MIN_MACS and not self._cached(request):
+        prefix, _ = runnable_prefix(self._design, self._analysis)
+        if self._analysis.totals.macs >= DEFER_MIN_MACS and reusable(request, prefix) is None:
             # Stop the stale run now, start the new one once the window has shown the edit.
             self.worker.cancel()
             self._deferred = job
@@ -450,15 +453,6 @@ class FeatureMapPanel(QWidget):
             self._start_timer.stop()
             self._deferred = None
             self.worker.submit(job)
-
-    def _cached(self, request: Request) -> bool:
-        cache = request.cached
-        return (
-            cache is not None
-            and cache.design == request.design
-            and cache.source is request.source
-            and cache.seed == request.seed
-        )
 
     def _submit_deferred(self) -> None:
         job, self._deferred = self._deferred, None
