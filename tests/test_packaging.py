@@ -185,12 +185,14 @@ def _spec_tree() -> ast.Module:
 
 def test_spec_references_existing_files() -> None:
     # Every path the spec builds from HERE (packaging/) must exist: the entry script above all.
-    referenced = []
+    referenced: list[Path] = []
     for node in ast.walk(_spec_tree()):
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
-            parts = []
+            parts: list[str] = []
             while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
-                if not isinstance(node.right, ast.Constant):
+                if not isinstance(node.right, ast.Constant) or not isinstance(
+                    node.right.value, str
+                ):
                     break
                 parts.insert(0, node.right.value)
                 node = node.left

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from design_strategies import designs
 from hypothesis import given, settings
 
 from convdesigner.core.analysis import Analysis, Status, analyse
@@ -19,6 +18,7 @@ from convdesigner.core.layers import (
     MaxPool2D,
     ReLU,
 )
+from tests.core.design_strategies import designs
 
 
 def run(*layers: Layer, h: int = 8, w: int = 8, c: int = 3) -> Analysis:

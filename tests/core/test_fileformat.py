@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from design_strategies import designs
 from hypothesis import given, settings
 
 from convdesigner.core import fileformat
@@ -26,6 +25,7 @@ from convdesigner.core.fileformat import (
 )
 from convdesigner.core.layers import AvgPool2D, BatchNorm2D, Conv2D, Dense, MaxPool2D, ReLU
 from convdesigner.core.templates import list_templates, load_template
+from tests.core.design_strategies import designs
 
 
 def minimal(**changes: Any) -> dict[str, Any]:
@@ -270,7 +270,7 @@ def test_failed_save_keeps_the_original_intact(
     def broken_replace(src: object, dst: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(fileformat.os, "replace", broken_replace)
+    monkeypatch.setattr("convdesigner.core.atomic.os.replace", broken_replace)
     with pytest.raises(OSError, match="No space left"):
         save_design(_design().with_name("new"), path)
     assert path.read_bytes() == before

@@ -7,6 +7,7 @@ docs/formulas.md, not copied from the code's output.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 
@@ -233,7 +234,7 @@ def test_pool_ceil_mode_and_drop_last_window_rule(
     floor_out: int,
     ceil_out: int,
 ) -> None:
-    kw = {"kernel": kernel, "stride": stride, "padding": padding}
+    kw: dict[str, Any] = {"kernel": kernel, "stride": stride, "padding": padding}
     assert last(cls(**kw), h=size, w=size).output_shape == (3, floor_out, floor_out)
     row = last(cls(**kw, ceil_mode=True), h=size, w=size)
     assert row.output_shape == (3, ceil_out, ceil_out)

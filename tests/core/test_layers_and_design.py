@@ -26,30 +26,30 @@ from convdesigner.core.layers import (
         (lambda: Conv2D(kernel=-3), "kernel", "must be a positive integer or [h, w] pair, got -3"),
         (lambda: Conv2D(kernel=0), "kernel", "got 0"),
         (lambda: Conv2D(kernel=(3, 0)), "kernel", "got [3, 0]"),
-        (lambda: Conv2D(kernel=(3, 3, 3)), "kernel", "got [3, 3, 3]"),
-        (lambda: Conv2D(kernel=2.5), "kernel", "got 2.5"),
+        (lambda: Conv2D(kernel=(3, 3, 3)), "kernel", "got [3, 3, 3]"),  # type: ignore[arg-type]
+        (lambda: Conv2D(kernel=2.5), "kernel", "got 2.5"),  # type: ignore[arg-type]
         (lambda: Conv2D(kernel=True), "kernel", "got true"),
-        (lambda: Conv2D(kernel="3"), "kernel", 'got "3"'),
+        (lambda: Conv2D(kernel="3"), "kernel", 'got "3"'),  # type: ignore[arg-type]
         (lambda: Conv2D(kernel=20_000), "kernel", "at most 16,384"),
         (lambda: Conv2D(stride=0), "stride", "positive integer"),
         (lambda: Conv2D(dilation=[1, -1]), "dilation", "positive integer"),
         (lambda: Conv2D(padding=-1), "padding", "non-negative integer"),
-        (lambda: Conv2D(padding="full"), "padding", '"valid", "same"'),
+        (lambda: Conv2D(padding="full"), "padding", '"valid", "same"'),  # type: ignore[arg-type]
         (lambda: Conv2D(padding=[1]), "padding", "[h, w] pair"),
         (lambda: Conv2D(padding=99_999), "padding", "at most 16,384"),
         (lambda: Conv2D(filters=0), "filters", "positive integer"),
         (lambda: Conv2D(filters=2_000_000), "filters", "at most 1,000,000"),
         (lambda: Conv2D(groups=0), "groups", "positive integer"),
-        (lambda: Conv2D(bias=1), "bias", "true or false"),
+        (lambda: Conv2D(bias=1), "bias", "true or false"),  # type: ignore[arg-type]
         (lambda: MaxPool2D(stride=0), "stride", "positive integer"),
-        (lambda: MaxPool2D(ceil_mode="yes"), "ceil_mode", "true or false"),
-        (lambda: AvgPool2D(count_include_pad=None), "count_include_pad", "got null"),
+        (lambda: MaxPool2D(ceil_mode="yes"), "ceil_mode", "true or false"),  # type: ignore[arg-type]
+        (lambda: AvgPool2D(count_include_pad=None), "count_include_pad", "got null"),  # type: ignore[arg-type]
         (lambda: BatchNorm2D(eps=0), "eps", "between 0 and 1"),
         (lambda: BatchNorm2D(eps=float("nan")), "eps", "between 0 and 1"),
         (lambda: Dropout(rate=1.0), "rate", "not including"),
         (lambda: Dropout(rate=-0.1), "rate", "from 0"),
         (lambda: Dense(units=0), "units", "positive integer"),
-        (lambda: ReLU(name=3), "name", "must be a string"),
+        (lambda: ReLU(name=3), "name", "must be a string"),  # type: ignore[arg-type]
         (lambda: ReLU(name="x" * 201), "name", "at most 200"),
     ],
 )
@@ -82,7 +82,8 @@ def test_sizes_are_stored_as_pairs() -> None:
 def test_with_changes_validates() -> None:
     layer = Conv2D(filters=4)
     assert layer.with_changes(filters=8) == Conv2D(filters=8)
-    assert layer.with_changes(kernel=5).kernel == (5, 5)
+    assert Conv2D(filters=4, kernel=5).kernel == (5, 5)
+    assert layer.with_changes(kernel=5) == Conv2D(filters=4, kernel=(5, 5))
     with pytest.raises(LayerSettingError):
         layer.with_changes(kernel=0)
     assert layer.filters == 4  # frozen: the original is untouched

@@ -107,7 +107,7 @@ def torch_layer(layer: Layer, x: Any) -> Any:
     raise AssertionError(f"no torch equivalent for {layer!r}")
 
 
-class _Padded(nn.Module):  # type: ignore[misc]
+class _Padded(nn.Module):  # type: ignore[misc,name-defined]
     """Explicit (possibly asymmetric) "same" padding, then the wrapped layer with none."""
 
     def __init__(self, inner: Any, kernel: tuple[int, int], stride: tuple[int, int],
@@ -282,6 +282,8 @@ def test_vgg16_parameter_count_matches_torch() -> None:
         for index, layer in enumerate(design.layers):
             # The input torch sees is built from the previous row's shape (cheap), but the
             # parameter count comes from torch's own modules.
-            x = torch.zeros(1, *analysis.rows[index].output_shape)
+            shape = analysis.rows[index].output_shape
+            assert shape is not None
+            x = torch.zeros(1, *shape)
             total += sum(p.numel() for p in torch_layer(layer, x).parameters())
     assert total == analysis.totals.params == 138_357_544

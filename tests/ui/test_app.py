@@ -12,6 +12,7 @@ from convdesigner.core.fileformat import save_design
 from convdesigner.core.templates import load_template
 from convdesigner.ui import app as app_module
 from convdesigner.ui.main_window import MainWindow
+from tests.ui.ui_helpers import record
 
 
 def test_create_app_reuses_the_running_instance(qapp: QApplication) -> None:
@@ -37,7 +38,7 @@ def test_unknown_option_exits_2_with_one_line(capsys: pytest.CaptureFixture[str]
 def _run_main(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> list[MainWindow]:
     """Run main() with the event loop replaced by one pass of pending events."""
     # Keep pytest's own Ctrl+C handling: main() would install the app's.
-    monkeypatch.setattr(app_module.signal, "signal", lambda *args: None)
+    monkeypatch.setattr("convdesigner.ui.app.signal.signal", lambda *args: None)
     # The feature-map viewer has its own tests; here it would only start background work.
     installed: list[MainWindow] = []
     monkeypatch.setattr(app_module, "_install_viewer", installed.append)
@@ -91,14 +92,14 @@ def test_ctrl_c_in_the_terminal_closes_windows_asking_to_save(
 
     handlers: dict[int, object] = {}
     monkeypatch.setattr(
-        app_module.signal, "signal", lambda sig, handler: handlers.update({sig: handler})
+        "convdesigner.ui.app.signal.signal", lambda sig, handler: handlers.update({sig: handler})
     )
     win = MainWindow()
     qtbot.addWidget(win)
     win.show()
     asked: list[str] = []
     monkeypatch.setattr(
-        QMessageBox, "question", lambda *a: asked.append(a[2]) or QMessageBox.StandardButton.Cancel
+        QMessageBox, "question", lambda *a: record(asked, a[2], QMessageBox.StandardButton.Cancel)
     )
     win.apply_design(win.design.with_name("changed"), "Rename")
     timer = app_module._close_on_interrupt(qapp)

@@ -6,12 +6,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPoint, QRect, Qt, QUrl
 from pytestqt.qtbot import QtBot
-from ui_helpers import drag_and_drop
 
 from convdesigner.core.fileformat import save_design
 from convdesigner.core.layers import Conv2D, Dense, MaxPool2D
 from convdesigner.ui.catalog import BY_KEY
 from convdesigner.ui.main_window import MainWindow
+from convdesigner.ui.pipeline_view import PipelineView
+from tests.ui.ui_helpers import drag_and_drop
 
 
 def _palette_data(window: MainWindow, key: str) -> QMimeData:
@@ -43,6 +44,11 @@ def test_palette_drop_inserts_that_layer_at_the_drop_position(window: MainWindow
     assert window.table_model.index(2, 2).data() == "dense"
 
 
+def _gap(view: PipelineView) -> int | None:
+    """Read afresh each time (a type checker would keep the value it narrowed before)."""
+    return view.drop_gap
+
+
 def test_drop_below_a_card_inserts_after_it_and_indicator_follows(window: MainWindow) -> None:
     view = window.pipeline
     pos = _lower(view.layer_rect(2))
@@ -50,10 +56,10 @@ def test_drop_below_a_card_inserts_after_it_and_indicator_follows(window: MainWi
         view.viewport(), _palette_data(window, "maxpool2d"), pos, drop=False
     )
     assert accepted
-    assert view.drop_gap == 3  # indicator below the last card
+    assert _gap(view) == 3  # indicator below the last card
     _, dropped = drag_and_drop(view.viewport(), _palette_data(window, "maxpool2d"), pos)
     assert dropped
-    assert view.drop_gap is None
+    assert _gap(view) is None
     assert window.design.layers[3] == MaxPool2D(kernel=(2, 2))
 
 

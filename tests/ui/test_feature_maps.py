@@ -94,7 +94,7 @@ def test_editing_a_property_re_renders(qtbot: QtBot, panel: FeatureMapPanel, qa:
     panel.set_selected_layer(0)
     panel.load_image_file(CHELSEA)
     wait_render(qtbot, panel, 1)
-    edited = qa.replace_layer(0, replace(qa.layers[0], filters=12, kernel=(3, 3)))
+    edited = qa.replace_layer(0, qa.layers[0].with_changes(filters=12, kernel=(3, 3)))
     with qtbot.waitSignal(panel.rendered, timeout=10000):
         panel.set_design(edited)
     assert_shows(panel, edited, CHELSEA, 0)
@@ -113,7 +113,7 @@ def test_burst_of_edits_renders_once_the_final_design(
     stats_before = replace(panel.worker.stats)
     design = qa
     for filters in range(101, 121):  # 20 quick edits, as from holding a spin-box arrow
-        design = design.replace_layer(2, replace(design.layers[2], filters=filters))
+        design = design.replace_layer(2, design.layers[2].with_changes(filters=filters))
         panel.set_design(design)
     wait_render(qtbot, panel, before + 1)
     qtbot.wait(50)  # nothing else arrives later
@@ -253,7 +253,7 @@ def test_vector_output_is_a_bar_plot(qtbot: QtBot) -> None:
 
 
 def test_design_error_shows_maps_up_to_the_bad_layer(qtbot: QtBot, qa: Design) -> None:
-    bad = qa.replace_layer(2, replace(qa.layers[2], kernel=(40, 40), padding="valid"))
+    bad = qa.replace_layer(2, qa.layers[2].with_changes(kernel=(40, 40), padding="valid"))
     panel = FeatureMapPanel(bad)
     qtbot.addWidget(panel)
     panel.set_selected_layer(2)
@@ -402,7 +402,7 @@ def test_heavy_runs_start_after_the_window_has_shown_the_edit(
     before, submitted = panel.render_count, panel.worker.stats.submitted
     design = qa
     for filters in (7, 8, 9):
-        design = design.replace_layer(0, replace(design.layers[0], filters=filters))
+        design = design.replace_layer(0, design.layers[0].with_changes(filters=filters))
         panel.set_design(design)
         assert panel.busy
         assert panel.worker.stats.submitted == submitted  # not yet: the window paints first
@@ -413,7 +413,7 @@ def test_heavy_runs_start_after_the_window_has_shown_the_edit(
     assert panel.worker.stats.submitted == submitted + 2
     wait_render(qtbot, panel, before + 2)
     assert_shows(panel, design, CHELSEA, 2)
-    panel.set_design(design.replace_layer(0, replace(design.layers[0], filters=10)))
+    panel.set_design(design.replace_layer(0, design.layers[0].with_changes(filters=10)))
     panel.shutdown()  # a run still waiting to start is dropped with the panel
     qtbot.wait(2 * feature_maps.DEFER_MS)
     assert panel.worker.stats.submitted == submitted + 2

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +23,7 @@ from convdesigner.ui.viewer_dock import (
     install_feature_maps,
     sample_path,
 )
+from tests.ui.ui_helpers import record
 
 DOCS_SHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "feature-maps.png"
 
@@ -84,7 +84,7 @@ def test_follows_selection_and_edits(
         window.select_layer(2)
     assert panel.selected_layer == 2
     np.testing.assert_array_equal(panel.mosaic_item.image, expected_rgba(window, viewer, path))
-    edited = window.design.replace_layer(2, replace(window.design.layers[2], filters=9))
+    edited = window.design.replace_layer(2, window.design.layers[2].with_changes(filters=9))
     with qtbot.waitSignal(panel.rendered, timeout=10000):
         window.apply_design(edited, "Edit filters")
     assert panel.design == window.design
@@ -105,7 +105,7 @@ def test_samples_menu_and_dropped_file(
 ) -> None:
     panel = viewer.panel
     asked: list[str] = []
-    monkeypatch.setattr(viewer, "choose_fit", lambda name, hw: asked.append(name) or Fit.RESIZE)
+    monkeypatch.setattr(viewer, "choose_fit", lambda name, hw: record(asked, name, Fit.RESIZE))
     shapes = next(a for a in viewer.samples_menu.actions() if "synthetic" in a.text())
     with qtbot.waitSignal(panel.rendered, timeout=10000):
         shapes.trigger()
@@ -302,7 +302,7 @@ def test_closed_dock_pauses_and_catches_up_when_shown(
     renders = panel.render_count
     design = window.design
     for filters in (7, 8, 9):
-        design = design.replace_layer(0, replace(design.layers[0], filters=filters))
+        design = design.replace_layer(0, design.layers[0].with_changes(filters=filters))
         window.apply_design(design, "Edit filters")
     qtbot.wait(200)
     assert panel.render_count == renders  # nothing computed for a closed dock
@@ -339,5 +339,5 @@ def test_reset_layout_puts_the_dock_beside_the_table(
     assert not viewer.dock.isFloating()
     assert viewer.dock.isVisible()
     assert window.dockWidgetArea(viewer.dock) == Qt.DockWidgetArea.BottomDockWidgetArea
-    table = window.table_dock  # type: ignore[attr-defined]
+    table = window.table_dock
     assert viewer.dock.geometry().left() >= table.geometry().right()  # to the table's right

@@ -14,6 +14,7 @@ from convdesigner.core.layers import Dense, ReLU
 from convdesigner.core.templates import load_template
 from convdesigner.ui.main_window import MainWindow
 from convdesigner.ui.settings import recent_files
+from tests.ui.ui_helpers import editor, layer
 
 Button = QMessageBox.StandardButton
 
@@ -61,7 +62,7 @@ def test_undo_and_redo_restore_the_exact_designs(window: MainWindow) -> None:
     window.insert_entry("relu", 1)
     history.append(window.design)
     window.select_layer(0)
-    window.properties.editors["filters"].setValue(12)
+    editor(window, "filters").setValue(12)
     history.append(window.design)
     window.select_layer(3)
     window.move_selected(-1)
@@ -110,7 +111,7 @@ def test_double_click_on_palette_inserts_after_selection(window: MainWindow, qtb
     window.select_layer(2)
     item = window.palette_list.item_for_key("flatten")
     window.palette_list.itemDoubleClicked.emit(item)
-    assert window.design.layers[3].type_name == "flatten"
+    assert layer(window, 3).type_name == "flatten"
 
 
 def test_title_shows_unsaved_changes(window: MainWindow) -> None:
@@ -396,10 +397,10 @@ def test_enter_on_a_card_starts_editing_it(window: MainWindow, qtbot: QtBot) -> 
     window.select_layer(2)
     window.pipeline.setFocus()
     qtbot.keyClick(window.pipeline, Qt.Key.Key_Return)
-    filters = window.properties.editors["filters"]
+    filters = editor(window, "filters")
     assert filters.hasFocus()
     qtbot.keyClicks(filters, "64")
-    assert window.design.layers[2].filters == 64
+    assert layer(window, 2).filters == 64
 
 
 def test_hidden_explain_panel_catches_up_when_shown(window: MainWindow, qtbot: QtBot) -> None:

@@ -7,14 +7,15 @@ from pytestqt.qtbot import QtBot
 
 from convdesigner.core.layers import AvgPool2D, Conv2D, MaxPool2D
 from convdesigner.ui.main_window import MainWindow
+from tests.ui.ui_helpers import editor, layer
 
 
 def test_spin_box_edit_updates_the_table_row(window: MainWindow, qtbot: QtBot) -> None:
     window.select_layer(2)
-    filters = window.properties.editors["filters"]
+    filters = editor(window, "filters")
     assert filters.value() == 150
     filters.setValue(200)
-    assert window.design.layers[2].filters == 200
+    assert layer(window, 2).filters == 200
     model = window.table_model
     row = 3  # input, layer 0, layer 1, layer 2
     titles = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
@@ -28,10 +29,10 @@ def test_spin_box_edit_updates_the_table_row(window: MainWindow, qtbot: QtBot) -
 def test_typing_a_value_steps_merge_into_one_undo(window: MainWindow) -> None:
     original = window.design
     window.select_layer(0)
-    filters = window.properties.editors["filters"]
+    filters = editor(window, "filters")
     for value in (1, 12, 128):  # what keyboard tracking reports while typing "128"
         filters.setValue(value)
-    assert window.design.layers[0].filters == 128
+    assert layer(window, 0).filters == 128
     assert window.undo_stack.count() == 1
     window.undo_stack.undo()
     assert window.design == original
@@ -40,40 +41,40 @@ def test_typing_a_value_steps_merge_into_one_undo(window: MainWindow) -> None:
 
 def test_edits_of_different_fields_are_separate_undo_steps(window: MainWindow) -> None:
     window.select_layer(0)
-    window.properties.editors["filters"].setValue(64)
-    window.properties.editors["dilation"].height_box.setValue(2)
+    editor(window, "filters").setValue(64)
+    editor(window, "dilation").height_box.setValue(2)
     assert window.undo_stack.count() == 2
 
 
 def test_square_kernel_toggle_links_height_and_width(window: MainWindow) -> None:
     window.select_layer(2)
-    kernel = window.properties.editors["kernel"]
+    kernel = editor(window, "kernel")
     assert kernel.square.isChecked()
     kernel.height_box.setValue(3)
-    assert window.design.layers[2].kernel == (3, 3)
+    assert layer(window, 2).kernel == (3, 3)
     kernel.square.setChecked(False)
     kernel.width_box.setValue(1)
-    assert window.design.layers[2].kernel == (3, 1)
+    assert layer(window, 2).kernel == (3, 1)
 
 
 def test_padding_modes(window: MainWindow) -> None:
     window.select_layer(0)
-    padding = window.properties.editors["padding"]
+    padding = editor(window, "padding")
     padding.mode.setCurrentIndex(0)  # valid
-    assert window.design.layers[0].padding == "valid"
+    assert layer(window, 0).padding == "valid"
     assert window.analysis.row_for_layer(0).output_shape == (100, 19, 58)
     padding.mode.setCurrentIndex(2)  # explicit
     padding.amount.height_box.setValue(3)
-    assert window.design.layers[0].padding == (3, 3)
+    assert layer(window, 0).padding == (3, 3)
     assert window.analysis.row_for_layer(0).output_shape == (100, 25, 64)
 
 
 def test_impossible_settings_show_as_row_errors_not_clamped(window: MainWindow) -> None:
     window.select_layer(0)
-    window.properties.editors["padding"].mode.setCurrentIndex(0)
-    kernel = window.properties.editors["kernel"]
+    editor(window, "padding").mode.setCurrentIndex(0)
+    kernel = editor(window, "kernel")
     kernel.height_box.setValue(30)  # larger than the 25-pixel input
-    assert window.design.layers[0].kernel == (30, 30)  # kept as typed
+    assert layer(window, 0).kernel == (30, 30)  # kept as typed
     row = window.analysis.row_for_layer(0)
     assert not row.ok
     assert "larger than the padded input" in row.message
@@ -84,27 +85,27 @@ def test_impossible_settings_show_as_row_errors_not_clamped(window: MainWindow) 
 
 def test_depthwise_shortcut_sets_groups_and_filters_to_input_channels(window: MainWindow) -> None:
     window.select_layer(2)
-    window.properties.editors["depthwise"].click()
-    layer = window.design.layers[2]
-    assert (layer.groups, layer.filters) == (100, 100)
+    editor(window, "depthwise").click()
+    conv = layer(window, 2)
+    assert (conv.groups, conv.filters) == (100, 100)
     assert window.analysis.row_for_layer(2).weights == 5 * 5 * 1 * 100
 
 
 def test_groups_that_do_not_divide_show_an_error(window: MainWindow) -> None:
     window.select_layer(2)
-    window.properties.editors["groups"].setValue(7)
-    assert window.design.layers[2].groups == 7
+    editor(window, "groups").setValue(7)
+    assert layer(window, 2).groups == 7
     assert "must divide" in window.analysis.row_for_layer(2).message
 
 
 def test_pooling_kind_switch_keeps_the_window(window: MainWindow) -> None:
     window.select_layer(1)
-    window.properties.editors["kind"].setCurrentIndex(1)
-    layer = window.design.layers[1]
-    assert isinstance(layer, AvgPool2D)
-    assert (layer.kernel, layer.stride, layer.padding) == ((2, 2), (2, 2), "same")
-    window.properties.editors["count_include_pad"].setChecked(False)
-    assert window.design.layers[1].count_include_pad is False
+    editor(window, "kind").setCurrentIndex(1)
+    pool = window.design.layers[1]
+    assert isinstance(pool, AvgPool2D)
+    assert (pool.kernel, pool.stride, pool.padding) == ((2, 2), (2, 2), "same")
+    editor(window, "count_include_pad").setChecked(False)
+    assert layer(window, 1).count_include_pad is False
     window.undo_stack.undo()
     window.undo_stack.undo()
     assert isinstance(window.design.layers[1], MaxPool2D)
@@ -112,16 +113,16 @@ def test_pooling_kind_switch_keeps_the_window(window: MainWindow) -> None:
 
 def test_pool_stride_same_as_kernel(window: MainWindow) -> None:
     window.select_layer(1)
-    window.properties.editors["stride_same"].setChecked(True)
-    assert window.design.layers[1].stride is None
-    window.properties.editors["ceil_mode"].setChecked(True)
-    assert window.design.layers[1].ceil_mode is True
+    editor(window, "stride_same").setChecked(True)
+    assert layer(window, 1).stride is None
+    editor(window, "ceil_mode").setChecked(True)
+    assert layer(window, 1).ceil_mode is True
 
 
 def test_input_size_edit_reshapes_everything(window: MainWindow) -> None:
     window.select_layer(None)
-    window.properties.editors["height"].setValue(32)
-    window.properties.editors["channels"].setValue(3)
+    editor(window, "height").setValue(32)
+    editor(window, "channels").setValue(3)
     assert window.design.input.height == 32
     assert window.analysis.rows[-1].output_shape == (150, 16, 32)
     assert window.analysis.row_for_layer(0).weights == 7 * 7 * 3 * 100
@@ -129,7 +130,7 @@ def test_input_size_edit_reshapes_everything(window: MainWindow) -> None:
 
 def test_layer_name_edit(window: MainWindow) -> None:
     window.select_layer(0)
-    name = window.properties.editors["name"]
+    name = editor(window, "name")
     for text in ("c", "co", "conv1"):
         name.setText(text)
         name.textEdited.emit(text)
@@ -141,15 +142,15 @@ def test_layer_name_edit(window: MainWindow) -> None:
 def test_dense_dropout_and_batchnorm_editors(window: MainWindow) -> None:
     window.insert_entry("flatten", 3)
     window.insert_entry("dense", 4)
-    window.properties.editors["units"].setValue(42)
-    window.properties.editors["bias"].setChecked(False)
+    editor(window, "units").setValue(42)
+    editor(window, "bias").setChecked(False)
     assert window.analysis.row_for_layer(4).params == 13 * 32 * 150 * 42
     window.insert_entry("dropout", 5)
-    window.properties.editors["rate"].setValue(0.25)
-    assert window.design.layers[5].rate == 0.25
+    editor(window, "rate").setValue(0.25)
+    assert layer(window, 5).rate == 0.25
     window.insert_entry("batchnorm2d", 1)
-    window.properties.editors["eps"].setValue(0.001)
-    assert window.design.layers[1].eps == 0.001
+    editor(window, "eps").setValue(0.001)
+    assert layer(window, 1).eps == 0.001
 
 
 def test_selecting_another_layer_rebuilds_the_form(window: MainWindow) -> None:
@@ -157,5 +158,5 @@ def test_selecting_another_layer_rebuilds_the_form(window: MainWindow) -> None:
     assert "filters" not in window.properties.editors
     assert "kind" in window.properties.editors
     window.select_layer(0)
-    assert window.properties.editors["filters"].value() == 100
+    assert editor(window, "filters").value() == 100
     assert isinstance(window.design.layers[0], Conv2D)

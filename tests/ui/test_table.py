@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QModelRoleData, Qt
 from PySide6.QtGui import QBrush, QFont, QGuiApplication
-from PySide6.QtWidgets import QStyleOptionViewItem
+from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -19,6 +19,7 @@ from convdesigner.core.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU
 from convdesigner.core.templates import load_template
 from convdesigner.ui.main_window import MainWindow
 from convdesigner.ui.table_model import COLUMNS, LayerTableModel, padding_text
+from tests.ui.ui_helpers import editor
 
 TITLES = [c.title for c in COLUMNS]
 
@@ -53,7 +54,7 @@ def test_model_passes_qtmodeltester(qtmodeltester: ModelTester, window: MainWind
     # Changing the design (row count and contents) keeps the model consistent.
     window.insert_entry("relu", 1)
     window.select_layer(3)
-    window.properties.editors["filters"].setValue(7)
+    editor(window, "filters").setValue(7)
     qtmodeltester.check(model, force_py=True)
 
 
@@ -136,7 +137,7 @@ def test_export_csv_equals_the_command_line(
     from PySide6.QtWidgets import QFileDialog
 
     window.select_layer(0)
-    window.properties.editors["filters"].setValue(64)  # export what is on screen, not the file
+    editor(window, "filters").setValue(64)  # export what is on screen, not the file
     design_file = tmp_path / "design.json"
     save_design(window.design, design_file)
     target = tmp_path / "layers.csv"
@@ -187,7 +188,7 @@ def test_columns_widen_when_numbers_grow(window: MainWindow, qtbot: QtBot) -> No
     weights = TITLES.index("Weights")
     before = header.sectionSize(weights)
     window.select_layer(2)
-    window.properties.editors["filters"].setValue(90000)  # 5×5×100×90,000 weights
+    editor(window, "filters").setValue(90000)  # 5×5×100×90,000 weights
     assert window.table_model.index(3, weights).data() == "225,000,000"
     qtbot.waitUntil(lambda: header.sectionSize(weights) > before, timeout=2000)
     assert header.sectionSize(weights) >= window.table.sizeHintForColumn(weights)
@@ -220,7 +221,7 @@ def test_widening_never_shrinks_and_a_new_layer_count_refits(
     name, weights = TITLES.index("Name"), TITLES.index("Weights")
     header.resizeSection(name, 300)  # the user widened it
     window.select_layer(2)
-    window.properties.editors["filters"].setValue(90000)
+    editor(window, "filters").setValue(90000)
     qtbot.waitUntil(
         lambda: header.sectionSize(weights) >= window.table.sizeHintForColumn(weights),
         timeout=2000,
@@ -228,7 +229,7 @@ def test_widening_never_shrinks_and_a_new_layer_count_refits(
     window.table.widen_columns()
     assert header.sectionSize(name) == 300
     # Fewer, shorter numbers after a reset (another row count): columns fit the contents again.
-    window.properties.editors["filters"].setValue(4)
+    editor(window, "filters").setValue(4)
     window.insert_entry("relu", 1)
     assert window.table_model.rowCount() == 6
     for column in (name, weights):
@@ -271,6 +272,7 @@ def test_the_delegate_sees_in_one_call_what_data_gives(window: MainWindow) -> No
             index = model.index(r, c)
             option = QStyleOptionViewItem()
             window.table.initViewItemOption(option)
+            assert isinstance(delegate, QStyledItemDelegate)
             delegate.initStyleOption(option, index)
             text, font, align, background = (model.data(index, role) for role in roles)
             assert option.text == (text or "")

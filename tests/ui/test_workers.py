@@ -50,7 +50,7 @@ def quick_job(value: object) -> Callable[[CancelToken, Progress], object]:
 
 
 def test_result_arrives_in_main_thread(qtbot: QtBot, worker: LatestWorker) -> None:
-    received: list[tuple[int, object, QThread]] = []
+    received: list[tuple[int, tuple[int, QThread], QThread]] = []
     worker.resultReady.connect(
         lambda req, res: received.append((req, res, QThread.currentThread()))
     )
@@ -65,7 +65,7 @@ def test_result_arrives_in_main_thread(qtbot: QtBot, worker: LatestWorker) -> No
 
 
 def test_burst_delivers_only_newest_and_cancels_stale(qtbot: QtBot, worker: LatestWorker) -> None:
-    results: list[object] = []
+    results: list[tuple[object, QThread]] = []
     worker.resultReady.connect(lambda req, res: results.append(res))
     started = threading.Event()
     worker.submit(slow_job("stale", 10.0, started))
@@ -75,7 +75,7 @@ def test_burst_delivers_only_newest_and_cancels_stale(qtbot: QtBot, worker: Late
     qtbot.waitUntil(lambda: not worker.busy, timeout=5000)
     assert time.monotonic() - t0 < 2.0  # the 10-second stale job was stopped, not waited for
     assert len(results) == 1
-    value, _thread = results[0]  # type: ignore[misc]
+    value, _thread = results[0]
     assert value == 19
     assert worker.latest_request == requests[-1]
     stats = worker.stats
@@ -114,7 +114,7 @@ def test_progress_and_busy_signals(qtbot: QtBot, worker: LatestWorker) -> None:
 
 
 def test_cancel_drops_result(qtbot: QtBot, worker: LatestWorker) -> None:
-    results: list[object] = []
+    results: list[tuple[object, QThread]] = []
     worker.resultReady.connect(lambda req, res: results.append(res))
     started = threading.Event()
     worker.submit(slow_job("x", 10.0, started))

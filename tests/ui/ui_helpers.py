@@ -1,10 +1,15 @@
-"""Helpers for the UI tests: real drag-and-drop events sent to a widget."""
+"""Helpers for the UI tests: real drag-and-drop events, and typed access to editors and layers."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
+
+if TYPE_CHECKING:
+    from convdesigner.ui.main_window import MainWindow
 
 
 def drag_and_drop(
@@ -36,3 +41,25 @@ def drag_and_drop(
     event.setDropAction(action)
     QApplication.sendEvent(target, event)
     return accepted, event.isAccepted()
+
+
+def editor(window: MainWindow, key: str) -> Any:
+    """The property panel's editor for ``key`` (a spin box, a size or padding editor...).
+
+    Any: each kind has its own API, and the tests drive them the way a user would.
+    """
+    return window.properties.editors[key]
+
+
+def layer(window: MainWindow, index: int) -> Any:
+    """Layer ``index`` of the window's design; the tests read the settings of its own type."""
+    return window.design.layers[index]
+
+
+T = TypeVar("T")
+
+
+def record(log: list[Any], item: object, answer: T) -> T:
+    """For a stubbed dialog: note what it was asked, give the canned answer."""
+    log.append(item)
+    return answer

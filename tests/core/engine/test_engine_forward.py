@@ -201,7 +201,7 @@ def test_large_image_peak_memory_stays_near_activations_plus_budget() -> None:
 
 
 def _blas_threads() -> int:
-    from threadpoolctl import threadpool_info
+    from threadpoolctl import threadpool_info  # type: ignore[import-untyped]
 
     return min(int(i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ RNG = np.random.default_rng(0)
 RGB8 = RNG.integers(0, 256, (6, 8, 3), dtype=np.uint8)
 
 
-def save(img: Image.Image, path: Path, **kwargs: object) -> Path:
+def save(img: Image.Image, path: Path, **kwargs: Any) -> Path:
     img.save(path, **kwargs)
     return path
 

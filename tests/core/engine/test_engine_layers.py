@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from engine_reference import forward as reference_forward
 
 from convdesigner.core.design import Design, InputSpec
 from convdesigner.core.engine import conv, pipeline, winograd, winograd4
@@ -27,6 +26,7 @@ from convdesigner.core.layers import (
     ReLU,
 )
 from convdesigner.core.weights import default_weights
+from tests.core.engine.engine_reference import forward as reference_forward
 
 
 def random_weights(design: Design, seed: int) -> dict[str, np.ndarray]:

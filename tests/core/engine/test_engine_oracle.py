@@ -27,6 +27,7 @@ from convdesigner.core.layers import (
     GlobalAvgPool2D,
     Layer,
     MaxPool2D,
+    PaddingArg,
     ReLU,
 )
 from convdesigner.core.weights import default_weights, load_weights, save_weights
@@ -50,9 +51,9 @@ def torch_layer(layer: Layer, x: Any, w: dict[str, Any], key: str) -> Any:
         if layer.padding == "same":
             top, bottom = same_pads(x.shape[2], layer.kernel[0], layer.stride[0], layer.dilation[0])
             left, right = same_pads(x.shape[3], layer.kernel[1], layer.stride[1], layer.dilation[1])
-            x, padding = F.pad(x, (left, right, top, bottom)), 0
+            x, padding = F.pad(x, (left, right, top, bottom)), (0, 0)
         else:
-            padding = 0 if layer.padding == "valid" else layer.padding
+            padding = (0, 0) if layer.padding == "valid" else layer.padding
         return F.conv2d(x, weight, bias, layer.stride, padding, layer.dilation, layer.groups)
     if isinstance(layer, MaxPool2D | AvgPool2D):
         stride = layer.effective_stride
@@ -66,7 +67,7 @@ def torch_layer(layer: Layer, x: Any, w: dict[str, Any], key: str) -> Any:
             sums = F.avg_pool2d(F.pad(x, (left, right, top, bottom)), layer.kernel, stride)
             counts = F.avg_pool2d(F.pad(ones, (left, right, top, bottom)), layer.kernel, stride)
             return sums / counts  # TensorFlow's "same" averages only the real values
-        padding = 0 if layer.padding == "valid" else layer.padding
+        padding = (0, 0) if layer.padding == "valid" else layer.padding
         if isinstance(layer, MaxPool2D):
             return F.max_pool2d(x, layer.kernel, stride, padding, ceil_mode=layer.ceil_mode)
         return F.avg_pool2d(
@@ -97,7 +98,9 @@ def torch_layer(layer: Layer, x: Any, w: dict[str, Any], key: str) -> Any:
 
 # --------------------------------------------------------------------------- random designs
 
-PADDINGS = st.one_of(st.sampled_from(["valid", "same"]), st.integers(0, 2))
+PADDINGS: st.SearchStrategy[PaddingArg] = st.one_of(
+    st.sampled_from(["valid", "same"]), st.integers(0, 2)
+)
 
 
 @st.composite
@@ -119,7 +122,7 @@ def conv_layers(draw: st.DrawFn, channels: int) -> Conv2D:
 def pool_layers(draw: st.DrawFn) -> Layer:
     kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     stride = draw(st.one_of(st.none(), st.tuples(st.integers(1, 3), st.integers(1, 3))))
-    padding = draw(
+    padding: PaddingArg = draw(
         st.one_of(
             st.sampled_from(["valid", "same"]),
             st.tuples(st.integers(0, kernel[0] // 2), st.integers(0, kernel[1] // 2)),

@@ -128,7 +128,7 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
 def test_num_batches_tracked_is_optional(tmp_path: Path) -> None:
     w = default_weights(DESIGN)
     del w["1.num_batches_tracked"]
-    np.savez(tmp_path / "w.npz", **w)
+    np.savez(tmp_path / "w.npz", **w)  # type: ignore[arg-type]
     assert load_weights(DESIGN, tmp_path / "w.npz")["1.num_batches_tracked"].shape == ()
 
 
@@ -139,7 +139,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     w["7.weight"] = np.zeros(3, np.float32)
     w["1.running_var"] = np.full(12, np.nan, np.float32)
     w["0.weight"] = w["0.weight"].astype(np.float64)  # other float types are accepted
-    np.savez(tmp_path / "w.npz", **w)
+    np.savez(tmp_path / "w.npz", **w)  # type: ignore[arg-type]
     with pytest.raises(WeightsError) as info:
         load_weights(DESIGN, tmp_path / "w.npz")
     text = str(info.value)
@@ -168,7 +168,7 @@ def test_unreadable_files(tmp_path: Path, content: bytes, message: str) -> None:
 def test_pickles_npy_and_missing_files_are_refused(tmp_path: Path) -> None:
     w = dict(default_weights(DESIGN))
     w["0.weight"] = np.array([object()], dtype=object)
-    np.savez(tmp_path / "pickled.npz", **w)
+    np.savez(tmp_path / "pickled.npz", **w)  # type: ignore[arg-type]
     with pytest.raises(WeightsError, match="pickled objects"):
         load_weights(DESIGN, tmp_path / "pickled.npz")
     np.save(tmp_path / "single.npy", np.zeros(3))
