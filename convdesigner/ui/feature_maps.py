@@ -443,8 +443,7 @@ class FeatureMapPanel(QWidget):
             return
         self._inflight = request
         job: Job = partial(compute, request)
-        prefix, _ = runnable_prefix(self._design, self._analysis)
-        if self._analysis.totals.macs >= DEFER_MIN_MACS and reusable(request, prefix) is None:
+        if self._analysis.totals.macs >= DEFER_MIN_MACS and self._needs_engine(request):
             # Stop the stale run now, start the new one once the window has shown the edit.
             self.worker.cancel()
             self._deferred = job
@@ -453,6 +452,10 @@ class FeatureMapPanel(QWidget):
             self._start_timer.stop()
             self._deferred = None
             self.worker.submit(job)
+
+    def _needs_engine(self, request: Request) -> bool:
+        prefix, _ = runnable_prefix(self._design, self._analysis)
+        return reusable(request, prefix) is None
 
     def _submit_deferred(self) -> None:
         job, self._deferred = self._deferred, None
