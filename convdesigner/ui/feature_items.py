@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter
@@ -87,3 +89,56 @@ class ChannelNumbers(QGraphicsItem):
             painter.fillRect(box, background)
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
         painter.restore()
+
+
+class TitleLabel(pg.LabelItem):  # type: ignore[misc]  # pyqtgraph ships no type hints
+    """A view's title that keeps the height of ``lines`` lines and asks for no width.
+
+    pyqtgraph's LabelItem makes its text's size its minimum and invalidates the layout on every
+    ``setText``: a title growing from one line to two, or a longer layer name, re-lays out the
+    whole GraphicsLayout, resizes the image view under it, refits it and paints it again, a
+    second paint of the view in the event-loop pass that draws a result. With the height
+    reserved up front and no width pinned, a new text repaints the label only (longer text is
+    clipped to the column instead of widening the dock).
+    """
+
+    def __init__(self, text: str = " ", lines: int = 1) -> None:
+        self._reserved: float | None = None
+        self._announced: float | None = None
+        super().__init__(" ")
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape, True)
+        super().setText("<br>".join(["Xg"] * max(lines, 1)))
+        self._reserved = float(self.itemRect().height())
+        self.setText(text)
+
+    def setText(self, text: str, **args: object) -> None:
+        super().setText(text, **args)
+        # The whole text on hover, for when the column is too narrow to show it.
+        self.setToolTip(re.sub(r"<[^>]+>", "", text.replace("<br>", "\n")))
+
+    def resizeEvent(self, ev: object) -> None:
+        """Centred while the text fits, else left-aligned so that only its end is clipped."""
+        fits = self.itemRect().width() <= self.rect().width()
+        self.opts["justify"] = "center" if fits else "left"
+        super().resizeEvent(ev)
+
+    def updateMin(self) -> None:
+        bounds = self.itemRect()
+        height = float(bounds.height()) if self._reserved is None else self._reserved
+        self.setMinimumSize(0, height)
+        self.setMaximumHeight(height)
+        self._sizeHint = {
+            Qt.SizeHint.MinimumSize: (0, height),
+            Qt.SizeHint.PreferredSize: (bounds.width(), height),
+            Qt.SizeHint.MaximumSize: (-1, height),
+            Qt.SizeHint.MinimumDescent: (0, 0),
+        }
+        self.updateGeometry()
+
+    def updateGeometry(self) -> None:
+        """Invalidate the layout only when the height changed: once, when the height is set.
+        (The width the label would like does not matter: it shares its column with the view.)"""
+        height = self._sizeHint[Qt.SizeHint.MinimumSize][1] if self._sizeHint else None
+        if height != self._announced:
+            self._announced = height
+            super().updateGeometry()

@@ -105,7 +105,7 @@ def channel_detail(array: np.ndarray, channel: int, colormap: str) -> Detail:
     if finite.size:
         lo, hi = float(finite.min()), float(finite.max())
         counts, edges = np.histogram(finite, bins=HISTOGRAM_BINS, range=(lo, hi))
-        stats = f"min {lo:.4g} · max {hi:.4g}<br>mean {float(finite.mean()):.4g}"
+        stats = f"mean {float(finite.mean()):.4g}<br>min {lo:.4g} · max {hi:.4g}"
     else:
         counts, edges = np.zeros(1, dtype=np.int64), np.array([0.0, 1.0])
         stats = "no finite values"

@@ -51,7 +51,12 @@ from convdesigner.core.mosaic import (
     Scale,
 )
 from convdesigner.ui.elided_label import ElidedLabel
-from convdesigner.ui.feature_items import ChannelNumbers, image_view, network_picture
+from convdesigner.ui.feature_items import (
+    ChannelNumbers,
+    TitleLabel,
+    image_view,
+    network_picture,
+)
 from convdesigner.ui.feature_job import (
     Activations,
     RenderOptions,
@@ -170,7 +175,9 @@ class FeatureMapPanel(QWidget):
         # left column: the input and one channel enlarged with its histogram
         self.input_widget = pg.GraphicsLayoutWidget()
         self.input_widget.setToolTip("The image as the network sees it (channels and size)")
-        self.input_title = self.input_widget.addLabel("Input", row=0, col=0)
+        # Titles keep a fixed height (see TitleLabel): a new text must not re-lay out a view.
+        self.input_title = TitleLabel("Input", lines=3)
+        self.input_widget.addItem(self.input_title, row=0, col=0)
         self.input_widget.nextRow()
         self.input_view, self.input_item = image_view(self.input_widget)
         self.rf_rect = QGraphicsRectItem()
@@ -180,7 +187,8 @@ class FeatureMapPanel(QWidget):
         self.input_view.addItem(self.rf_rect, ignoreBounds=True)
 
         self.detail_widget = pg.GraphicsLayoutWidget()
-        self.detail_title = self.detail_widget.addLabel("Click a channel", row=0, col=0)
+        self.detail_title = TitleLabel("Click a channel", lines=2)
+        self.detail_widget.addItem(self.detail_title, row=0, col=0)
         self.detail_widget.nextRow()
         self.detail_view, self.detail_item = image_view(self.detail_widget)
         self.detail_widget.nextRow()
@@ -189,6 +197,10 @@ class FeatureMapPanel(QWidget):
         self.histogram.setMouseEnabled(x=False, y=False)
         self.histogram.hideButtons()
         self.histogram.setLabel("bottom", "value")
+        # A fixed width for the counts' axis, wide enough for 5 digits: left to itself it widens
+        # as the counts grow and re-lays out the detail view under the plot.
+        counts_axis = self.histogram.getAxis("left")
+        counts_axis.setWidth(self.fontMetrics().horizontalAdvance("00000") + 10)
         self.histogram_curve = self.histogram.plot(
             stepMode="center", fillLevel=0, brush=(90, 140, 220, 150), pen=pg.mkPen(60, 100, 180)
         )
@@ -200,7 +212,8 @@ class FeatureMapPanel(QWidget):
 
         # right: the mosaic, a bar plot for vectors, or a message
         self.mosaic_widget = pg.GraphicsLayoutWidget()
-        self.mosaic_title = self.mosaic_widget.addLabel("", row=0, col=0)
+        self.mosaic_title = TitleLabel("", lines=1)
+        self.mosaic_widget.addItem(self.mosaic_title, row=0, col=0)
         self.mosaic_widget.nextRow()
         self.mosaic_view, self.mosaic_item = image_view(self.mosaic_widget)
         self.tile_rect = QGraphicsRectItem()
@@ -592,7 +605,7 @@ class FeatureMapPanel(QWidget):
         self.detail_item.setImage(detail.rgba, autoLevels=False)
         self.detail_view.enableAutoRange()
         self.histogram_curve.setData(detail.edges, detail.counts)
-        self.detail_title.setText(f"Channel {channel}<br>{detail.stats}")
+        self.detail_title.setText(f"Channel {channel} · {detail.stats}")
 
     def _clear_detail(self) -> None:
         self.detail_item.clear()
@@ -666,6 +679,11 @@ class FeatureMapPanel(QWidget):
         result = self._result
         if result is None or result.layer_array is None or result.layer_array.ndim != 3:
             return
+        c, h, w = result.layer_array.shape
+        if not (0 <= channel < c and 0 <= y < h and 0 <= x < w):
+            raise ValueError(
+                f"channel {channel}, row {y}, col {x} is outside the shown {c}×{h}×{w} output"
+            )
         self._detail_channel = channel
         self._rf_target = (result.request.options.layer, y, x)
         self._draw_detail(result.layer_array, channel)

@@ -435,3 +435,67 @@ def test_a_narrow_panel_ends_the_image_name_in_an_ellipsis(
     assert full.startswith(shown[:-1])  # cut at the end, never mid-way without a mark
     assert label.text() == full
     assert full.split(" → ")[0].split(" ")[0] in label.toolTip()
+
+
+def test_new_titles_never_re_lay_out_the_views(
+    qtbot: QtBot, panel: FeatureMapPanel, qa: Design
+) -> None:
+    """A result or a click changes titles (one to three lines, any width): the image views keep
+    their geometry, so drawing a result paints each view once instead of laying it out again."""
+    from PySide6.QtCore import QRectF
+
+    panel.load_image_file(CHELSEA)
+    wait_render(qtbot, panel, 1)
+    qtbot.wait(50)
+    views = (panel.input_view, panel.detail_view, panel.mosaic_view, panel.histogram)
+
+    def geometry() -> list[QRectF]:
+        return [QRectF(view.geometry()) for view in views]
+
+    before = geometry()
+    panel.set_selected_layer(2)
+    wait_render(qtbot, panel, 2)
+    qtbot.wait(50)
+    panel.select_position(5, 3, 0)  # input title: three lines, reaching into the padding
+    assert panel.input_title.text.count("<br>") == 2
+    assert "Channel 5" in panel.detail_title.text
+    qtbot.wait(50)
+    assert geometry() == before
+    # The full text is on hover, in case the column is too narrow to show it all.
+    assert panel.input_title.toolTip().count("\n") == 2
+    assert "<" not in panel.detail_title.toolTip()
+    assert "Channel 5 · mean" in panel.detail_title.toolTip()
+
+
+def test_a_title_wider_than_its_column_is_cut_at_the_end(qtbot: QtBot) -> None:
+    import pyqtgraph as pg
+
+    from convdesigner.ui.feature_items import TitleLabel
+
+    widget = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(widget)
+    title = TitleLabel("short", lines=2)
+    widget.addItem(title, row=0, col=0)
+    widget.resize(200, 200)
+    widget.show()
+    qtbot.waitExposed(widget)
+    height = title.geometry().height()
+    assert title.opts["justify"] == "center"
+    title.setText("a long title " * 10 + "<br>and a second line")
+    widget.resize(201, 200)  # a relayout, as a dock resize would do
+    qtbot.waitUntil(lambda: title.geometry().width() >= 150)
+    assert title.opts["justify"] == "left"  # the start stays readable
+    assert title.geometry().height() == height
+    assert title.geometry().width() <= widget.width()
+
+
+def test_selecting_a_position_outside_the_output_is_refused(
+    qtbot: QtBot, panel: FeatureMapPanel
+) -> None:
+    panel.load_image_file(CHELSEA)
+    wait_render(qtbot, panel, 1)  # the input: 1×25×64
+    with pytest.raises(ValueError, match="channel 5, row 3, col 0 is outside the shown 1×25×64"):
+        panel.select_position(5, 3, 0)
+    with pytest.raises(ValueError, match="outside"):
+        panel.select_position(0, 25, 0)
+    assert panel.receptive_field_rect() is None  # nothing half-selected
