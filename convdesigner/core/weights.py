@@ -164,6 +164,15 @@ _cache: OrderedDict[tuple[int, int, tuple[int, ...], bool], FloatArray] = Ordere
 _cache_lock = threading.Lock()
 
 
+def forget_default_weights() -> int:
+    """Drop the cached default weights; returns the bytes released. The next run draws them
+    again, as the first run after start does (benchmarks measure that cold run this way)."""
+    with _cache_lock:
+        released = sum(a.nbytes for a in _cache.values())
+        _cache.clear()
+    return released
+
+
 def _random_weight(seed: int, index: int, shape: tuple[int, ...], classic: bool) -> FloatArray:
     """He-normal weight of layer ``index``, read-only, cached: live editing re-runs a design
     many times, and only the edited layer's weights change."""

@@ -56,7 +56,7 @@ def running_jobs() -> int:
         return _running_jobs
 
 
-def _lower_this_threads_priority() -> None:
+def lower_this_threads_priority() -> None:
     """Let the UI thread win the CPU when both want it: the worker only delays its own result.
 
     On Linux a nice value is per thread and cannot be lowered back by an ordinary user, so this
@@ -102,7 +102,7 @@ class _Runnable(QRunnable):
             _running_jobs += 1
         try:
             if self._background:
-                _lower_this_threads_priority()
+                lower_this_threads_priority()
             self._run()
         finally:
             with _running_lock:

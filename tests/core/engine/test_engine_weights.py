@@ -18,8 +18,10 @@ from convdesigner.core.weights import (
     classic_bank,
     default_weights,
     expected_shapes,
+    forget_default_weights,
     load_weights,
     save_weights,
+    shared_default_weights,
 )
 
 DESIGN = Design(
@@ -64,6 +66,18 @@ def test_defaults_are_seeded_and_per_layer() -> None:
     d = default_weights(edited, 1)
     np.testing.assert_array_equal(a["0.weight"], d["0.weight"])
     assert d["3.weight"].shape == (8, 6, 3, 5)
+
+
+def test_forgetting_the_cache_draws_the_same_weights_again() -> None:
+    first = shared_default_weights(DESIGN, 7)
+    assert shared_default_weights(DESIGN, 7)["0.weight"] is first["0.weight"]  # cached
+    released = forget_default_weights()
+    assert released >= first["0.weight"].nbytes + first["5.weight"].nbytes
+    assert forget_default_weights() == 0
+    again = shared_default_weights(DESIGN, 7)
+    assert again["0.weight"] is not first["0.weight"]
+    for key in first:
+        np.testing.assert_array_equal(again[key], first[key])
 
 
 def test_he_normal_scale_and_identity_batchnorm() -> None:
