@@ -11,8 +11,9 @@ bad one (their maps are exact), and the viewer says why the rest cannot be shown
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -31,6 +32,9 @@ from convdesigner.core.mosaic import Mosaic, Scale, render
 
 Progress = Callable[[int, int], None]
 
+INPUTS_KEPT = 3
+"""Network inputs a picture remembers (input sizes a user switches between)."""
+
 
 @dataclass(frozen=True, eq=False)
 class SourceImage:
@@ -38,6 +42,24 @@ class SourceImage:
 
     pixels: np.ndarray
     name: str
+    _inputs: OrderedDict[tuple[int, int, int], np.ndarray] = field(
+        default_factory=OrderedDict, repr=False
+    )
+    """What the network saw of this picture, per (channels, height, width): converting and
+    resizing a 12-megapixel photo takes about 0.2 s, and every edit runs the engine again."""
+
+    def network_input(self, channels: int, height: int, width: int) -> np.ndarray:
+        """(channels, height, width) float32, read-only. Jobs run one at a time, so the memo is
+        not raced (and dict operations stay safe under the GIL if two ever overlap)."""
+        key = (channels, height, width)
+        image = self._inputs.get(key)
+        if image is None:
+            image = to_input(self.pixels, channels, (height, width))
+            image.setflags(write=False)
+            self._inputs[key] = image
+            while len(self._inputs) > INPUTS_KEPT:
+                self._inputs.popitem(last=False)
+        return image
 
     @property
     def height(self) -> int:
@@ -144,9 +166,10 @@ def runnable_prefix(design: Design, analysis: Analysis | None = None) -> tuple[D
 
 
 def network_input(design: Design, source: SourceImage) -> np.ndarray:
-    """(C, H, W) for the design: channels converted, resized to the input size when it differs."""
+    """(C, H, W) for the design: channels converted, resized to the input size when it differs
+    (read-only, remembered by the picture)."""
     spec = design.input
-    return to_input(source.pixels, spec.channels, (spec.height, spec.width))
+    return source.network_input(spec.channels, spec.height, spec.width)
 
 
 def reusable(request: Request, prefix: Design) -> Activations | None:
