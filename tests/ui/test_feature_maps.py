@@ -108,10 +108,10 @@ def test_edits_reuse_the_converted_picture(
 ) -> None:
     """Converting and resizing the picture is done once per input shape, not on every edit
     (0.2 s for a 12-megapixel photo)."""
+    from convdesigner.core.images import to_input as original
     from convdesigner.ui import feature_job
 
     conversions: list[tuple[int, ...]] = []
-    original = feature_job.to_input
 
     def counting(array: np.ndarray, channels: int, size: tuple[int, int]) -> np.ndarray:
         conversions.append((channels, *size))
