@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 from pytestqt.qtbot import QtBot
@@ -140,6 +142,7 @@ def test_load_image_resize_or_set_input_size(
 
     answer = Fit.CANCEL
     viewer.load_action.trigger()
+    qtbot.waitUntil(lambda: not viewer.reading, timeout=10000)
     assert panel.source is not None
     assert panel.source.name == "chelsea.png"  # cancelled: nothing changed
 
@@ -166,6 +169,55 @@ def test_load_image_resize_or_set_input_size(
     assert window.design == original
 
 
+def test_opened_files_are_decoded_off_the_ui_thread_newest_wins(
+    qtbot: QtBot,
+    window: MainWindow,
+    viewer: FeatureMapsController,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A dropped or chosen file is decoded in the background: the window keeps handling events
+    while a big photo decodes, and a file opened meanwhile supersedes it."""
+    import threading
+
+    from convdesigner.core import images
+
+    panel = viewer.panel
+    source = panel.source
+    asked: list[str] = []
+    monkeypatch.setattr(viewer, "choose_fit", lambda name, hw: record(asked, name, Fit.RESIZE))
+    release = threading.Event()
+    decoders: list[str] = []
+    real_read = images.read_image
+
+    def slow_read(path: str | os.PathLike[str]) -> np.ndarray:
+        decoders.append(threading.current_thread().name)
+        if Path(path).name == "coffee.png":
+            assert release.wait(10)  # a slow decode, until the test lets it finish
+        return real_read(path)
+
+    monkeypatch.setattr(images, "read_image", slow_read)
+    viewer.open_image(sample_path("coffee.png"))
+    assert viewer.reading
+    assert panel.source is source  # returned at once, nothing replaced yet
+    qtbot.waitUntil(lambda: bool(decoders), timeout=5000)
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start(5)
+    qtbot.wait(100)  # the event loop runs while the decode is stuck
+    timer.stop()
+    assert len(ticks) >= 5
+    assert "coffee" in window.statusBar().currentMessage()
+    with qtbot.waitSignal(panel.rendered, timeout=10000):
+        viewer.open_image(sample_path("camera.png"))  # supersedes coffee.png
+        release.set()
+    qtbot.waitUntil(lambda: not viewer.reading, timeout=10000)
+    assert panel.source is not None
+    assert panel.source.name == "camera.png"
+    assert asked == ["camera.png"]  # the superseded file was never offered
+    assert threading.current_thread().name not in decoders
+
+
 def test_corrupt_file_keeps_current_image(
     qtbot: QtBot, window: MainWindow, viewer: FeatureMapsController, tmp_path: Path
 ) -> None:
@@ -175,7 +227,7 @@ def test_corrupt_file_keeps_current_image(
     bad = tmp_path / "photo.jpg"
     bad.write_bytes(b"\xff\xd8\xff\xe0 truncated")
     window.imageFileDropped.emit(str(bad))
-    qtbot.wait(100)
+    qtbot.waitUntil(lambda: not viewer.reading, timeout=10000)
     assert panel.source is source
     assert panel.banner.isVisible()
     assert "photo.jpg" in panel.banner.text()
