@@ -112,6 +112,8 @@ class TitleLabel(pg.LabelItem):  # type: ignore[misc]  # pyqtgraph ships no type
         self.setText(text)
 
     def setText(self, text: str, **args: object) -> None:
+        if not args and text == getattr(self, "text", None):
+            return  # unchanged: no repaint
         super().setText(text, **args)
         # The whole text on hover, for when the column is too narrow to show it.
         self.setToolTip(re.sub(r"<[^>]+>", "", text.replace("<br>", "\n")))

@@ -41,7 +41,7 @@ import pyqtgraph as pg  # after PySide6, so pyqtgraph binds to it rather than an
 # isort: split
 from convdesigner.core.analysis import Analysis, LayerRow, analyse
 from convdesigner.core.atomic import atomic_savez
-from convdesigner.core.design import Design
+from convdesigner.core.design import Design, InputSpec
 from convdesigner.core.engine.forward import MemoryLimitError
 from convdesigner.core.images import read_image
 from convdesigner.core.mosaic import (
@@ -74,6 +74,8 @@ pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
 BUSY_DELAY_MS = 200
 """Runs shorter than this finish without flashing a busy indicator."""
+DETAIL_DELAY_MS = 10
+"""The enlarged channel is drawn this long after the mosaic: in the next event-loop pass."""
 DEFER_MIN_MACS = 1_000_000_000
 """Runs at least this heavy (about 15 ms of engine time and up) start a moment after the edit."""
 DEFER_MS = 25
@@ -120,6 +122,14 @@ class FeatureMapPanel(QWidget):
         self._busy_timer.setSingleShot(True)
         self._busy_timer.setInterval(BUSY_DELAY_MS)
         self._busy_timer.timeout.connect(self._show_busy)
+        # The enlarged channel and its histogram are drawn a moment after the mosaic, so the
+        # two are painted in separate event-loop passes (each under ~8 ms instead of one of up
+        # to ~20 ms when a new design is first drawn).
+        self._detail_timer = QTimer(self)
+        self._detail_timer.setSingleShot(True)
+        self._detail_timer.setInterval(DETAIL_DELAY_MS)
+        self._detail_timer.timeout.connect(self._draw_pending_detail)
+        self._drawn_input: tuple[SourceImage, InputSpec] | None = None
         self._deferred: Job | None = None
         self._start_timer = QTimer(self)
         self._start_timer.setSingleShot(True)
@@ -381,13 +391,14 @@ class FeatureMapPanel(QWidget):
 
     @property
     def busy(self) -> bool:
-        """A run is waiting to start, running, or queued."""
-        return self._start_timer.isActive() or self.worker.busy
+        """A run is waiting to start, running or queued, or its result is still being drawn."""
+        return self._start_timer.isActive() or self.worker.busy or self._detail_timer.isActive()
 
     def shutdown(self) -> None:
         """Stop background work; called when the window closes."""
         self._busy_timer.stop()
         self._start_timer.stop()
+        self._detail_timer.stop()
         self._deferred = None
         self.worker.shutdown()
 
@@ -530,10 +541,12 @@ class FeatureMapPanel(QWidget):
         request = result.request
         source = request.source
         spec = request.design.input
-        net_input = result.activations.arrays[0]
-        self.input_item.setImage(network_picture(net_input), autoLevels=False)
-        self.input_view.enableAutoRange()  # refit on resize too, until the user zooms
-        self.input_title.setText(f"Input {spec.height}×{spec.width}×{spec.channels}")
+        if self._drawn_input != (source, spec):
+            # Only when the picture or the input changed: an edit of a layer leaves it as is.
+            net_input = result.activations.arrays[0]
+            self.input_item.setImage(network_picture(net_input), autoLevels=False)
+            self.input_view.enableAutoRange()  # refit on resize too, until the user zooms
+            self._drawn_input = (source, spec)
         resized = (source.height, source.width) != (spec.height, spec.width)
         size = f"{source.width}×{source.height}"
         if resized:
@@ -556,11 +569,18 @@ class FeatureMapPanel(QWidget):
         title = "Input" if layer is None else f"Layer {layer}: {row.name}"
         if result.mosaic is not None:
             self._draw_mosaic(result.mosaic, f"{title} · {row.shape_text}", array.shape[0])
-            channel = self._detail_channel
-            self._draw_detail(array, channel if channel is not None and channel < len(array) else 0)
+            self._detail_timer.start()  # -> _draw_pending_detail, once the mosaic is painted
         else:
             self._draw_bars(array, f"{title} · {array.shape[0]:,} values")
             self._clear_detail()
+
+    def _draw_pending_detail(self) -> None:
+        result = self._result
+        array = result.layer_array if result is not None else None
+        if array is None or array.ndim != 3:
+            return
+        channel = self._detail_channel
+        self._draw_detail(array, channel if channel is not None and channel < len(array) else 0)
 
     def _row(self, analysis: Analysis, layer: int | None) -> LayerRow:
         return analysis.rows[0] if layer is None else analysis.row_for_layer(layer)
@@ -712,6 +732,8 @@ class FeatureMapPanel(QWidget):
         rect = self.receptive_field_rect() if target and target[0] == self._layer else None
         if rect is None:
             self.rf_rect.hide()
+            spec = self._drawn_input[1] if self._drawn_input is not None else self._design.input
+            self.input_title.setText(f"Input {spec.height}×{spec.width}×{spec.channels}")
             return
         top, left, h, w = rect
         self.rf_rect.setRect(QRectF(left, top, w, h))

@@ -136,6 +136,49 @@ def test_edits_reuse_the_converted_picture(
     assert len(conversions) == 2
 
 
+def test_a_result_draws_the_mosaic_first_then_the_enlarged_channel(
+    qtbot: QtBot, panel: FeatureMapPanel, qa: Design
+) -> None:
+    """The mosaic is drawn when the result arrives, the enlarged channel and its histogram in
+    the next pass (``busy`` until then); the input picture is set again only if it changed."""
+    panel.set_selected_layer(0)
+    panel.load_image_file(CHELSEA)
+    wait_render(qtbot, panel, 1)
+    picture = panel.input_item.image
+    edited = qa.replace_layer(0, qa.layers[0].with_changes(filters=9))
+    with qtbot.waitSignal(panel.rendered, timeout=10000):
+        panel.set_design(edited)
+    assert panel.busy  # the enlarged channel is still to come
+    assert panel.result is not None
+    array = panel.result.layer_array
+    assert array is not None
+    assert panel.mosaic_item.image.shape == panel.result.mosaic.rgba.shape  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: not panel.busy, timeout=5000)
+    expected = render(array[0][None], colormap=panel.colormap).rgba
+    np.testing.assert_array_equal(panel.detail_item.image, expected)
+    assert panel.detail_title.text.startswith("Channel 0 · mean")
+    assert panel.input_item.image is picture  # a layer edit leaves the input picture alone
+    taller = edited.with_input(replace(edited.input, height=30))
+    panel.set_design(taller)
+    wait_render(qtbot, panel, 3)
+    assert panel.input_item.image.shape[0] == 30
+    assert panel.input_title.text == "Input 30×64×1"
+
+
+def test_the_input_title_forgets_a_receptive_field_no_longer_shown(
+    qtbot: QtBot, panel: FeatureMapPanel
+) -> None:
+    panel.set_selected_layer(2)
+    panel.load_image_file(CHELSEA)
+    wait_render(qtbot, panel, 1)
+    panel.select_position(3, 5, 7)
+    assert "receptive field" in panel.input_title.text
+    panel.set_selected_layer(0)
+    wait_render(qtbot, panel, 2)
+    assert panel.input_title.text == "Input 25×64×1"
+    assert not panel.rf_rect.isVisible()
+
+
 def test_burst_of_edits_renders_once_the_final_design(
     qtbot: QtBot, panel: FeatureMapPanel, qa: Design
 ) -> None:
