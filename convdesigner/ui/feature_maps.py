@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QGraphicsRectItem,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QSizePolicy,
     QSplitter,
     QStackedWidget,
@@ -68,6 +67,7 @@ from convdesigner.ui.feature_job import (
     reusable,
     runnable_prefix,
 )
+from convdesigner.ui.progress_strip import ProgressStrip
 from convdesigner.ui.workers import Job, LatestWorker
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
@@ -150,9 +150,8 @@ class FeatureMapPanel(QWidget):
         # re-lay out the panel, which would repaint every view (tens of ms on big mosaics).
         self.busy_label = QLabel()
         self.busy_label.setFixedWidth(self.fontMetrics().horizontalAdvance("M" * 14))
-        self.busy_bar = QProgressBar()
+        self.busy_bar = ProgressStrip()  # repaints with the frame, not inside the slot
         self.busy_bar.setFixedWidth(60)
-        self.busy_bar.setTextVisible(False)
         for w in (self.busy_label, self.busy_bar):
             policy = w.sizePolicy()
             policy.setRetainSizeWhenHidden(True)
@@ -501,8 +500,7 @@ class FeatureMapPanel(QWidget):
             self.busy_bar.show()
 
     def _on_progress(self, _request: int, i: int, n: int) -> None:
-        self.busy_bar.setRange(0, max(n, 1))
-        self.busy_bar.setValue(i)
+        self.busy_bar.set_progress(i, n)
         layers = self._design.layers
         name = layers[i].label if i < len(layers) else ""
         text = f"Computing layer {i} of {n}: {name}…"
