@@ -68,6 +68,36 @@ def test_defaults_are_seeded_and_per_layer() -> None:
     assert d["3.weight"].shape == (8, 6, 3, 5)
 
 
+def test_large_layers_are_drawn_in_seeded_blocks_whatever_the_core_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A layer over BLOCK_VALUES weights draws block k from (seed, index, k), on all cores; the
+    values are the same on one core or many. Smaller layers draw one stream (seed, index)."""
+    from convdesigner.core import weights as weights_module
+    from convdesigner.core.engine import pipeline
+
+    monkeypatch.setattr(weights_module, "BLOCK_VALUES", 1000)
+    design = Design(InputSpec(4, 4, 3), (Flatten(), Dense(units=100), Dense(units=5)))
+    drawn = {}
+    for workers in (1, 3):
+        monkeypatch.setattr(pipeline, "WORKERS", workers)
+        forget_default_weights()
+        drawn[workers] = default_weights(design, 3, classic_filters=False)
+    np.testing.assert_array_equal(drawn[1]["1.weight"], drawn[3]["1.weight"])
+    big = drawn[3]["1.weight"]  # 100 × 48 = 4800 values: blocks of 1000, 1000, ..., 800
+    flat = big.ravel()
+    scale = np.float32(math.sqrt(2.0 / 48))
+    for k, start in enumerate(range(0, flat.size, 1000)):
+        stream = np.random.default_rng([3, 1, k]).standard_normal(
+            min(1000, flat.size - start), dtype=np.float32
+        )
+        np.testing.assert_array_equal(flat[start : start + 1000], stream * scale)
+    small = drawn[3]["2.weight"]  # 5 × 100 = 500 values: one stream
+    expected = np.random.default_rng([3, 2]).standard_normal((5, 100), dtype=np.float32)
+    np.testing.assert_array_equal(small, expected * np.float32(math.sqrt(2.0 / 100)))
+    forget_default_weights()  # the real block size for the tests after this one
+
+
 def test_forgetting_the_cache_draws_the_same_weights_again() -> None:
     first = shared_default_weights(DESIGN, 7)
     assert shared_default_weights(DESIGN, 7)["0.weight"] is first["0.weight"]  # cached
