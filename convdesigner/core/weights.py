@@ -17,7 +17,7 @@ import os
 import threading
 import zipfile
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 
@@ -226,30 +226,56 @@ def _random_weight(seed: int, index: int, shape: tuple[int, ...], classic: bool)
     return w
 
 
+class DefaultWeights(Mapping[str, FloatArray]):
+    """The default weights of a design, each drawn when first read (read-only, shared).
+
+    A run reads a layer's weights just before computing it, so the first layers' maps do not
+    wait for the rest to be drawn (VGG-16's dense layers hold 123 M of its 138 M weights), and a
+    cancelled run never draws the layers it did not reach. The keys are :func:`expected_shapes`.
+    """
+
+    def __init__(self, design: Design, seed: int = 0, *, classic_filters: bool = True) -> None:
+        analysis = _analysis(design)
+        self._design = design
+        self._seed = seed
+        self._shapes = expected_shapes(design)
+        self._classic = _first_classic_layer(design, analysis) if classic_filters else None
+        self._drawn: dict[str, FloatArray] = {}
+
+    def __getitem__(self, key: str) -> FloatArray:
+        value = self._drawn.get(key)
+        if value is None:
+            if key not in self._shapes:
+                raise KeyError(key)
+            value = self._drawn[key] = self._draw(key)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._shapes)
+
+    def __len__(self) -> int:
+        return len(self._shapes)
+
+    def _draw(self, key: str) -> FloatArray:
+        number, name = key.rsplit(".", 1)
+        index = int(number)
+        shape = self._shapes[key]
+        layer = self._design.layers[index]
+        if name == "weight" and isinstance(layer, Conv2D | Dense):
+            return _random_weight(self._seed, index, shape, index == self._classic)
+        if name == "num_batches_tracked":
+            return np.zeros(shape, dtype=np.int64)
+        if name in ("weight", "running_var"):  # batch norm: the identity
+            return np.ones(shape, dtype=np.float32)
+        return np.zeros(shape, dtype=np.float32)  # biases, batch norm shift and mean
+
+
 def shared_default_weights(
     design: Design, seed: int = 0, *, classic_filters: bool = True
 ) -> dict[str, FloatArray]:
     """:func:`default_weights` as read-only arrays that may be shared between calls (the
     engine's own use: no copy of unchanged layers on every run)."""
-    analysis = _analysis(design)
-    shapes = expected_shapes(design)
-    classic = _first_classic_layer(design, analysis) if classic_filters else None
-    out: dict[str, FloatArray] = {}
-    for index, layer in enumerate(design.layers):
-        if isinstance(layer, Conv2D | Dense):
-            out[f"{index}.weight"] = _random_weight(
-                seed, index, shapes[f"{index}.weight"], index == classic
-            )
-            if f"{index}.bias" in shapes:
-                out[f"{index}.bias"] = np.zeros(shapes[f"{index}.bias"], dtype=np.float32)
-        elif isinstance(layer, BatchNorm2D):
-            (c,) = shapes[f"{index}.weight"]
-            out[f"{index}.weight"] = np.ones(c, dtype=np.float32)
-            out[f"{index}.bias"] = np.zeros(c, dtype=np.float32)
-            out[f"{index}.running_mean"] = np.zeros(c, dtype=np.float32)
-            out[f"{index}.running_var"] = np.ones(c, dtype=np.float32)
-            out[f"{index}.num_batches_tracked"] = np.zeros((), dtype=np.int64)
-    return out
+    return dict(DefaultWeights(design, seed, classic_filters=classic_filters))
 
 
 def default_weights(

@@ -123,20 +123,24 @@ def run_design(
     cancel: CancelToken | None = None,
     progress: Progress | None = None,
     memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
+    on_output: Callable[[int, np.ndarray], None] | None = None,
 ) -> list[np.ndarray]:
     """The input and every layer's output for one (C, H, W) image, as float32 arrays.
 
-    Maps are (C, H, W), vectors 1-D. ``weights`` default to :func:`default_weights` of ``seed``.
-    Raises ValueError (design error, wrong image, bad weights), :class:`MemoryLimitError` before
-    allocating anything if the estimate exceeds ``memory_limit``, or :class:`Cancelled`.
+    Maps are (C, H, W), vectors 1-D. ``weights`` default to :func:`default_weights` of ``seed``,
+    each layer's drawn just before it runs. ``on_output(index, output)`` is called as soon as
+    layer ``index``'s output exists (the array that is returned), so a viewer can show an early
+    layer before the rest has run. Raises ValueError (design error, wrong image, bad weights),
+    :class:`MemoryLimitError` before allocating anything if the estimate exceeds
+    ``memory_limit``, or :class:`Cancelled`.
     """
-    from convdesigner.core.weights import check_weights, shared_default_weights
+    from convdesigner.core.weights import DefaultWeights, check_weights
 
     analysis = _checked_analysis(design)
     check_limit(estimate_from_analysis(analysis), memory_limit)
     chw = _check_image(design, image)
-    params = (
-        shared_default_weights(design, seed) if weights is None else check_weights(design, weights)
+    params: Mapping[str, np.ndarray] = (
+        DefaultWeights(design, seed) if weights is None else check_weights(design, weights)
     )
 
     def check() -> None:
@@ -148,7 +152,7 @@ def run_design(
     # the cores from the band threads.
     blas = pipeline.blas_single_thread() if pipeline.WORKERS > 1 else contextlib.nullcontext()
     with blas:
-        return _run_layers(design, analysis, chw, params, check, progress)
+        return _run_layers(design, analysis, chw, params, check, progress, on_output)
 
 
 def _run_layers(
@@ -158,6 +162,7 @@ def _run_layers(
     params: Mapping[str, FloatArray],
     check: Callable[[], None],
     progress: Progress | None,
+    on_output: Callable[[int, np.ndarray], None] | None = None,
 ) -> list[FloatArray]:
     x = _channels_last(chw)
     outputs: list[FloatArray] = [x.transpose(2, 0, 1)]
@@ -177,7 +182,10 @@ def _run_layers(
             if progress is not None:
                 progress(index, n)
             results = [_run_layer(layer, analysis.row_for_layer(index), x, params, index, check)]
-        outputs.extend(_to_chw(y) for y in results)
+        for k, y in enumerate(results):
+            outputs.append(_to_chw(y))
+            if on_output is not None:
+                on_output(index + k, outputs[-1])
         x = results[-1]
         index += len(results)
     check()

@@ -94,6 +94,55 @@ def test_progress_reports_every_layer_in_order() -> None:
     assert calls == [(i, 5) for i in range(5)]
 
 
+def test_each_output_is_announced_as_soon_as_it_exists() -> None:
+    """on_output(index, output) for every layer in order, with the very arrays returned, and
+    before the layers after it have run (a viewer shows an early layer meanwhile)."""
+    announced: list[tuple[int, np.ndarray, int]] = []
+    progressed: list[int] = []
+    run = run_design(
+        SMALL,
+        image_for(SMALL),
+        progress=lambda i, n: progressed.append(i),
+        on_output=lambda i, out: announced.append((i, out, len(progressed))),
+    )
+    assert [i for i, _, _ in announced] == list(range(len(SMALL.layers)))
+    for i, out, _ in announced:
+        assert out is run[i + 1]
+    # The dense layer (4) had not started when the pooled maps (2) were announced.
+    assert announced[2][2] <= 3
+
+
+def test_default_weights_are_drawn_layer_by_layer_as_the_run_reaches_them() -> None:
+    from convdesigner.core import weights as weights_module
+
+    drawn: list[int] = []
+    original = weights_module._random_weight
+
+    def recording(seed: int, index: int, shape: tuple[int, ...], classic: bool) -> np.ndarray:
+        drawn.append(index)
+        return original(seed, index, shape, classic)
+
+    token = CancelToken()
+
+    def stop_after_pooling(i: int, out: np.ndarray) -> None:
+        if i == 2:
+            token.cancel()
+
+    weights_module.forget_default_weights()
+    try:
+        weights_module._random_weight = recording  # type: ignore[assignment]
+        with pytest.raises(Cancelled):
+            run_design(SMALL, image_for(SMALL), cancel=token, on_output=stop_after_pooling)
+        assert drawn == [0]  # the dense layer's weights were never drawn
+        full = run_design(SMALL, image_for(SMALL))
+    finally:
+        weights_module._random_weight = original
+    assert drawn == [0, 0, 4]
+    eager = run_design(SMALL, image_for(SMALL), weights=default_weights(SMALL))
+    for a, b in zip(full, eager, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_cancelled_token_stops_before_work() -> None:
     token = CancelToken()
     token.cancel()
