@@ -130,7 +130,7 @@ def test_default_weights_are_drawn_layer_by_layer_as_the_run_reaches_them() -> N
 
     weights_module.forget_default_weights()
     try:
-        weights_module._random_weight = recording  # type: ignore[assignment]
+        weights_module._random_weight = recording
         with pytest.raises(Cancelled):
             run_design(SMALL, image_for(SMALL), cancel=token, on_output=stop_after_pooling)
         assert drawn == [0]  # the dense layer's weights were never drawn
