@@ -231,3 +231,76 @@ def test_render_pipeline_matches_its_parts() -> None:
 def test_render_rejects(maps: np.ndarray, colormap: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         render(maps, colormap=colormap)
+
+
+# ----------------------------------------------------------------- the fast paths change nothing
+
+
+def _reference_ranges(data: np.ndarray) -> np.ndarray:
+    """Per-channel nanmin/nanmax, the plain way (NaN for an all-NaN channel)."""
+    flat = data.reshape(data.shape[0], -1).astype(np.float64)
+    out = np.full((data.shape[0], 2), np.nan)
+    for c, row in enumerate(flat):
+        finite = row[~np.isnan(row)]
+        if finite.size:
+            out[c] = finite.min(), finite.max()
+    return out
+
+
+def _reference_normalise(data: np.ndarray, scale: Scale, diverging: bool) -> np.ndarray:
+    ranges = _reference_ranges(data)
+    if scale is Scale.SHARED:
+        lows, highs = ranges[:, 0], ranges[:, 1]
+        lo_all = np.nanmin(lows) if not np.isnan(lows).all() else np.nan
+        hi_all = np.nanmax(highs) if not np.isnan(highs).all() else np.nan
+        ranges = np.tile([[lo_all, hi_all]], (data.shape[0], 1))
+    out = np.empty(data.shape, dtype=np.float32)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for c, (lo, hi) in enumerate(ranges):
+            if diverging:
+                half = max(abs(lo), abs(hi))
+                safe = half if half > 0 and np.isfinite(half) else 1.0
+                out[c] = 0.5 + 0.5 * data[c] / safe if half > 0 else 0.5
+            else:
+                span = hi - lo
+                safe = span if span > 0 and np.isfinite(span) else 1.0
+                out[c] = (data[c] - np.nan_to_num(lo)) / safe if span > 0 else 0.0
+    out[np.isnan(data)] = np.nan
+    return out
+
+
+def _reference_colorize(values: np.ndarray, lut: np.ndarray, bad: tuple[int, ...]) -> np.ndarray:
+    rgba = np.empty((*values.shape, 4), dtype=np.uint8)
+    for index in np.ndindex(values.shape):
+        v = values[index]
+        if np.isnan(v):
+            rgba[index] = bad
+        else:
+            level = float(np.float32(v) * np.float32(255.0) + np.float32(0.5))
+            rgba[index] = lut[int(min(max(level, 0.0), 255.0))]
+    return rgba
+
+
+@pytest.mark.parametrize("scale", list(Scale))
+@pytest.mark.parametrize("colormap", list(COLORMAPS))
+@pytest.mark.parametrize("case", ["plain", "dead channels", "nan", "inf"])
+def test_render_equals_the_plain_formulas(scale: Scale, colormap: str, case: str) -> None:
+    """render's fast paths (no NaN, packed colour lookup) give the plain computation's bytes."""
+    rng = np.random.default_rng(7)
+    maps = rng.standard_normal((6, 5, 7)).astype(np.float32) * 3
+    if case == "dead channels":
+        maps[1] = 0.0  # a ReLU output that never fired
+        maps[4] = 2.5
+    elif case == "nan":
+        maps[2, 1, 3] = np.nan
+        maps[5] = np.nan
+    elif case == "inf":
+        maps[3, 0, 0] = np.inf
+    mosaic = render(maps, scale=scale, colormap=colormap, aspect=1.3)
+    cmap = COLORMAPS[colormap]
+    expected = _reference_normalise(maps, scale, cmap.diverging)
+    np.testing.assert_array_equal(mosaic.ranges, _reference_ranges(maps))
+    np.testing.assert_array_equal(mosaic.normalised, tile(expected, mosaic.layout))
+    np.testing.assert_array_equal(
+        mosaic.rgba, _reference_colorize(mosaic.normalised, cmap.lut, cmap.bad)
+    )
