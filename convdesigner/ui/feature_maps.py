@@ -84,6 +84,12 @@ table and pipeline repaint within a few ms once the edit lands, but took 2-4 tim
 while the engine's threads competed with the UI thread for the cores and the GIL."""
 
 
+class _EarlyRelay(QObject):
+    """Lives in the UI thread; the worker emits on it, so Qt queues delivery to the panel."""
+
+    shown = Signal(object)
+
+
 class FeatureMapPanel(QWidget):
     """Shows the selected layer's feature maps for the current design and image.
 
@@ -118,6 +124,10 @@ class FeatureMapPanel(QWidget):
         self.worker.jobFailed.connect(self._on_failed)
         self.worker.progressed.connect(self._on_progress)
         self.worker.busyChanged.connect(self._on_busy)
+        # The selected layer's maps, published by the job as soon as that layer is computed
+        # (emitted from the worker thread, delivered here in the UI thread).
+        self._early = _EarlyRelay(self)
+        self._early.shown.connect(self._on_early)
         self._busy_timer = QTimer(self)
         self._busy_timer.setSingleShot(True)
         self._busy_timer.setInterval(BUSY_DELAY_MS)
@@ -465,7 +475,7 @@ class FeatureMapPanel(QWidget):
             # colormap change must not restart a long run); _on_result renders the new options.
             return
         self._inflight = request
-        job: Job = partial(compute, request)
+        job: Job = partial(compute, request, publish=self._early.shown.emit)
         if self._analysis.totals.macs >= DEFER_MIN_MACS and self._needs_engine(request):
             # Stop the stale run now, start the new one once the window has shown the edit.
             self.worker.cancel()
@@ -520,11 +530,20 @@ class FeatureMapPanel(QWidget):
             self._show_message(f"Cannot compute the feature maps: {error}")
         self.statusMessage.emit(str(error))
 
+    def _on_early(self, result: ViewResult) -> None:
+        """The selected layer, computed before the rest of the network: show it now."""
+        if result.request is not self._inflight:
+            return  # from a run that a newer edit has replaced
+        self._result = result
+        self._draw(result)
+
     def _on_result(self, _request: int, result: ViewResult) -> None:
         self._inflight = None
         self._cache = result.activations
+        shown = self._result
         self._result = result
-        self._draw(result)
+        if shown is None or result.mosaic is None or shown.mosaic is not result.mosaic:
+            self._draw(result)  # else: on screen already, published early by the same run
         self.render_count += 1
         self.rendered.emit(result)
         # The options changed while this job ran (e.g. another layer was clicked): render again
