@@ -141,8 +141,9 @@ def test_a_result_draws_the_mosaic_first_then_the_enlarged_channel(
     qtbot: QtBot, panel: FeatureMapPanel, qa: Design
 ) -> None:
     """The mosaic is drawn when the result arrives, the enlarged channel and its histogram in
-    the next pass (``busy`` until then); the input picture is set again only if it changed."""
-    panel.set_selected_layer(0)
+    the next pass (``busy`` until then); the input picture is set again only if it changed.
+    (The last layer is selected: an earlier one is drawn before the run ends, see below.)"""
+    panel.set_selected_layer(2)
     panel.load_image_file(CHELSEA)
     wait_render(qtbot, panel, 1)
     picture = panel.input_item.image
