@@ -492,8 +492,10 @@ class FeatureMapPanel(QWidget):
             return
         self._inflight = request
         self._release_engine(at_once=True)  # a run paused for its early drawing is stale now
-        job: Job = partial(compute, request, publish=self._early.publish)
-        if self._analysis.totals.macs >= DEFER_MIN_MACS and self._needs_engine(request):
+        # Early drawing pays only on heavy runs: a light one is done before it could show.
+        heavy = self._analysis.totals.macs >= DEFER_MIN_MACS
+        job: Job = partial(compute, request, publish=self._early.publish if heavy else None)
+        if heavy and self._needs_engine(request):
             # Stop the stale run now, start the new one once the window has shown the edit.
             self.worker.cancel()
             self._deferred = job

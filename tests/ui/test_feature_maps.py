@@ -206,6 +206,7 @@ def test_the_selected_layer_shows_before_the_rest_of_the_network_has_run(
         return real_run(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(feature_job, "run_design", run_held_after_layer_0)
+    monkeypatch.setattr(feature_maps, "DEFER_MIN_MACS", 0)  # count the Q&A example as heavy
     panel.set_selected_layer(0)
     panel.load_image_file(CHELSEA)
     expected = engine_maps(qa, CHELSEA, 0)
@@ -228,6 +229,26 @@ def test_the_selected_layer_shows_before_the_rest_of_the_network_has_run(
     assert final.mosaic is early.mosaic  # rendered once
     assert panel.mosaic_item.image is drawn  # and drawn once
     assert_shows(panel, qa, CHELSEA, 0)
+
+
+def test_a_light_run_is_not_drawn_early(
+    qtbot: QtBot, panel: FeatureMapPanel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Below DEFER_MIN_MACS the whole run takes milliseconds: no early drawing, no pause."""
+    from convdesigner.core.engine.forward import run_design as real_run
+    from convdesigner.ui import feature_job
+
+    asked: list[object] = []
+
+    def recording(*args: object, **kwargs: Any) -> list[np.ndarray]:
+        asked.append(kwargs.get("on_output"))
+        return real_run(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(feature_job, "run_design", recording)
+    panel.set_selected_layer(0)
+    panel.load_image_file(CHELSEA)
+    wait_render(qtbot, panel, 1)
+    assert asked == [None]
 
 
 def test_burst_of_edits_renders_once_the_final_design(
