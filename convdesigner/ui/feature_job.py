@@ -91,12 +91,7 @@ class Activations:
     source: SourceImage
     seed: int
     arrays: tuple[np.ndarray, ...]
-    """input, then one array per layer of ``design`` (fewer in a result published early, while
-    the rest of the network still runs)."""
-
-    @property
-    def complete(self) -> bool:
-        return len(self.arrays) == len(self.design.layers) + 1
+    """input, then one array per layer of ``design``."""
 
 
 @dataclass(frozen=True)
@@ -183,7 +178,6 @@ def reusable(request: Request, prefix: Design) -> Activations | None:
     cached = request.cached
     if (
         cached is not None
-        and cached.complete
         and cached.design == prefix
         and cached.source is request.source
         and cached.seed == request.seed
@@ -192,24 +186,11 @@ def reusable(request: Request, prefix: Design) -> Activations | None:
     return None
 
 
-Publish = Callable[["ViewResult"], None]
-
-
-def compute(
-    request: Request,
-    token: CancelToken,
-    progress: Progress | None = None,
-    publish: Publish | None = None,
-) -> ViewResult:
-    """Run (or reuse) the activations and render the selected layer.
-
-    With ``publish``, a selected layer that is not the last is rendered and published as soon
-    as the engine has computed it, before the rest of the network runs (its maps on screen in
-    a fraction of the time on a deep network); the final result then reuses that rendering."""
+def compute(request: Request, token: CancelToken, progress: Progress | None = None) -> ViewResult:
+    """Run (or reuse) the activations and render the selected layer."""
     analysis = analyse(request.design)
     prefix, note = runnable_prefix(request.design, analysis)
     cached = reusable(request, prefix)
-    early: ViewResult | None = None
     if cached is not None:
         activations = cached
     else:
@@ -220,21 +201,6 @@ def compute(
         image = network_input(prefix, request.source)
         if token.cancelled:
             raise Cancelled("the run was cancelled")
-        wanted = request.options.layer
-        outputs: list[np.ndarray] = [image]
-
-        def on_output(index: int, output: np.ndarray) -> None:
-            nonlocal early
-            outputs.append(output)
-            if publish is not None and index == wanted and not token.cancelled:
-                so_far = Activations(prefix, request.source, request.seed, tuple(outputs))
-                early = _view(request, so_far, analysis, note, token)
-                publish(early)
-
-        # Not for the last layer: its result is the final one anyway.
-        early_wanted = (
-            publish is not None and wanted is not None and wanted < len(prefix.layers) - 1
-        )
         arrays = run_design(
             prefix,
             image,
@@ -242,22 +208,8 @@ def compute(
             cancel=token,
             progress=progress,
             memory_limit=request.memory_limit,
-            on_output=on_output if early_wanted else None,
         )
         activations = Activations(prefix, request.source, request.seed, tuple(arrays))
-    if early is not None:
-        return replace(early, activations=activations)  # the same array, already rendered
-    return _view(request, activations, analysis, note, token)
-
-
-def _view(
-    request: Request,
-    activations: Activations,
-    analysis: Analysis,
-    note: str,
-    token: CancelToken,
-) -> ViewResult:
-    """The selected layer of ``activations`` rendered for ``request``'s options."""
     options = request.options
     position = 0 if options.layer is None else options.layer + 1
     if position >= len(activations.arrays):

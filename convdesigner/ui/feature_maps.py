@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -77,30 +76,12 @@ BUSY_DELAY_MS = 200
 """Runs shorter than this finish without flashing a busy indicator."""
 DETAIL_DELAY_MS = 10
 """The enlarged channel is drawn this long after the mosaic: in the next event-loop pass."""
-EARLY_PAUSE_S = 0.25
-"""Longest wait of a run for the panel to draw the layer it published early."""
 DEFER_MIN_MACS = 1_000_000_000
 """Runs at least this heavy (about 15 ms of engine time and up) start a moment after the edit."""
 DEFER_MS = 25
 """How long such a run waits: a frame and a bit, so the window repaints the edit first. The
 table and pipeline repaint within a few ms once the edit lands, but took 2-4 times longer
 while the engine's threads competed with the UI thread for the cores and the GIL."""
-
-
-class _EarlyRelay(QObject):
-    """Lives in the UI thread; the worker emits on it, so Qt queues delivery to the panel.
-
-    ``publish`` runs in the worker: it hands the early result over and waits (at most
-    EARLY_PAUSE_S) until the panel has drawn it, so that first drawing of a new mosaic gets
-    the cores to itself; drawn while the engine's threads ran on, it took 15-50 ms of the UI
-    thread instead of 8 ms."""
-
-    shown = Signal(object, object)  # ViewResult, threading.Event set once it is on screen
-
-    def publish(self, result: ViewResult) -> None:
-        drawn = threading.Event()
-        self.shown.emit(result, drawn)
-        drawn.wait(EARLY_PAUSE_S)
 
 
 class FeatureMapPanel(QWidget):
@@ -137,10 +118,6 @@ class FeatureMapPanel(QWidget):
         self.worker.jobFailed.connect(self._on_failed)
         self.worker.progressed.connect(self._on_progress)
         self.worker.busyChanged.connect(self._on_busy)
-        # The selected layer's maps, published by the job as soon as that layer is computed
-        # (emitted from the worker thread, delivered here in the UI thread).
-        self._early = _EarlyRelay(self)
-        self._early.shown.connect(self._on_early)
         self._busy_timer = QTimer(self)
         self._busy_timer.setSingleShot(True)
         self._busy_timer.setInterval(BUSY_DELAY_MS)
@@ -153,7 +130,6 @@ class FeatureMapPanel(QWidget):
         self._detail_timer.setInterval(DETAIL_DELAY_MS)
         self._detail_timer.timeout.connect(self._draw_pending_detail)
         self._drawn_input: tuple[SourceImage, InputSpec] | None = None
-        self._early_drawn: threading.Event | None = None
         self._deferred: Job | None = None
         self._start_timer = QTimer(self)
         self._start_timer.setSingleShot(True)
@@ -422,7 +398,6 @@ class FeatureMapPanel(QWidget):
         self._busy_timer.stop()
         self._start_timer.stop()
         self._detail_timer.stop()
-        self._release_engine(at_once=True)
         self._deferred = None
         self.worker.shutdown()
 
@@ -472,7 +447,6 @@ class FeatureMapPanel(QWidget):
             self._request()
         else:
             self._inflight = None
-            self._release_engine(at_once=True)
             self._start_timer.stop()
             self._deferred = None
             self.worker.cancel()
@@ -491,11 +465,8 @@ class FeatureMapPanel(QWidget):
             # colormap change must not restart a long run); _on_result renders the new options.
             return
         self._inflight = request
-        self._release_engine(at_once=True)  # a run paused for its early drawing is stale now
-        # Early drawing pays only on heavy runs: a light one is done before it could show.
-        heavy = self._analysis.totals.macs >= DEFER_MIN_MACS
-        job: Job = partial(compute, request, publish=self._early.publish if heavy else None)
-        if heavy and self._needs_engine(request):
+        job: Job = partial(compute, request)
+        if self._analysis.totals.macs >= DEFER_MIN_MACS and self._needs_engine(request):
             # Stop the stale run now, start the new one once the window has shown the edit.
             self.worker.cancel()
             self._deferred = job
@@ -549,37 +520,11 @@ class FeatureMapPanel(QWidget):
             self._show_message(f"Cannot compute the feature maps: {error}")
         self.statusMessage.emit(str(error))
 
-    def _on_early(self, result: ViewResult, drawn: threading.Event) -> None:
-        """The selected layer, computed before the rest of the network: show it now (the
-        engine waits for ``drawn``, set once the mosaic and the enlarged channel are painted)."""
-        if result.request is not self._inflight:
-            drawn.set()  # from a run that a newer edit has replaced
-            return
-        self._result = result
-        self._release_engine(at_once=True)  # (none should be waiting: one run at a time)
-        self._early_drawn = drawn
-        self._draw(result)
-        if not self._detail_timer.isActive():  # a bar plot or a message: nothing more to come
-            self._release_engine()
-
-    def _release_engine(self, *, at_once: bool = False) -> None:
-        """Let a paused run go on: after the paints now pending (a zero timer runs after them),
-        or at once when it is being replaced or stopped."""
-        drawn, self._early_drawn = self._early_drawn, None
-        if drawn is None:
-            return
-        if at_once:
-            drawn.set()
-        else:
-            QTimer.singleShot(0, self, drawn.set)
-
     def _on_result(self, _request: int, result: ViewResult) -> None:
         self._inflight = None
         self._cache = result.activations
-        shown = self._result
         self._result = result
-        if shown is None or result.mosaic is None or shown.mosaic is not result.mosaic:
-            self._draw(result)  # else: on screen already, published early by the same run
+        self._draw(result)
         self.render_count += 1
         self.rendered.emit(result)
         # The options changed while this job ran (e.g. another layer was clicked): render again
@@ -630,10 +575,10 @@ class FeatureMapPanel(QWidget):
     def _draw_pending_detail(self) -> None:
         result = self._result
         array = result.layer_array if result is not None else None
-        if array is not None and array.ndim == 3:
-            channel = self._detail_channel
-            self._draw_detail(array, channel if channel is not None and channel < len(array) else 0)
-        self._release_engine()
+        if array is None or array.ndim != 3:
+            return
+        channel = self._detail_channel
+        self._draw_detail(array, channel if channel is not None and channel < len(array) else 0)
 
     def _row(self, analysis: Analysis, layer: int | None) -> LayerRow:
         return analysis.rows[0] if layer is None else analysis.row_for_layer(layer)

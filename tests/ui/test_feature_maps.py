@@ -7,7 +7,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -141,9 +140,8 @@ def test_a_result_draws_the_mosaic_first_then_the_enlarged_channel(
     qtbot: QtBot, panel: FeatureMapPanel, qa: Design
 ) -> None:
     """The mosaic is drawn when the result arrives, the enlarged channel and its histogram in
-    the next pass (``busy`` until then); the input picture is set again only if it changed.
-    (The last layer is selected: an earlier one is drawn before the run ends, see below.)"""
-    panel.set_selected_layer(2)
+    the next pass (``busy`` until then); the input picture is set again only if it changed."""
+    panel.set_selected_layer(0)
     panel.load_image_file(CHELSEA)
     wait_render(qtbot, panel, 1)
     picture = panel.input_item.image
@@ -179,76 +177,6 @@ def test_the_input_title_forgets_a_receptive_field_no_longer_shown(
     wait_render(qtbot, panel, 2)
     assert panel.input_title.text == "Input 25×64×1"
     assert not panel.rf_rect.isVisible()
-
-
-def test_the_selected_layer_shows_before_the_rest_of_the_network_has_run(
-    qtbot: QtBot, panel: FeatureMapPanel, qa: Design, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Layer 0 selected: its maps are drawn as soon as the engine has computed it, while the
-    later layers still run; the final result then keeps that drawing instead of redoing it."""
-    import threading
-
-    from convdesigner.core.engine.forward import run_design as real_run
-    from convdesigner.ui import feature_job
-
-    release = threading.Event()
-
-    def run_held_after_layer_0(*args: object, **kwargs: Any) -> list[np.ndarray]:
-        announce = kwargs["on_output"]
-        assert announce is not None  # the panel asks for early results
-
-        def held(index: int, output: np.ndarray) -> None:
-            announce(index, output)
-            if index == 0:
-                assert release.wait(10)  # the rest of the network "takes a while"
-
-        kwargs["on_output"] = held
-        return real_run(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(feature_job, "run_design", run_held_after_layer_0)
-    monkeypatch.setattr(feature_maps, "DEFER_MIN_MACS", 0)  # count the Q&A example as heavy
-    panel.set_selected_layer(0)
-    panel.load_image_file(CHELSEA)
-    expected = engine_maps(qa, CHELSEA, 0)
-    qtbot.waitUntil(lambda: panel.mosaic_item.image is not None, timeout=10000)
-    assert panel.busy  # the run is still going
-    assert panel.render_count == 0
-    early = panel.result
-    assert early is not None
-    np.testing.assert_array_equal(early.layer_array, expected)
-    assert early.mosaic is not None
-    drawn = panel.mosaic_item.image
-    np.testing.assert_array_equal(drawn, early.mosaic.rgba)
-    assert len(early.activations.arrays) == 2  # input and layer 0 so far
-    assert not early.activations.complete
-    release.set()
-    wait_render(qtbot, panel, 1)
-    final = panel.result
-    assert final is not None
-    assert final.activations.complete
-    assert final.mosaic is early.mosaic  # rendered once
-    assert panel.mosaic_item.image is drawn  # and drawn once
-    assert_shows(panel, qa, CHELSEA, 0)
-
-
-def test_a_light_run_is_not_drawn_early(
-    qtbot: QtBot, panel: FeatureMapPanel, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Below DEFER_MIN_MACS the whole run takes milliseconds: no early drawing, no pause."""
-    from convdesigner.core.engine.forward import run_design as real_run
-    from convdesigner.ui import feature_job
-
-    asked: list[object] = []
-
-    def recording(*args: object, **kwargs: Any) -> list[np.ndarray]:
-        asked.append(kwargs.get("on_output"))
-        return real_run(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(feature_job, "run_design", recording)
-    panel.set_selected_layer(0)
-    panel.load_image_file(CHELSEA)
-    wait_render(qtbot, panel, 1)
-    assert asked == [None]
 
 
 def test_burst_of_edits_renders_once_the_final_design(
