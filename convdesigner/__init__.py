@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 from convdesigner.core.analysis import Analysis, analyse
-from convdesigner.core.design import Design, InputSpec
+from convdesigner.core.design import Design, InputSpec, Node
 from convdesigner.core.fileformat import DesignFileError, load_design, save_design
 
 __all__ = [
     "Analysis",
+    "Node",
     "Design",
     "DesignFileError",
     "InputSpec",
@@ -26,6 +27,9 @@ __all__ = [
     "load_weights",
     "run",
     "save_design",
+    "to_csv",
+    "to_dict",
+    "to_text",
 ]
 
 if TYPE_CHECKING:
@@ -46,6 +50,28 @@ def run(
     from convdesigner.core.engine.forward import run_design
 
     return run_design(design, image, weights, seed=seed)
+
+
+def to_csv(analysis: Analysis, path: str | os.PathLike[str] | None = None) -> str:
+    """The layer table as CSV text (also written to ``path``), as ``convdesigner summary
+    --format csv`` prints it."""
+    from convdesigner.core.table import to_csv as _to_csv
+
+    return _to_csv(analysis, path)
+
+
+def to_dict(analysis: Analysis) -> dict[str, object]:
+    """Rows (with derivations) and totals, JSON-ready."""
+    from convdesigner.core.table import to_dict as _to_dict
+
+    return _to_dict(analysis)
+
+
+def to_text(analysis: Analysis, *, explain: bool = False) -> str:
+    """The fixed-width table ``convdesigner summary`` prints."""
+    from convdesigner.core.table import to_text as _to_text
+
+    return _to_text(analysis, explain=explain)
 
 
 def default_weights(design: Design, seed: int = 0) -> dict[str, np.ndarray]:

@@ -71,6 +71,6 @@ def test_python_api_loads_no_qt() -> None:
     body = (
         "import convdesigner\n"
         f"a = convdesigner.analyse(convdesigner.load_design({path!r}))\n"
-        "a.to_csv(); a.to_dict(); a.to_text(explain=True)\n"
+        "convdesigner.to_csv(a); convdesigner.to_dict(a); convdesigner.to_text(a, explain=True)\n"
     )
     assert loaded_qt_modules(body) == []

@@ -16,18 +16,25 @@ from pathlib import Path
 from typing import Any
 
 from convdesigner.core.atomic import atomic_write_text
-from convdesigner.core.design import Design, InputSpec
-from convdesigner.core.errors import ProblemsError
-from convdesigner.core.layers import (
-    LAYER_TYPES,
-    MAX_NAME,
-    Layer,
-    LayerSettingError,
-    describe_value,
+from convdesigner.core.design import (
+    INPUT_ID,
+    SPATIAL_NAMES,
+    Design,
+    GraphError,
+    InputSpec,
+    Node,
+    check_id,
+    validate_graph,
 )
+from convdesigner.core.errors import ProblemsError
+from convdesigner.core.layers import LAYER_TYPES, MAX_NAME, Layer, LayerSettingError
+from convdesigner.core.validate import describe_value
 
 FORMAT_NAME = "convdesigner-design"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""The newest version this program reads and writes. Version 2 (graphs: ``id`` and ``inputs``
+on entries) is a superset of version 1 (chains), and a design that version 1 can hold is still
+written as version 1, so older versions of the program open it."""
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_LAYERS = 10_000
 MAX_REPORTED = 10
@@ -74,12 +81,12 @@ def _layer_from_dict(data: object, where: str, problems: list[str]) -> Layer | N
     kwargs: dict[str, Any] = {}
     ok = True
     for key, value in data.items():
-        if key == "type":
+        if key in ("type", "id", "inputs"):
             continue
         if key not in known_fields:
             problems.append(
                 f"{where}.{key}: unknown setting for {type_name} "
-                f"(known: {', '.join(sorted(known_fields))})"
+                f"(known: {', '.join(sorted(known_fields | {'id', 'inputs'}))})"
             )
             ok = False
             continue
@@ -146,60 +153,134 @@ def design_from_dict(data: object, source: str = "") -> Design:
         )
         description = ""
 
-    spec: InputSpec | None = None
-    raw_input = data.get("input")
-    if raw_input is None:
-        problems.append(
-            'input: missing (an object like {"height": 224, "width": 224, "channels": 3})'
-        )
-    elif not isinstance(raw_input, Mapping):
-        problems.append(
-            'input: must be an object like {"height": 224, "width": 224, "channels": 3}, '
-            f"got {describe_value(raw_input)}"
-        )
-    else:
-        for key in raw_input:
-            if key not in ("height", "width", "channels"):
-                problems.append(f"input.{key}: unknown setting (known: channels, height, width)")
-        missing = [k for k in ("height", "width", "channels") if k not in raw_input]
-        for key in missing:
-            problems.append(f"input.{key}: missing")
-        if not missing:
-            bad = False
-            for key in ("height", "width", "channels"):
-                try:
-                    InputSpec(**{key: raw_input[key]})
-                except LayerSettingError as exc:
-                    problems.append(f"input.{key}: {exc.message}")
-                    bad = True
-            if not bad:
-                spec = InputSpec(
-                    height=raw_input["height"],
-                    width=raw_input["width"],
-                    channels=raw_input["channels"],
-                )
+    spec = _input_from_dict(data.get("input"), problems)
 
-    layers: list[Layer] = []
-    raw_layers = data.get("layers", [])
+    nodes = _nodes_from_list(data.get("layers", []), problems)
+    if problems or spec is None or nodes is None:
+        raise DesignFileError(problems or ["input: missing"], source)
+    return Design(input=spec, name=name, description=description, nodes=nodes)
+
+
+_INPUT_EXAMPLE = '{"height": 224, "width": 224, "channels": 3}'
+
+
+def _input_from_dict(raw_input: object, problems: list[str]) -> InputSpec | None:
+    """The input section: channels plus the sizes of one of the three ranks (length; height and
+    width; depth, height and width)."""
+    if raw_input is None:
+        problems.append(f"input: missing (an object like {_INPUT_EXAMPLE})")
+        return None
+    if not isinstance(raw_input, Mapping):
+        problems.append(
+            f"input: must be an object like {_INPUT_EXAMPLE}, got {describe_value(raw_input)}"
+        )
+        return None
+    if "length" in raw_input:
+        axes = SPATIAL_NAMES[1]
+    elif "depth" in raw_input:
+        axes = SPATIAL_NAMES[3]
+    else:
+        axes = SPATIAL_NAMES[2]
+    keys = (*axes, "channels")
+    for key in raw_input:
+        if key not in keys:
+            if key in ("length", "depth", "height", "width"):
+                problems.append(
+                    f"input.{key}: does not go with {', '.join(axes)} (a sequence has a length, "
+                    "a picture a height and width, a volume a depth, height and width)"
+                )
+            else:
+                problems.append(f"input.{key}: unknown setting (known: {', '.join(sorted(keys))})")
+    missing = [k for k in keys if k not in raw_input]
+    for key in missing:
+        problems.append(f"input.{key}: missing")
+    if missing:
+        return None
+    bad = False
+    for key in keys:
+        try:
+            if key == "channels":
+                InputSpec(channels=raw_input[key])
+            else:
+                InputSpec(spatial=[raw_input[key] if a == key else 1 for a in axes])
+        except LayerSettingError as exc:
+            problems.append(f"input.{key}: {exc.message}")
+            bad = True
+    if bad:
+        return None
+    return InputSpec(channels=raw_input["channels"], spatial=[raw_input[a] for a in axes])
+
+
+def _nodes_from_list(raw_layers: object, problems: list[str]) -> list[Node] | None:
+    """The entries with their ids and inputs; every located problem is added to ``problems``."""
     if not isinstance(raw_layers, list):
         problems.append(f"layers: must be a list, got {json_type(raw_layers)}")
-    elif len(raw_layers) > MAX_LAYERS:
+        return None
+    if len(raw_layers) > MAX_LAYERS:
         problems.append(
             f"layers: at most {MAX_LAYERS:,} layers are supported, got {len(raw_layers):,}"
         )
-    else:
-        for i, raw in enumerate(raw_layers):
-            layer = _layer_from_dict(raw, f"layers[{i}]", problems)
-            if layer is not None:
-                layers.append(layer)
-    if problems or spec is None:
-        raise DesignFileError(problems or ["input: missing"], source)
-    return Design(input=spec, layers=tuple(layers), name=name, description=description)
+        return None
+    nodes: list[Node] = []
+    ok = True
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(raw_layers):
+        where = f"layers[{i}]"
+        layer = _layer_from_dict(raw, where, problems)
+        node_id = str(i)
+        inputs: tuple[str, ...] | None = None
+        if isinstance(raw, Mapping):
+            if "id" in raw:
+                problem = check_id(raw["id"])
+                if problem:
+                    problems.append(f"{where}.id: {problem}")
+                    ok = False
+                else:
+                    node_id = raw["id"]
+            if node_id in seen:
+                problems.append(
+                    f'{where}.id: "{node_id}" is already the id of layers[{seen[node_id]}]'
+                )
+                ok = False
+            seen.setdefault(node_id, i)
+            if "inputs" in raw:
+                inputs = _inputs_from(raw["inputs"], where, problems)
+                if inputs is None:
+                    ok = False
+        if layer is None:
+            ok = False
+            continue
+        nodes.append(Node(node_id, layer, inputs))
+    if not ok:
+        return None
+    try:
+        validate_graph(nodes)
+    except GraphError as exc:
+        problems.append(f"{exc.where}: {exc.message}")
+        return None
+    return nodes
+
+
+def _inputs_from(value: object, where: str, problems: list[str]) -> tuple[str, ...] | None:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        problems.append(
+            f'{where}.inputs: must be a list of ids (or "{INPUT_ID}"), like ["conv1", "input"], '
+            f"got {describe_value(value)}"
+        )
+        return None
+    if len(value) > MAX_LAYERS:
+        problems.append(f"{where}.inputs: at most {MAX_LAYERS:,} inputs")
+        return None
+    return tuple(value)
 
 
 def _compact(value: object) -> object:
+    """A per-axis value as the user would write it: one number when every axis agrees."""
     if isinstance(value, tuple):
-        return value[0] if len(value) == 2 and value[0] == value[1] else list(value)
+        items = [_compact(v) for v in value]
+        if items and all(v == items[0] for v in items) and not isinstance(items[0], list):
+            return items[0]
+        return items
     return value
 
 
@@ -209,26 +290,35 @@ def layer_to_dict(layer: Layer) -> dict[str, Any]:
         value = getattr(layer, f.name)
         if f.name == "name" and not value:
             continue
-        if f.name == "stride" and value is None:
-            continue  # pooling: defaults to the kernel
+        if value is None:
+            continue  # optional settings: a pooling stride (= the kernel), an upsampling size
         out[f.name] = _compact(value)
     return out
 
 
+def node_to_dict(node: Node, sequential: bool) -> dict[str, Any]:
+    """A file entry: the id and inputs first (left out in a version-1 file), then the op."""
+    op = layer_to_dict(node.op)
+    if sequential:
+        return op
+    out: dict[str, Any] = {"id": node.id, "type": op.pop("type")}
+    out.update(op)
+    if node.inputs is not None:
+        out["inputs"] = list(node.inputs)
+    return out
+
+
 def design_to_dict(design: Design) -> dict[str, Any]:
+    sequential = design.is_sequential and design.input.rank == 2
     out: dict[str, Any] = {
         "format": FORMAT_NAME,
-        "version": FORMAT_VERSION,
+        "version": 1 if sequential else FORMAT_VERSION,
         "name": design.name,
     }
     if design.description:
         out["description"] = design.description
-    out["input"] = {
-        "height": design.input.height,
-        "width": design.input.width,
-        "channels": design.input.channels,
-    }
-    out["layers"] = [layer_to_dict(layer) for layer in design.layers]
+    out["input"] = {**design.input.sizes(), "channels": design.input.channels}
+    out["layers"] = [node_to_dict(node, sequential) for node in design.nodes]
     return out
 
 

@@ -13,56 +13,99 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from convdesigner.core.analysis import BYTES_PER_VALUE, LayerRow, Status, bytes_text, fmt
+from convdesigner.core.analysis import BYTES_PER_VALUE, LayerRow, Status
+from convdesigner.core.geometry import AXES
+from convdesigner.core.units import bytes_text, fmt, si
 
 if TYPE_CHECKING:
     from convdesigner.core.analysis import Analysis
 
+Getter = Callable[[LayerRow], Any]
 
-def _pair(attr: str, i: int) -> Callable[[LayerRow], int | None]:
+_SHORT = {"length": "l", "depth": "d", "height": "h", "width": "w"}
+_SIDE_NAMES = {
+    "length": ("left", "right"),
+    "depth": ("front", "back"),
+    "height": ("top", "bottom"),
+    "width": ("left", "right"),
+}
+
+
+def _axis_value(attr: str, i: int) -> Getter:
     def get(row: LayerRow) -> int | None:
         value = getattr(row, attr)
-        return None if value is None else int(value[i])
+        return None if value is None or i >= len(value) else int(value[i])
 
     return get
 
 
-def _padding(i: int) -> Callable[[LayerRow], int | None]:
-    return lambda row: None if row.padding is None else row.padding[i]
+def _output_size(i: int, rank: int) -> Getter:
+    def get(row: LayerRow) -> int | None:
+        shape = row.output_shape
+        return shape[1 + i] if shape is not None and len(shape) == rank + 1 else None
+
+    return get
 
 
-COLUMNS: tuple[tuple[str, Callable[[LayerRow], Any]], ...] = (
-    ("index", lambda r: r.index),
-    ("name", lambda r: r.name),
-    ("type", lambda r: r.type),
-    ("output_height", lambda r: r.output_height),
-    ("output_width", lambda r: r.output_width),
-    ("output_channels", lambda r: r.output_channels),
-    ("weights", lambda r: r.weights),
-    ("biases", lambda r: r.biases),
-    ("params", lambda r: r.params),
-    ("macs", lambda r: r.macs),
-    ("trainable_params", lambda r: r.trainable),
-    ("non_trainable_params", lambda r: r.non_trainable),
-    ("activation_bytes", lambda r: r.activation_bytes),
-    ("kernel_h", _pair("kernel", 0)),
-    ("kernel_w", _pair("kernel", 1)),
-    ("stride_h", _pair("stride", 0)),
-    ("stride_w", _pair("stride", 1)),
-    ("pad_top", _padding(0)),
-    ("pad_bottom", _padding(1)),
-    ("pad_left", _padding(2)),
-    ("pad_right", _padding(3)),
-    ("receptive_field_h", _pair("receptive_field", 0)),
-    ("receptive_field_w", _pair("receptive_field", 1)),
-    ("jump_h", _pair("jump", 0)),
-    ("jump_w", _pair("jump", 1)),
-    ("status", lambda r: r.status.value),
-    ("message", lambda r: r.message),
-)
-"""CSV/JSON columns. A vector output (after Flatten/Dense) has empty height and width and its
-length in ``output_channels``."""
+def _pad(i: int, side: int) -> Getter:
+    def get(row: LayerRow) -> int | None:
+        pads = row.padding
+        return None if pads is None or i >= len(pads) else pads[i][side]
 
+    return get
+
+
+def columns(rank: int = 2, graph: bool = False) -> tuple[tuple[str, Getter], ...]:
+    """CSV/JSON columns for a design whose input has ``rank`` spatial axes.
+
+    For pictures (rank 2) they are the first version's columns exactly (``output_height``,
+    ``kernel_h``, ``pad_top``...); sequences and volumes get one column per axis instead
+    (``output_length``, ``kernel_d``, ``pad_front``...). A design that is not a plain chain
+    also gets each node's ``id``, its ``inputs`` and whether it is an ``output``. A vector
+    output (after Flatten/Dense) has empty sizes and its length in ``output_channels``.
+    """
+    axes = AXES[rank]
+    cols: list[tuple[str, Getter]] = [("index", lambda r: r.index)]
+    if graph:
+        cols += [
+            ("id", lambda r: r.id),
+            ("inputs", lambda r: " ".join(r.inputs)),
+            ("output", lambda r: "yes" if r.is_output else ""),
+        ]
+    cols += [("name", lambda r: r.name), ("type", lambda r: r.type)]
+    cols += [(f"output_{axis}", _output_size(i, rank)) for i, axis in enumerate(axes)]
+    cols += [
+        ("output_channels", lambda r: r.output_channels),
+        ("weights", lambda r: r.weights),
+        ("biases", lambda r: r.biases),
+        ("params", lambda r: r.params),
+        ("macs", lambda r: r.macs),
+        ("trainable_params", lambda r: r.trainable),
+        ("non_trainable_params", lambda r: r.non_trainable),
+        ("activation_bytes", lambda r: r.activation_bytes),
+    ]
+    for attr in ("kernel", "stride"):
+        cols += [(f"{attr}_{_SHORT[a]}", _axis_value(attr, i)) for i, a in enumerate(axes)]
+    for i, axis in enumerate(axes):
+        for side, side_name in enumerate(_SIDE_NAMES[axis]):
+            name = f"pad_{side_name}" if rank == 2 else f"pad_{axis}_{side_name}"
+            cols.append((name, _pad(i, side)))
+    cols += [
+        (f"receptive_field_{_SHORT[a]}", _axis_value("receptive_field", i))
+        for i, a in enumerate(axes)
+    ]
+    cols += [(f"jump_{_SHORT[a]}", _axis_value("jump", i)) for i, a in enumerate(axes)]
+    cols += [("status", lambda r: r.status.value), ("message", lambda r: r.message)]
+    return tuple(cols)
+
+
+def columns_for(analysis: Analysis) -> tuple[tuple[str, Getter], ...]:
+    design = analysis.design
+    return columns(design.input.rank, graph=not design.is_sequential)
+
+
+COLUMNS = columns(2)
+"""The columns of a chain of 2-D layers (the first version's CSV)."""
 FIELDS = tuple(name for name, _ in COLUMNS)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -72,18 +115,19 @@ def _safe_text(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def row_to_dict(row: LayerRow) -> dict[str, Any]:
-    return {name: get(row) for name, get in COLUMNS}
+def row_to_dict(row: LayerRow, cols: tuple[tuple[str, Getter], ...] = COLUMNS) -> dict[str, Any]:
+    return {name: get(row) for name, get in cols}
 
 
 def to_csv(analysis: Analysis, path: str | Path | None = None) -> str:
     """CSV text (UTF-8, header row, input row first, raw integers); also written to ``path``."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(FIELDS)
+    cols = columns_for(analysis)
+    writer.writerow([name for name, _ in cols])
     for row in analysis.rows:
         cells = []
-        for _name, get in COLUMNS:
+        for _name, get in cols:
             value = get(row)
             if value is None:
                 cells.append("")
@@ -119,8 +163,9 @@ def totals_dict(analysis: Analysis) -> dict[str, int]:
 def to_dict(analysis: Analysis) -> dict[str, Any]:
     """Rows and totals with the CSV's keys, plus each row's derivations."""
     rows = []
+    cols = columns_for(analysis)
     for row in analysis.rows:
-        item = row_to_dict(row)
+        item = row_to_dict(row, cols)
         item["derivations"] = dict(row.derivations)
         rows.append(item)
     return {"design": analysis.design.name, "rows": rows, "totals": totals_dict(analysis)}
@@ -165,15 +210,35 @@ def _row_label(row: LayerRow) -> str:
 
 def to_text(analysis: Analysis, *, explain: bool = False) -> str:
     """A fixed-width table like torchinfo's, with totals; ``explain`` adds every derivation."""
-    headers = ("#", "Layer", "Output (H×W×C)", "Params", "MACs", "RF", "Status")
+    design = analysis.design
+    graph = not design.is_sequential
+    order = {1: "L×C", 2: "H×W×C", 3: "D×H×W×C"}[design.input.rank]
+    headers: tuple[str, ...] = ("#", "Layer", f"Output ({order})", "Params", "MACs", "RF", "Status")
+    if graph:
+        headers = ("Id", "Layer", f"Output ({order})", "Params", "MACs", "RF", "Inputs", "Status")
     numeric = {3, 4}
     lines: list[tuple[str, ...]] = [headers]
     for row in analysis.rows:
         rf = (
-            f"{row.receptive_field[0]}×{row.receptive_field[1]}"
+            "×".join(str(v) for v in row.receptive_field)
             if row.receptive_field
             else ("all" if row.ok else "")
         )
+        status = "" if row.ok else row.status.value.upper()
+        if graph:
+            lines.append(
+                (
+                    _one_line(row.id) if row.index is not None else "",
+                    _row_label(row),
+                    row.shape_text if row.output_shape else "—",
+                    fmt(row.params),
+                    fmt(row.macs),
+                    rf,
+                    _inputs_text(row, analysis),
+                    status or ("output" if row.is_output else ""),
+                )
+            )
+            continue
         lines.append(
             (
                 "" if row.index is None else str(row.index),
@@ -199,7 +264,7 @@ def to_text(analysis: Analysis, *, explain: bool = False) -> str:
     out = [f"Design: {_one_line(analysis.design.name)}", rule, rendered[0], "-" * len(rule)]
     out += rendered[1:]
     macs = (
-        f"{fmt(t.macs)} ({_si(t.macs)}; 1 MAC = 2 FLOPs)"
+        f"{fmt(t.macs)} ({si(t.macs)}; 1 MAC = 2 FLOPs)"
         if t.macs >= 1000
         else (f"{fmt(t.macs)} (1 MAC = 2 FLOPs)")
     )
@@ -215,14 +280,15 @@ def to_text(analysis: Analysis, *, explain: bool = False) -> str:
     errors = [row for row in analysis.rows if row.status is Status.ERROR]
     if errors:
         out.append(f"Errors: {len(errors)}")
-        out += [f"  layer {row.index} ({_one_line(row.name)}): {row.message}" for row in errors]
+        out += [f"  {_where(row)} ({_one_line(row.name)}): {row.message}" for row in errors]
         blocked = sum(1 for row in analysis.rows if row.status is Status.NOT_COMPUTABLE)
         if blocked:
             out.append(f"  {blocked} later layer(s) cannot be computed until this is fixed")
     out.append(rule)
     if explain:
         for row in analysis.rows:
-            title = "Input" if row.index is None else f"[{row.index}] {_row_label(row)}"
+            key = row.index if not graph else row.id
+            title = "Input" if row.index is None else f"[{key}] {_row_label(row)}"
             out.append("")
             out.append(f"{title}: {row.shape_text if row.output_shape else row.status.value}")
             if not row.ok:
@@ -233,8 +299,14 @@ def to_text(analysis: Analysis, *, explain: bool = False) -> str:
     return "\n".join(out) + "\n"
 
 
-def _si(n: int) -> str:
-    for div, unit in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k")):
-        if n >= div:
-            return f"{n / div:.2f} {unit}"
-    return str(n)
+def _where(row: LayerRow) -> str:
+    """How a message names a node: by position in a chain, by id in a graph."""
+    return f"layer {row.index}" if row.id == str(row.index) else f"'{_one_line(row.id)}'"
+
+
+def _inputs_text(row: LayerRow, analysis: Analysis) -> str:
+    """The inputs of a node, left empty when it simply reads the node above."""
+    if row.index is None:
+        return ""
+    above = "input" if row.index == 0 else analysis.design.nodes[row.index - 1].id
+    return "" if row.inputs == (above,) else ", ".join(_one_line(i) for i in row.inputs)

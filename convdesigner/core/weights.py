@@ -1,13 +1,16 @@
 """Layer weights: deterministic defaults, classic filters, and ``.npz`` files in PyTorch's layout.
 
-The keys and array layouts are those of the equivalent ``torch.nn.Sequential`` state_dict, with
-the layer's index in ``design.layers`` as the number (``"0.weight"`` (C_out, C_in/groups, kh, kw),
-``"0.bias"``, ``"3.running_mean"``, dense ``"7.weight"`` (out, in)), so weights move between this
-tool and PyTorch with ``np.savez(**{k: v.numpy() for k, v in model.state_dict().items()})`` and
+The keys are the node's id and the parameter's name, ``{id}.weight``, ``{id}.bias``,
+``{id}.running_mean``..., exactly the keys of a torch module at attribute path ``id``, and the
+array layouts are torch's (conv (C_out, C_in/groups, kh, kw), dense (out, in)); each op declares
+its parameters' shapes (:mod:`convdesigner.core.ops`). A sequential design has the ids "0", "1",
+..., so its keys are those of the equivalent ``torch.nn.Sequential``, and a design whose ids are
+torchvision's module paths loads torchvision's ``state_dict``: weights move between this tool and
+PyTorch with ``np.savez(**{k: v.numpy() for k, v in model.state_dict().items()})`` and
 ``model.load_state_dict({k: torch.from_numpy(v) for k, v in np.load(f).items()})``.
 
-Default weights are drawn per layer from ``(seed, layer index)``: editing one layer never changes
-the random weights of the others, so feature maps stay comparable while a user experiments.
+Default weights are drawn per node from ``(seed, node)``: editing one layer never changes the
+random weights of the others, so feature maps stay comparable while a user experiments.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import math
 import os
 import threading
 import zipfile
+import zlib
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 
@@ -25,7 +29,7 @@ from convdesigner.core.analysis import Analysis, analyse
 from convdesigner.core.atomic import atomic_savez
 from convdesigner.core.design import Design
 from convdesigner.core.errors import ProblemsError
-from convdesigner.core.layers import BatchNorm2D, Conv2D, Dense
+from convdesigner.core.ops import spec_for
 
 FloatArray = np.ndarray
 OPTIONAL_KEYS = ("num_batches_tracked",)
@@ -40,37 +44,32 @@ class WeightsError(ProblemsError):
     max_reported = MAX_REPORTED
 
 
-def _analysis(design: Design) -> Analysis:
-    analysis = analyse(design)
+def _analysis(design: Design, analysis: Analysis | None = None) -> Analysis:
+    if analysis is None or analysis.design is not design:
+        analysis = analyse(design)
     bad = analysis.first_error
     if bad is not None:
-        raise ValueError(f"layer {bad.index} ({bad.name}) has an error: {bad.message}")
+        where = f"layer {bad.index}" if bad.id == str(bad.index) else f"'{bad.id}'"
+        raise ValueError(f"{where} ({bad.name}) has an error: {bad.message}")
     return analysis
 
 
-def expected_shapes(design: Design) -> dict[str, tuple[int, ...]]:
+def expected_shapes(design: Design, analysis: Analysis | None = None) -> dict[str, tuple[int, ...]]:
     """Every key a complete set of weights has, with its array shape (optional keys included)."""
     shapes: dict[str, tuple[int, ...]] = {}
-    analysis = _analysis(design)
-    for index, layer in enumerate(design.layers):
+    analysis = _analysis(design, analysis)
+    for index, node in enumerate(design.nodes):
         row = analysis.row_for_layer(index)
-        assert row.input_shape is not None
-        if isinstance(layer, Conv2D):
-            c_in = row.input_shape[0]
-            kh, kw = layer.kernel
-            shapes[f"{index}.weight"] = (layer.filters, c_in // layer.groups, kh, kw)
-            if layer.bias:
-                shapes[f"{index}.bias"] = (layer.filters,)
-        elif isinstance(layer, BatchNorm2D):
-            c = row.input_shape[0]
-            for name in ("weight", "bias", "running_mean", "running_var"):
-                shapes[f"{index}.{name}"] = (c,)
-            shapes[f"{index}.num_batches_tracked"] = ()
-        elif isinstance(layer, Dense):
-            shapes[f"{index}.weight"] = (layer.units, row.input_shape[0])
-            if layer.bias:
-                shapes[f"{index}.bias"] = (layer.units,)
+        known = tuple(s for s in row.input_shapes if s is not None)
+        for name, shape in spec_for(node.op).param_shapes(node.op, known).items():
+            shapes[f"{node.id}.{name}"] = shape
     return shapes
+
+
+def _stream(node_id: str) -> int:
+    """The random stream of a node: its position for sequential ids (so default weights are
+    those of earlier versions), else a stable number from the id."""
+    return int(node_id) if node_id.isdigit() else (1 << 32) + zlib.crc32(node_id.encode())
 
 
 # --------------------------------------------------------------------------- classic filters
@@ -144,15 +143,17 @@ def _classic_conv(weight: FloatArray) -> int:
 # --------------------------------------------------------------------------- defaults
 
 
-def _first_classic_layer(design: Design, analysis: Analysis) -> int | None:
+def _first_classic_layer(design: Design, analysis: Analysis) -> str | None:
+    """The id of the first convolution, when it reads a picture (1 or 3 channels) with a kernel
+    of at least 3: its first filters start as the classic bank."""
     for index, layer in enumerate(design.layers):
-        if isinstance(layer, Conv2D):
+        if layer.type_name == "conv2d":
             row = analysis.row_for_layer(index)
             assert row.input_shape is not None
             c_in = row.input_shape[0]
-            cg = c_in // layer.groups
-            if c_in in (1, 3) and cg in (1, 3) and max(layer.kernel) >= 3:
-                return index
+            cg = c_in // layer.groups  # type: ignore[attr-defined]
+            if c_in in (1, 3) and cg in (1, 3) and max(layer.kernel) >= 3:  # type: ignore[attr-defined]
+                return design.nodes[index].id
             return None
     return None
 
@@ -234,11 +235,18 @@ class DefaultWeights(Mapping[str, FloatArray]):
     cancelled run never draws the layers it did not reach. The keys are :func:`expected_shapes`.
     """
 
-    def __init__(self, design: Design, seed: int = 0, *, classic_filters: bool = True) -> None:
-        analysis = _analysis(design)
+    def __init__(
+        self,
+        design: Design,
+        seed: int = 0,
+        *,
+        classic_filters: bool = True,
+        analysis: Analysis | None = None,
+    ) -> None:
+        analysis = _analysis(design, analysis)
         self._design = design
         self._seed = seed
-        self._shapes = expected_shapes(design)
+        self._shapes = expected_shapes(design, analysis)
         self._classic = _first_classic_layer(design, analysis) if classic_filters else None
         self._drawn: dict[str, FloatArray] = {}
 
@@ -257,12 +265,12 @@ class DefaultWeights(Mapping[str, FloatArray]):
         return len(self._shapes)
 
     def _draw(self, key: str) -> FloatArray:
-        number, name = key.rsplit(".", 1)
-        index = int(number)
+        node_id, name = key.rsplit(".", 1)
         shape = self._shapes[key]
-        layer = self._design.layers[index]
-        if name == "weight" and isinstance(layer, Conv2D | Dense):
-            return _random_weight(self._seed, index, shape, index == self._classic)
+        layer = self._design.node(node_id).op
+        if name in spec_for(layer).random_params:
+            classic = node_id == self._classic
+            return _random_weight(self._seed, _stream(node_id), shape, classic)
         if name == "num_batches_tracked":
             return np.zeros(shape, dtype=np.int64)
         if name in ("weight", "running_var"):  # batch norm: the identity
@@ -295,7 +303,12 @@ def default_weights(
 
 
 def check_weights(
-    design: Design, weights: Mapping[str, object], source: str = "", *, finite: bool = False
+    design: Design,
+    weights: Mapping[str, object],
+    source: str = "",
+    *,
+    finite: bool = False,
+    analysis: Analysis | None = None,
 ) -> dict[str, FloatArray]:
     """Validate ``weights`` against the design; returns them as float32 (converted only where
     needed; int64 step counters).
@@ -304,7 +317,7 @@ def check_weights(
     ``finite`` every one holding NaN or infinity (a full scan, so done when loading a file, not
     on every run).
     """
-    shapes = expected_shapes(design)
+    shapes = expected_shapes(design, analysis)
     problems: list[str] = []
     missing = [k for k in shapes if k not in weights and k.rsplit(".", 1)[1] not in OPTIONAL_KEYS]
     if missing:

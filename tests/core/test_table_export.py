@@ -118,7 +118,7 @@ def test_csv_error_rows() -> None:
 def test_csv_written_to_a_file_as_utf8(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     design = Design(InputSpec(4, 4, 1), (ReLU(name="ünï ✓"),))
-    text = analyse(design).to_csv(path)
+    text = to_csv(analyse(design), path)
     assert path.read_bytes() == text.encode("utf-8")
     assert "ünï ✓" in path.read_text(encoding="utf-8")
 
@@ -151,7 +151,7 @@ def test_json_totals() -> None:
 
 def test_json_totals_split_batchnorm() -> None:
     design = Design(InputSpec(4, 4, 1), (Conv2D(filters=8, bias=False), BatchNorm2D()))
-    totals = analyse(design).to_dict()["totals"]
+    totals = to_dict(analyse(design))["totals"]
     assert totals["non_trainable_params"] == 16
     assert totals["trainable_params"] == 9 * 8 + 16
 

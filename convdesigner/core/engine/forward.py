@@ -1,7 +1,11 @@
-"""Run a design on one image: every layer's output, cancellable, within a memory limit.
+"""Run a design on one image: every node's output, cancellable, within a memory limit.
 
-The analysis decides every shape and the padding actually applied, and the engine only executes
-it, so the feature maps and the layer table can never disagree. Maps travel between layers
+The nodes run in the design's order (an execution order by construction); each op's kernel comes
+from the registry, and a convolution is fused with the per-value ops and the pooling layer that
+follow it when each of them is the single reader of the one before (the band loop then keeps
+the intermediate rows in cache). The analysis decides every shape and the padding actually
+applied, and the engine only executes it, so the feature maps and the layer table can never
+disagree. Maps travel between layers
 channels-last (H, W, C), the layout the convolution kernels want, and are returned to the caller
 as (C, H, W) views of those same arrays (no copy).
 """
@@ -10,13 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
 from convdesigner.core.analysis import Analysis, LayerRow, analyse
-from convdesigner.core.design import Design
-from convdesigner.core.engine import buffers, conv, ops, pipeline, pool
+from convdesigner.core.design import INPUT_ID, Design
+from convdesigner.core.engine import buffers, conv, pipeline, pool
 from convdesigner.core.engine.memory import (
     CHUNK_BUDGET,
     DEFAULT_MEMORY_LIMIT,
@@ -24,18 +29,10 @@ from convdesigner.core.engine.memory import (
     check_limit,
     estimate_from_analysis,
 )
-from convdesigner.core.layers import (
-    AvgPool2D,
-    BatchNorm2D,
-    Conv2D,
-    Dense,
-    Dropout,
-    Flatten,
-    GlobalAvgPool2D,
-    Layer,
-    MaxPool2D,
-    ReLU,
-)
+from convdesigner.core.ops import spec_for
+from convdesigner.core.ops.base import OpSpec
+from convdesigner.core.ops.common import pads4
+from convdesigner.core.ops.pool import AvgPool2D, MaxPool2D, include_pad
 
 __all__ = [
     "DEFAULT_MEMORY_LIMIT",
@@ -44,6 +41,7 @@ __all__ = [
     "MemoryLimitError",
     "estimate_memory",
     "run_design",
+    "run_graph",
 ]
 
 FloatArray = np.ndarray
@@ -68,17 +66,19 @@ class CancelToken:
         return self._event.is_set()
 
 
-def _checked_analysis(design: Design) -> Analysis:
-    analysis = analyse(design)
+def _checked_analysis(design: Design, analysis: Analysis | None = None) -> Analysis:
+    if analysis is None or analysis.design is not design:
+        analysis = analyse(design)
     bad = analysis.first_error
     if bad is not None:
-        raise ValueError(f"layer {bad.index} ({bad.name}): {bad.message}")
+        where = f"layer {bad.index}" if bad.id == str(bad.index) else f"'{bad.id}'"
+        raise ValueError(f"{where} ({bad.name}): {bad.message}")
     return analysis
 
 
-def estimate_memory(design: Design) -> int:
+def estimate_memory(design: Design, analysis: Analysis | None = None) -> int:
     """Bytes a run of ``design`` needs: activations, parameters, working copies, chunk budget."""
-    return estimate_from_analysis(_checked_analysis(design))
+    return estimate_from_analysis(_checked_analysis(design, analysis))
 
 
 def _check_image(design: Design, image: object) -> FloatArray:
@@ -86,10 +86,14 @@ def _check_image(design: Design, image: object) -> FloatArray:
         raise ValueError(f"the image must be a NumPy array, got {type(image).__name__}")
     expected = design.input.shape
     if image.shape != expected:
-        c, h, w = expected
+        if len(expected) == 3:
+            c, h, w = expected
+            wanted = f"(C, H, W) = ({c}, {h}, {w})"
+        else:
+            wanted = str(expected)
         raise ValueError(
-            f"the image has shape {image.shape}, but the design's input is (C, H, W) = "
-            f"({c}, {h}, {w}); resize it or change the input size"
+            f"the image has shape {image.shape}, but the design's input is {wanted}; resize it "
+            "or change the input size"
         )
     if image.dtype.kind not in "fiub":
         raise ValueError(f"the image must hold numbers, got dtype {image.dtype}")
@@ -114,6 +118,27 @@ def _to_chw(y: FloatArray) -> FloatArray:
     return y.transpose(2, 0, 1) if y.ndim == 3 else y
 
 
+class NodeParams(Mapping[str, FloatArray]):
+    """One node's parameters by local name (``weight``), read from the design's ``{id}.weight``
+    keys only when asked, so default weights are drawn as the run reaches each node."""
+
+    __slots__ = ("_all", "_prefix")
+
+    def __init__(self, params: Mapping[str, FloatArray], node_id: str) -> None:
+        self._all = params
+        self._prefix = node_id + "."
+
+    def __getitem__(self, key: str) -> FloatArray:
+        return self._all[self._prefix + key]
+
+    def __iter__(self) -> Iterator[str]:
+        n = len(self._prefix)
+        return (k[n:] for k in self._all if k.startswith(self._prefix))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 def run_design(
     design: Design,
     image: np.ndarray,
@@ -124,23 +149,57 @@ def run_design(
     progress: Progress | None = None,
     memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
     on_output: Callable[[int, np.ndarray], None] | None = None,
+    analysis: Analysis | None = None,
 ) -> list[np.ndarray]:
-    """The input and every layer's output for one (C, H, W) image, as float32 arrays.
+    """The input and every node's output for one (C, H, W) image, as float32 arrays.
 
-    Maps are (C, H, W), vectors 1-D. ``weights`` default to :func:`default_weights` of ``seed``,
-    each layer's drawn just before it runs. ``on_output(index, output)`` is called as soon as
-    layer ``index``'s output exists (the array that is returned), so a viewer can show an early
-    layer before the rest has run. Raises ValueError (design error, wrong image, bad weights),
-    :class:`MemoryLimitError` before allocating anything if the estimate exceeds
-    ``memory_limit``, or :class:`Cancelled`.
+    Maps are (C, H, W), vectors 1-D; ``outputs[0]`` is the input and ``outputs[i + 1]`` node
+    ``i``'s output. ``weights`` (keys ``{id}.weight``...) default to :func:`default_weights` of
+    ``seed``, each node's drawn just before it runs. ``analysis`` is the design's analysis when
+    the caller has it (computed once per run, not again here). ``on_output(index, output)`` is
+    called as soon as node ``index``'s output exists. Raises ValueError (design error, wrong
+    image, bad weights), :class:`MemoryLimitError` before allocating anything if the estimate
+    exceeds ``memory_limit``, or :class:`Cancelled`.
     """
+    outputs = run_graph(
+        design,
+        image,
+        weights,
+        seed=seed,
+        cancel=cancel,
+        progress=progress,
+        memory_limit=memory_limit,
+        keep_all=True,
+        analysis=analysis,
+        on_output=on_output,
+    )
+    return list(outputs.values())
+
+
+def run_graph(
+    design: Design,
+    image: np.ndarray,
+    weights: Mapping[str, np.ndarray] | None = None,
+    *,
+    seed: int = 0,
+    cancel: CancelToken | None = None,
+    progress: Progress | None = None,
+    memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
+    keep_all: bool = False,
+    analysis: Analysis | None = None,
+    on_output: Callable[[int, np.ndarray], None] | None = None,
+) -> dict[str, np.ndarray]:
+    """Outputs by id (``"input"`` first): every node's with ``keep_all`` (the viewer's case),
+    otherwise only the design's outputs, each other result freed after its last reader."""
     from convdesigner.core.weights import DefaultWeights, check_weights
 
-    analysis = _checked_analysis(design)
+    analysis = _checked_analysis(design, analysis)
     check_limit(estimate_from_analysis(analysis), memory_limit)
     chw = _check_image(design, image)
     params: Mapping[str, np.ndarray] = (
-        DefaultWeights(design, seed) if weights is None else check_weights(design, weights)
+        DefaultWeights(design, seed, analysis=analysis)
+        if weights is None
+        else check_weights(design, weights, analysis=analysis)
     )
 
     def check() -> None:
@@ -152,60 +211,137 @@ def run_design(
     # the cores from the band threads.
     blas = pipeline.blas_single_thread() if pipeline.WORKERS > 1 else contextlib.nullcontext()
     with blas:
-        return _run_layers(design, analysis, chw, params, check, progress, on_output)
+        return _Executor(design, analysis, params, check, progress, keep_all, on_output).run(chw)
 
 
-def _run_layers(
-    design: Design,
-    analysis: Analysis,
-    chw: FloatArray,
-    params: Mapping[str, FloatArray],
-    check: Callable[[], None],
-    progress: Progress | None,
-    on_output: Callable[[int, np.ndarray], None] | None = None,
-) -> list[FloatArray]:
-    x = _channels_last(chw)
-    outputs: list[FloatArray] = [x.transpose(2, 0, 1)]
-    layers = design.layers
-    n = len(layers)
-    index = 0
-    while index < n:
-        check()
-        layer = layers[index]
-        if isinstance(layer, Conv2D):
-            chain = _chain_length(layers, index)
-            for k in range(index, index + chain):
-                if progress is not None:
-                    progress(k, n)
-            results = _run_chain(layers, analysis, index, chain, x, params, check)
-        else:
-            if progress is not None:
-                progress(index, n)
-            results = [_run_layer(layer, analysis.row_for_layer(index), x, params, index, check)]
-        for k, y in enumerate(results):
-            outputs.append(_to_chw(y))
-            if on_output is not None:
-                on_output(index + k, outputs[-1])
-        x = results[-1]
-        index += len(results)
-    check()
-    return outputs
+class _Executor:
+    """One run: walks the nodes in order, fusing convolution chains, freeing dead outputs."""
+
+    def __init__(
+        self,
+        design: Design,
+        analysis: Analysis,
+        params: Mapping[str, FloatArray],
+        check: Callable[[], None],
+        progress: Progress | None,
+        keep_all: bool,
+        on_output: Callable[[int, np.ndarray], None] | None,
+    ) -> None:
+        self.design = design
+        self.analysis = analysis
+        self.params = params
+        self.check = check
+        self.progress = progress
+        self.keep_all = keep_all
+        self.on_output = on_output
+        self.specs = [spec_for(layer) for layer in design.layers]
+        self.inputs = design.resolved_inputs
+        self.consumers = design.consumers
+        # Readers still to run, per id: an output is dropped when this reaches zero.
+        self.pending = {key: len(readers) for key, readers in self.consumers.items()}
+        self.keep = set(design.outputs)
+
+    def run(self, chw: FloatArray) -> dict[str, FloatArray]:
+        x = _channels_last(chw)
+        live: dict[str, FloatArray] = {INPUT_ID: x}
+        result: dict[str, FloatArray] = {INPUT_ID: x.transpose(2, 0, 1)}
+        nodes = self.design.nodes
+        n = len(nodes)
+        index = 0
+        while index < n:
+            self.check()
+            spec = self.specs[index]
+            sources = self.inputs[index]
+            ins = [live[s] for s in sources]
+            if spec.fuse == "conv":
+                length = self._chain_length(index)
+                for k in range(index, index + length):
+                    if self.progress is not None:
+                        self.progress(k, n)
+                outs = self._run_chain(index, length, ins[0])
+            else:
+                if self.progress is not None:
+                    self.progress(index, n)
+                outs = [self._run_node(index, spec, ins)]
+            for k, y in enumerate(outs):
+                position = index + k
+                node_id = nodes[position].id
+                live[node_id] = y
+                shown = _to_chw(y)
+                if self.keep_all or node_id in self.keep:
+                    result[node_id] = shown
+                if self.on_output is not None:
+                    self.on_output(position, shown)
+                self._release(self.inputs[position], live)
+            index += len(outs)
+        self.check()
+        return result
+
+    def _release(self, sources: tuple[str, ...], live: dict[str, FloatArray]) -> None:
+        """Forget each source whose last reader has run (the arrays go back to the pool)."""
+        for s in sources:
+            self.pending[s] -= 1
+            if self.pending[s] == 0 and not self.keep_all:
+                live.pop(s, None)
+
+    def _chain_length(self, start: int) -> int:
+        """The conv at ``start``, the per-value ops after it and one pooling op if next, each
+        the only reader of the one before (fusing past a second reader would hide a map)."""
+        nodes = self.design.nodes
+        end = start + 1
+
+        def follows(k: int) -> bool:
+            prev = nodes[k - 1].id
+            return self.inputs[k] == (prev,) and self.consumers[prev] == (nodes[k].id,)
+
+        while end < len(nodes) and self.specs[end].fuse == "pointwise" and follows(end):
+            end += 1
+        if end < len(nodes) and self.specs[end].fuse == "pool" and follows(end):
+            end += 1
+        return end - start
+
+    def _params(self, index: int) -> NodeParams:
+        return NodeParams(self.params, self.design.nodes[index].id)
+
+    def _run_chain(self, start: int, length: int, x: FloatArray) -> list[FloatArray]:
+        layers = self.design.layers
+        first = layers[start]
+        row = self.analysis.row_for_layer(start)
+        own = self._params(start)
+        budget = CHUNK_BUDGET // max(1, pipeline.WORKERS)
+        kernel = conv.Conv2D(x, own["weight"], own.get("bias"), _conv_geometry(first, row), budget)
+        shape = kernel.out.shape
+        stages: list[pipeline.Elementwise] = []
+        pooling: pipeline.PoolStage | None = None
+        for index in range(start + 1, start + length):
+            layer = layers[index]
+            spec = self.specs[index]
+            if spec.fuse == "pointwise":
+                assert spec.pointwise is not None
+                scale, shift, relu = spec.pointwise(layer, self._params(index))
+                passthrough = scale is None and not relu
+                stages.append(pipeline.Elementwise(shape, scale, shift, relu, passthrough))
+            else:
+                row = self.analysis.row_for_layer(index)
+                pooling = pipeline.PoolStage(
+                    _pool_geometry(layer, row),
+                    is_max=isinstance(layer, MaxPool2D),
+                    include_pad=isinstance(layer, AvgPool2D) and include_pad(layer),
+                    channels=shape[2],
+                )
+        return pipeline.run_chain(kernel, stages, pooling, self.check)
+
+    def _run_node(self, index: int, spec: OpSpec, ins: list[FloatArray]) -> FloatArray:
+        layer = self.design.layers[index]
+        params = self._params(index)
+        if spec.fuse == "dense":
+            return pipeline.dense(ins[0], params["weight"], params.get("bias"), self.check)
+        row = self.analysis.row_for_layer(index)
+        y: FloatArray = spec.run(layer, row, ins, params)
+        return y
 
 
-_PER_VALUE = (ReLU, BatchNorm2D, Dropout)
-
-
-def _chain_length(layers: tuple[Layer, ...], start: int) -> int:
-    """The conv at ``start``, the per-value layers after it, and one pooling layer if next."""
-    end = start + 1
-    while end < len(layers) and isinstance(layers[end], _PER_VALUE):
-        end += 1
-    if end < len(layers) and isinstance(layers[end], MaxPool2D | AvgPool2D):
-        end += 1
-    return end - start
-
-
-def _conv_geometry(layer: Conv2D, row: LayerRow) -> conv.ConvGeometry:
+def _conv_geometry(layer: Any, row: LayerRow) -> conv.ConvGeometry:
     shape = row.output_shape
     assert shape is not None
     assert row.padding is not None
@@ -213,100 +349,17 @@ def _conv_geometry(layer: Conv2D, row: LayerRow) -> conv.ConvGeometry:
         kernel=layer.kernel,
         stride=layer.stride,
         dilation=layer.dilation,
-        padding=row.padding,
+        padding=pads4(row.padding),
         groups=layer.groups,
         out_hw=(shape[1], shape[2]),
     )
 
 
-def _pool_geometry(layer: MaxPool2D | AvgPool2D, row: LayerRow) -> pool.PoolGeometry:
+def _pool_geometry(layer: Any, row: LayerRow) -> pool.PoolGeometry:
     shape = row.output_shape
     assert shape is not None
     assert row.padding is not None
     assert row.stride is not None
-    return pool.PoolGeometry(layer.kernel, row.stride, row.padding, (shape[1], shape[2]))
-
-
-def _bn_scale_shift(
-    params: Mapping[str, FloatArray], key: str, eps: float
-) -> tuple[FloatArray, FloatArray]:
-    return ops.batchnorm_scale_shift(
-        params[key + "weight"],
-        params[key + "bias"],
-        params[key + "running_mean"],
-        params[key + "running_var"],
-        eps,
+    return pool.PoolGeometry(
+        layer.kernel, (row.stride[0], row.stride[1]), pads4(row.padding), (shape[1], shape[2])
     )
-
-
-def _run_chain(
-    layers: tuple[Layer, ...],
-    analysis: Analysis,
-    start: int,
-    length: int,
-    x: FloatArray,
-    params: Mapping[str, FloatArray],
-    check: Callable[[], None],
-) -> list[FloatArray]:
-    first = layers[start]
-    assert isinstance(first, Conv2D)
-    row = analysis.row_for_layer(start)
-    key = f"{start}."
-    budget = CHUNK_BUDGET // max(1, pipeline.WORKERS)
-    conv_layer = conv.Conv2D(
-        x, params[key + "weight"], params.get(key + "bias"), _conv_geometry(first, row), budget
-    )
-    shape = conv_layer.out.shape
-    stages: list[pipeline.Elementwise] = []
-    pooling: pipeline.PoolStage | None = None
-    for index in range(start + 1, start + length):
-        layer = layers[index]
-        if isinstance(layer, ReLU):
-            stages.append(pipeline.Elementwise(shape, None, None, relu=True))
-        elif isinstance(layer, BatchNorm2D):
-            scale, shift = _bn_scale_shift(params, f"{index}.", layer.eps)
-            stages.append(pipeline.Elementwise(shape, scale, shift, relu=False))
-        elif isinstance(layer, Dropout):
-            stages.append(pipeline.Elementwise(shape, None, None, relu=False, passthrough=True))
-        else:
-            assert isinstance(layer, MaxPool2D | AvgPool2D)
-            pooling = pipeline.PoolStage(
-                _pool_geometry(layer, analysis.row_for_layer(index)),
-                is_max=isinstance(layer, MaxPool2D),
-                include_pad=isinstance(layer, AvgPool2D)
-                and layer.count_include_pad
-                and layer.padding != "same",
-                channels=shape[2],
-            )
-    return pipeline.run_chain(conv_layer, stages, pooling, check)
-
-
-def _run_layer(
-    layer: Layer,
-    row: LayerRow,
-    x: FloatArray,
-    params: Mapping[str, FloatArray],
-    index: int,
-    check: Callable[[], None],
-) -> FloatArray:
-    """One layer on its own (a conv is always run through :func:`_run_chain`)."""
-    key = f"{index}."
-    if isinstance(layer, MaxPool2D):
-        return pool.max_pool(x, _pool_geometry(layer, row))
-    if isinstance(layer, AvgPool2D):
-        include_pad = layer.count_include_pad and layer.padding != "same"
-        return pool.avg_pool(x, _pool_geometry(layer, row), include_pad)
-    if isinstance(layer, GlobalAvgPool2D):
-        return pool.global_avg_pool(x)
-    if isinstance(layer, ReLU):
-        return ops.relu(x)
-    if isinstance(layer, BatchNorm2D):
-        scale, shift = _bn_scale_shift(params, key, layer.eps)
-        return ops.scale_shift(x, scale, shift)
-    if isinstance(layer, Flatten):
-        return ops.flatten(x)
-    if isinstance(layer, Dense):
-        return pipeline.dense(x, params[key + "weight"], params.get(key + "bias"), check)
-    if isinstance(layer, Dropout):
-        return x
-    raise ValueError(f"layer {index}: the engine cannot run layer type {layer.type_name!r}")

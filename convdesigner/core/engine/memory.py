@@ -38,7 +38,8 @@ def estimate_from_analysis(analysis: Analysis) -> int:
     largest = max((r.activation_bytes for r in analysis.rows), default=0)
     flat = 0
     for row in analysis.rows:
-        if row.type in ("flatten", "dense") and row.input_shape is not None:
+        # Flatten and Dense read a map as one vector: a working copy of it.
+        if row.output_shape is not None and len(row.output_shape) == 1 and row.input_shape:
             flat = max(flat, math.prod(row.input_shape) * BYTES_PER_VALUE)
     # Parameters are held twice: as given (torch layout) and as GEMM-ready matrices.
     return totals.activation_bytes + 2 * totals.parameter_bytes + largest + flat + CHUNK_BUDGET
