@@ -11,13 +11,16 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 from convdesigner.core.analysis import Analysis, analyse
+from convdesigner.core.builder import DesignBuilder, Tensor
 from convdesigner.core.design import Design, InputSpec, Node
 from convdesigner.core.fileformat import DesignFileError, load_design, save_design
 
 __all__ = [
     "Analysis",
     "Node",
+    "Tensor",
     "Design",
+    "DesignBuilder",
     "DesignFileError",
     "InputSpec",
     "__version__",

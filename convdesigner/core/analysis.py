@@ -359,9 +359,12 @@ def _rf_derivation(
             prev, rf, res.kernel, res.dilation or (1,) * len(res.kernel), res.stride,
             tuple(p[0] for p in res.padding),
         )  # fmt: skip
+    what = (
+        "combines its inputs position by position" if merged else "looks at one position at a time"
+    )
     return text + (
-        f"{layer.display_name} looks at one position at a time: receptive field "
-        f"unchanged, {_size_text(rf.size)}, jump {_size_text(rf.jump)}"
+        f"{layer.display_name} {what}: receptive field unchanged, {_size_text(rf.size)}, "
+        f"jump {_size_text(rf.jump)}"
     )
 
 
@@ -409,7 +412,7 @@ def _merge_fields(
     parts = ", ".join(f"'{s}' {_size_text(f.size)}" for f, s in candidates if f is not None)
     text = (
         f"several inputs: the receptive field is the largest over them ({parts}), so it is "
-        f"'{best_id}''s: {_size_text(best.size)}, jump {_size_text(best.jump)}"
+        f"that of '{best_id}': {_size_text(best.size)}, jump {_size_text(best.jump)}"
     )
     return best, text
 
