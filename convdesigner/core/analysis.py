@@ -334,7 +334,7 @@ def _size_text(values: tuple[int, ...]) -> str:
 
 
 def _rf_derivation(
-    layer: Layer, res: Inferred, prev: Field | None, rf: Field | None, merged: str
+    layer: Layer, res: Inferred, prev: Field | None, rf: Field | None, merged: Callable[[], str]
 ) -> str:
     if rf is None or prev is None:
         if res.rf == "lost":
@@ -348,9 +348,8 @@ def _rf_derivation(
             if len(res.shape) == 1
             else "unknown"
         )
-    text = ""
-    if merged:
-        text = merged + "\n"
+    merged_text = merged()
+    text = merged_text + "\n" if merged_text else ""
     if res.rf == "window":
         assert res.kernel is not None
         assert res.stride is not None
@@ -369,7 +368,7 @@ def _rf_derivation(
 
 
 def _row_derivations(
-    layer: Layer, res: Inferred, prev: Field | None, rf: Field | None, merged: str
+    layer: Layer, res: Inferred, prev: Field | None, rf: Field | None, merged: Callable[[], str]
 ) -> Builder:
     def derive() -> dict[str, str]:
         d = res.derive()
@@ -383,6 +382,21 @@ def _row_derivations(
 
 _ROW_DEFAULTS = {f.name: f.default for f in fields(LayerRow) if f.default is not MISSING}
 _NO_DERIVATIONS: Mapping[str, str] = Derivations()
+
+
+def _row_from(values: dict[str, Any]) -> LayerRow:
+    """``LayerRow(**values)`` without the frozen dataclass's per-field ``object.__setattr__``.
+
+    That generated ``__init__`` was half of analyse()'s time on a 500-layer design (26 fields,
+    one call each), and the analysis runs on every keystroke. The object is the same: equal to
+    one built normally, and still frozen against assignment. Every field without a default must
+    be given (the tests check that rows carry every field).
+    """
+    row = object.__new__(LayerRow)
+    state = row.__dict__
+    state.update(_ROW_DEFAULTS)
+    state.update(values)
+    return row
 
 
 def _new_row(**values: Any) -> LayerRow:
@@ -402,23 +416,40 @@ def _new_row(**values: Any) -> LayerRow:
 
 def _merge_fields(
     sources: Sequence[str], fields_by_id: Mapping[str, Field | None]
-) -> tuple[Field | None, str]:
-    """The receptive field reaching a node with several inputs: the largest over its inputs."""
+) -> tuple[Field | None, Callable[[], str]]:
+    """The receptive field reaching a node with several inputs: the largest over its inputs
+    (and how to say so, built only when the derivation is read)."""
     candidates = [(fields_by_id[s], s) for s in sources]
-    if any(f is None for f, _ in candidates):
-        return None, ""
-    best, best_id = max(candidates, key=lambda c: math.prod(c[0].size))  # type: ignore[union-attr]
-    assert best is not None
-    parts = ", ".join(f"'{s}' {_size_text(f.size)}" for f, s in candidates if f is not None)
-    text = (
-        f"several inputs: the receptive field is the largest over them ({parts}), so it is "
-        f"that of '{best_id}': {_size_text(best.size)}, jump {_size_text(best.jump)}"
-    )
+    known = [(f, s) for f, s in candidates if f is not None]
+    if len(known) < len(candidates):
+        return None, str
+    best, best_id = max(known, key=lambda c: math.prod(c[0].size))
+
+    def text() -> str:
+        parts = ", ".join(f"'{s}' {_size_text(f.size)}" for f, s in known)
+        return (
+            f"several inputs: the receptive field is the largest over them ({parts}), so it is "
+            f"that of '{best_id}': {_size_text(best.size)}, jump {_size_text(best.jump)}"
+        )
+
     return best, text
 
 
-def _label(source: str) -> str:
-    return f"'{source}'"
+class _Quoted(Sequence[str]):
+    """Input ids as messages name them ('conv1'), quoted only when a message is written."""
+
+    __slots__ = ("_ids",)
+
+    def __init__(self, ids: tuple[str, ...]) -> None:
+        self._ids = ids
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [f"'{s}'" for s in self._ids[i]]
+        return f"'{self._ids[i]}'"
+
+    def __len__(self) -> int:
+        return len(self._ids)
 
 
 def analyse(design: Design) -> Analysis:
@@ -433,8 +464,8 @@ def analyse(design: Design) -> Analysis:
     for index, (node, sources) in enumerate(zip(design.nodes, design.resolved_inputs, strict=True)):
         layer = node.op
         label = layer.label
-        in_shapes = tuple(shapes[s] for s in sources)
-        common = {
+        in_shapes = tuple([shapes[s] for s in sources])
+        values: dict[str, Any] = {
             "index": index,
             "name": label,
             "type": layer.type_name,
@@ -445,83 +476,76 @@ def analyse(design: Design) -> Analysis:
             "is_output": node.id in outputs,
             "input_shape": in_shapes[0],
         }
-        bad = next((s for s, shape in zip(sources, in_shapes, strict=True) if shape is None), None)
+        bad = None
+        for s, shape in zip(sources, in_shapes, strict=True):
+            if shape is None:
+                bad = s
+                break
         if bad is not None:
             culprit = blocked_by[bad]
-            rows.append(
-                _new_row(
-                    **common,
-                    output_shape=None,
-                    status=Status.NOT_COMPUTABLE,
-                    message=f"Not computable: {culprit} above has an error.",
-                    derivations=_NO_DERIVATIONS,
-                )
-            )
+            values["output_shape"] = None
+            values["status"] = Status.NOT_COMPUTABLE
+            values["message"] = f"Not computable: {culprit} above has an error."
+            values["derivations"] = _NO_DERIVATIONS
+            rows.append(_row_from(values))
             shapes[node.id] = None
             rf_of[node.id] = None
             blocked_by[node.id] = culprit
             continue
-        known = [s for s in in_shapes if s is not None]
+        known: tuple[Shape, ...] = in_shapes  # type: ignore[assignment]  # none is None here
         try:
             spec = spec_for(layer)
             low, high = spec.arity
             if len(known) < low or (high is not None and len(known) > high):
                 raise OpError(_arity_message(layer, low, high, len(known)))
-            res = spec.infer(layer, known, [_label(s) for s in sources])
+            res = spec.infer(layer, known, _Quoted(sources))
         except (OpError, KeyError) as exc:
-            message = str(exc) if isinstance(exc, OpError) else exc.args[0]
-            rows.append(
-                _new_row(
-                    **common,
-                    output_shape=None,
-                    status=Status.ERROR,
-                    message=message,
-                    derivations=_NO_DERIVATIONS,
-                )
-            )
+            values["output_shape"] = None
+            values["status"] = Status.ERROR
+            values["message"] = str(exc) if isinstance(exc, OpError) else exc.args[0]
+            values["derivations"] = _NO_DERIVATIONS
+            rows.append(_row_from(values))
             shapes[node.id] = None
             rf_of[node.id] = None
             blocked_by[node.id] = (
-                f"layer {index} ({label})" if node.id == str(index) else (f"'{node.id}' ({label})")
+                f"layer {index} ({label})" if node.id == str(index) else f"'{node.id}' ({label})"
             )
             continue
-        merged = ""
+        merged: Callable[[], str] = str
         if len(sources) == 1:
             prev = rf_of[sources[0]]
         else:
             prev, merged = _merge_fields(sources, rf_of)
         rf: Field | None
-        if prev is None or len(res.shape) < 2 or res.rf in ("lost", "vector"):
+        kind = res.rf
+        if prev is None or len(res.shape) < 2 or kind == "lost" or kind == "vector":
             rf = None
-        elif res.rf == "window":
+        elif kind == "window":
             assert res.kernel is not None
             assert res.stride is not None
             assert res.padding is not None
             rf = geometry.rf_step(
                 prev, res.kernel, res.dilation or (1,) * len(res.kernel), res.stride,
-                tuple(p[0] for p in res.padding),
+                tuple([p[0] for p in res.padding]),
             )  # fmt: skip
         else:
             rf = prev
-        rows.append(
-            _new_row(
-                **common,
-                output_shape=res.shape,
-                weights=res.weights,
-                biases=res.biases,
-                trainable=res.weights + res.biases,
-                non_trainable=res.non_trainable,
-                macs=res.macs,
-                kernel=res.kernel,
-                stride=res.stride,
-                padding=res.padding,
-                receptive_field=rf.size if rf else None,
-                jump=rf.jump if rf else None,
-                rf_start=rf.start if rf else None,
-                derivations=Derivations(_row_derivations(layer, res, prev, rf, merged)),
-                dilation=res.dilation,
-            )
-        )
+        values["output_shape"] = res.shape
+        values["weights"] = res.weights
+        values["biases"] = res.biases
+        values["trainable"] = res.weights + res.biases
+        values["non_trainable"] = res.non_trainable
+        values["macs"] = res.macs
+        values["kernel"] = res.kernel
+        values["stride"] = res.stride
+        values["padding"] = res.padding
+        values["dilation"] = res.dilation
+        if rf is not None:
+            values["receptive_field"] = rf.size
+            values["jump"] = rf.jump
+            values["rf_start"] = rf.start
+        values["derivations"] = Derivations(_row_derivations(layer, res, prev, rf, merged))
+        rows.append(_row_from(values))
         shapes[node.id] = res.shape
         rf_of[node.id] = rf
     return Analysis(design, tuple(rows))

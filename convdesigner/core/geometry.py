@@ -183,15 +183,15 @@ def windows(
 ) -> tuple[Axis, ...]:
     """One :class:`Axis` per spatial axis."""
     names = AXES[len(spatial)]
-    return tuple(
-        window_axis(name, spatial[i], kernel[i], stride[i], dilation[i], padding, i,
+    return tuple([
+        window_axis(names[i], spatial[i], kernel[i], stride[i], dilation[i], padding, i,
                     ceil_mode=ceil_mode, window=window)
-        for i, name in enumerate(names)
-    )  # fmt: skip
+        for i in range(len(names))
+    ])  # fmt: skip
 
 
 def applied_padding(axes: tuple[Axis, ...]) -> AxisPads:
-    return tuple((ax.before, ax.after) for ax in axes)
+    return tuple([(ax.before, ax.after) for ax in axes])
 
 
 def padding_text(axes: tuple[Axis, ...]) -> str:
@@ -227,11 +227,13 @@ def rf_step(
     stride: tuple[int, ...],
     pad_before: tuple[int, ...],
 ) -> Field:
-    k_eff = [d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True)]
+    # Runs once per node on every keystroke: plain index loops, no generators.
+    size, jump, start = rf
+    axes = range(len(kernel))
     return Field(
-        tuple(r + (k - 1) * j for r, k, j in zip(rf.size, k_eff, rf.jump, strict=True)),
-        tuple(j * s for j, s in zip(rf.jump, stride, strict=True)),
-        tuple(st - p * j for st, p, j in zip(rf.start, pad_before, rf.jump, strict=True)),
+        tuple([size[i] + dilation[i] * (kernel[i] - 1) * jump[i] for i in axes]),
+        tuple([jump[i] * stride[i] for i in axes]),
+        tuple([start[i] - pad_before[i] * jump[i] for i in axes]),
     )
 
 
