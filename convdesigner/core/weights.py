@@ -189,7 +189,7 @@ def _he_normal(seed: int, index: int, shape: tuple[int, ...], scale: np.float32)
         w = np.random.default_rng([key, index]).standard_normal(shape, dtype=np.float32)
         w *= scale
         return w
-    from convdesigner.core.engine import pipeline
+    from convdesigner.core import parallel
 
     flat = np.empty(n, dtype=np.float32)
 
@@ -198,7 +198,7 @@ def _he_normal(seed: int, index: int, shape: tuple[int, ...], scale: np.float32)
         np.random.default_rng([key, index, k]).standard_normal(dtype=np.float32, out=part)
         part *= scale
 
-    pipeline.run_bands(-(-n // BLOCK_VALUES), block, lambda: None, pipeline.WORKERS)
+    parallel.run_bands(-(-n // BLOCK_VALUES), block, lambda: None, parallel.WORKERS)
     return flat.reshape(shape)
 
 

@@ -9,12 +9,13 @@ as (C, H, W) views of those same arrays (no copy).
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from convdesigner.core import parallel
 from convdesigner.core.analysis import Analysis, LayerRow, analyse
+from convdesigner.core.cancel import Cancelled, CancelToken
 from convdesigner.core.design import Design
 from convdesigner.core.engine import buffers, conv, ops, pipeline, pool
 from convdesigner.core.engine.memory import (
@@ -39,8 +40,6 @@ from convdesigner.core.layers import (
 
 __all__ = [
     "DEFAULT_MEMORY_LIMIT",
-    "CancelToken",
-    "Cancelled",
     "MemoryLimitError",
     "estimate_memory",
     "run_design",
@@ -48,24 +47,6 @@ __all__ = [
 
 FloatArray = np.ndarray
 Progress = Callable[[int, int], None]
-
-
-class Cancelled(Exception):
-    """The run was abandoned through its :class:`CancelToken`."""
-
-
-class CancelToken:
-    """Set from any thread; the running computation notices between layers and chunks."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
 
 
 def _checked_analysis(design: Design) -> Analysis:
@@ -150,7 +131,7 @@ def run_design(
     # One BLAS thread for the whole run: the engine runs one band per core itself, and an
     # OpenBLAS pool that has just been busy keeps its threads spinning for a while, stealing
     # the cores from the band threads.
-    blas = pipeline.blas_single_thread() if pipeline.WORKERS > 1 else contextlib.nullcontext()
+    blas = parallel.blas_single_thread() if parallel.WORKERS > 1 else contextlib.nullcontext()
     with blas:
         return _run_layers(design, analysis, chw, params, check, progress, on_output)
 
@@ -252,7 +233,7 @@ def _run_chain(
     assert isinstance(first, Conv2D)
     row = analysis.row_for_layer(start)
     key = f"{start}."
-    budget = CHUNK_BUDGET // max(1, pipeline.WORKERS)
+    budget = CHUNK_BUDGET // max(1, parallel.WORKERS)
     conv_layer = conv.Conv2D(
         x, params[key + "weight"], params.get(key + "bias"), _conv_geometry(first, row), budget
     )

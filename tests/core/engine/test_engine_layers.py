@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from convdesigner.core import parallel
 from convdesigner.core.design import Design, InputSpec
 from convdesigner.core.engine import conv, pipeline, winograd, winograd4
 from convdesigner.core.engine.forward import run_design
@@ -149,7 +150,7 @@ def test_one_row_bands_match_reference(
 ) -> None:
     """Bands of one row on several threads: every pooling row is computed in a band or a seam."""
     monkeypatch.setattr(conv, "TARGET_CHUNK", 1)
-    monkeypatch.setattr(pipeline, "WORKERS", workers)
+    monkeypatch.setattr(parallel, "WORKERS", workers)
     monkeypatch.setattr(pipeline, "PARALLEL_MIN_MACS", 0)
     design = Design(InputSpec(height=11, width=6, channels=4), CASES[name])
     _check(design, seed=7)
@@ -162,7 +163,7 @@ def test_bias_folded_into_the_product_on_larger_maps(
     """On maps with many more pixels than weight rows the bias rides in the GEMM (a column of
     ones); bands of a few rows on two threads exercise the ones column of reused buffers."""
     monkeypatch.setattr(conv, "TARGET_CHUNK", 2000)
-    monkeypatch.setattr(pipeline, "WORKERS", workers)
+    monkeypatch.setattr(parallel, "WORKERS", workers)
     monkeypatch.setattr(pipeline, "PARALLEL_MIN_MACS", 0)
     design = Design(
         InputSpec(height=24, width=21, channels=2),
@@ -189,7 +190,7 @@ def test_winograd_path_matches_reference(
     monkeypatch.setattr(winograd, "MIN_CHANNELS", 4)
     monkeypatch.setattr(conv, "TARGET_CHUNK", 1)
     monkeypatch.setattr(winograd, "TARGET_CHUNK", 1)
-    monkeypatch.setattr(pipeline, "WORKERS", workers)
+    monkeypatch.setattr(parallel, "WORKERS", workers)
     monkeypatch.setattr(pipeline, "PARALLEL_MIN_MACS", 0)
     design = Design(
         InputSpec(height=size[0], width=size[1], channels=4),
@@ -223,7 +224,7 @@ def test_winograd4_path_matches_reference(
     monkeypatch.setattr(winograd4, "MIN_WORK", 1)
     monkeypatch.setattr(winograd4, "MIN_SIZE", 1)
     monkeypatch.setattr(winograd4, "TARGET_CHUNK", 1)
-    monkeypatch.setattr(pipeline, "WORKERS", workers)
+    monkeypatch.setattr(parallel, "WORKERS", workers)
     monkeypatch.setattr(pipeline, "PARALLEL_MIN_MACS", 0)
     design = Design(
         InputSpec(height=size[0], width=size[1], channels=4),
