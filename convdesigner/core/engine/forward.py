@@ -234,7 +234,7 @@ def _run_chain(
     row = analysis.row_for_layer(start)
     key = f"{start}."
     budget = CHUNK_BUDGET // max(1, parallel.WORKERS)
-    conv_layer = conv.Conv2D(
+    conv_layer = conv.ConvKernel(
         x, params[key + "weight"], params.get(key + "bias"), _conv_geometry(first, row), budget
     )
     shape = conv_layer.out.shape

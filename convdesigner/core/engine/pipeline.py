@@ -20,7 +20,7 @@ import numpy as np
 
 from convdesigner.core import parallel
 from convdesigner.core.engine import buffers, pool
-from convdesigner.core.engine.conv import Conv2D
+from convdesigner.core.engine.conv import ConvKernel
 from convdesigner.core.parallel import Check, Scratch
 
 FloatArray = np.ndarray
@@ -94,7 +94,7 @@ class PoolStage:
 
 
 def run_chain(
-    conv: Conv2D,
+    conv: ConvKernel,
     stages: Sequence[Elementwise],
     pooling: PoolStage | None,
     check: Check,

@@ -176,7 +176,8 @@ def test_bias_folded_into_the_product_on_larger_maps(
     )
     geo = conv.ConvGeometry((3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 1, (24, 21))
     w = np.ones((3, 2, 3, 3), np.float32)
-    assert conv.Conv2D(np.zeros((24, 21, 2), np.float32), w, np.ones(3, np.float32), geo).fold_bias
+    blank = np.zeros((24, 21, 2), np.float32)
+    assert conv.ConvKernel(blank, w, np.ones(3, np.float32), geo).fold_bias
     _check(design, seed=11)
 
 
@@ -202,7 +203,7 @@ def test_winograd_path_matches_reference(
             Conv2D(filters=4, kernel=3),
         ),
     )
-    layer = conv.Conv2D(
+    layer = conv.ConvKernel(
         np.zeros((8, 8, 4), np.float32),
         np.zeros((5, 4, 3, 3), np.float32),
         None,
@@ -236,7 +237,7 @@ def test_winograd4_path_matches_reference(
             Conv2D(filters=4, kernel=3),
         ),
     )
-    layer = conv.Conv2D(
+    layer = conv.ConvKernel(
         np.zeros((8, 8, 4), np.float32),
         np.zeros((5, 4, 3, 3), np.float32),
         None,
@@ -257,7 +258,7 @@ def test_winograd4_accuracy_at_realistic_scale(monkeypatch: pytest.MonkeyPatch) 
     b = rng.uniform(-0.5, 0.5, 128).astype(np.float32)
     geo = conv.ConvGeometry((3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 1, (20, 23))
     monkeypatch.setattr(winograd4, "MIN_WORK", 1)
-    layer = conv.Conv2D(x, w, b, geo)
+    layer = conv.ConvKernel(x, w, b, geo)
     assert layer.tile == 4
     got = conv.conv2d(x, w, b, geo)
     padded = np.pad(x.astype(np.float64), ((1, 1), (1, 1), (0, 0)))
@@ -295,7 +296,7 @@ def test_column_tiles_when_one_row_exceeds_the_budget() -> None:
     b = rng.standard_normal(4).astype(np.float32)
     geo = conv.ConvGeometry((3, 3), (1, 2), (1, 1), (1, 1, 0, 2), 1, (5, 7))
     whole = conv.conv2d(x, w, b, geo)
-    tiled_layer = conv.Conv2D(x, w, b, geo, budget=4 * 40 * 3)
+    tiled_layer = conv.ConvKernel(x, w, b, geo, budget=4 * 40 * 3)
     assert tiled_layer.band_cols < 7
     tiled = conv.conv2d(x, w, b, geo, budget=4 * 40 * 3)
     np.testing.assert_allclose(tiled, whole, rtol=1e-6)
@@ -309,7 +310,7 @@ def test_winograd_column_tiles(monkeypatch: pytest.MonkeyPatch) -> None:
     geo = conv.ConvGeometry((3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 1, (7, 15))
     direct = conv.conv2d(x, w, b, geo)
     monkeypatch.setattr(winograd, "MIN_CHANNELS", 1)
-    tiled_layer = conv.Conv2D(x, w, b, geo, budget=4 * 45 * 4)
+    tiled_layer = conv.ConvKernel(x, w, b, geo, budget=4 * 45 * 4)
     assert tiled_layer.winograd
     assert tiled_layer.band_cols % 2 == 0
     assert tiled_layer.band_cols < 15
@@ -327,7 +328,7 @@ def test_winograd4_column_tiles(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(winograd4, "MIN_CHANNELS", 1)
     monkeypatch.setattr(winograd4, "MIN_WORK", 1)
     monkeypatch.setattr(winograd4, "MIN_SIZE", 1)
-    tiled_layer = conv.Conv2D(x, w, b, geo, budget=4 * 40 * 8)
+    tiled_layer = conv.ConvKernel(x, w, b, geo, budget=4 * 40 * 8)
     assert tiled_layer.tile == 4
     assert tiled_layer.band_cols % 4 == 0
     assert tiled_layer.band_cols < 23
