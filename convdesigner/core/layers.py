@@ -396,5 +396,3 @@ LAYER_TYPES: dict[str, type[Layer]] = {
     )
 }
 """Every layer type by its file-format name, in palette order."""
-
-Layer2D: TypeAlias = Conv2D | MaxPool2D | AvgPool2D

@@ -273,8 +273,8 @@ class DefaultWeights(Mapping[str, FloatArray]):
 def shared_default_weights(
     design: Design, seed: int = 0, *, classic_filters: bool = True
 ) -> dict[str, FloatArray]:
-    """:func:`default_weights` as read-only arrays that may be shared between calls (the
-    engine's own use: no copy of unchanged layers on every run)."""
+    """:func:`default_weights` as the cached read-only arrays themselves, shared between calls
+    (no copy; :func:`default_weights` copies them for its caller)."""
     return dict(DefaultWeights(design, seed, classic_filters=classic_filters))
 
 

@@ -32,8 +32,6 @@ FloatArray = np.ndarray  # float32 arrays; numpy's generic aliases add nothing f
 TARGET_CHUNK = 4 * 1024 * 1024
 """Bytes of im2col columns per band: about the L2 cache, so the GEMM reads them from cache."""
 
-"""Per-thread reusable buffers (slab, columns), so bands allocate nothing in the steady state."""
-
 
 @dataclass(frozen=True)
 class ConvGeometry:
