@@ -29,9 +29,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from convdesigner.core import parallel
 from convdesigner.core.analysis import analyse
 from convdesigner.core.design import Design, InputSpec
-from convdesigner.core.engine import pipeline
 from convdesigner.core.engine.forward import run_design
 from convdesigner.core.layers import Conv2D, Layer, MaxPool2D, ReLU
 from convdesigner.core.templates import load_template
@@ -110,7 +110,7 @@ def bench_reference(repeat: int, use_torch: bool, sgemm: float) -> None:
     macs = analyse(design).totals.macs
     image = np.random.default_rng(1).random(design.input.shape, dtype=np.float32)
     weights = default_weights(design)
-    torch_run = torch_reference(pipeline.WORKERS) if use_torch else None
+    torch_run = torch_reference(parallel.WORKERS) if use_torch else None
     print(
         f"\n== reference network: 3×512×512, 4 × (conv3×3 same + ReLU + maxpool2) "
         f"32/64/128/128 — {macs / 1e9:.2f} GMAC = {2 * macs / 1e9:.2f} GFLOP"
@@ -205,7 +205,7 @@ def main() -> int:
         + (" (forced kernel; try --unset-coretype)" if coretype else " (kernel chosen by OpenBLAS)")
     )
     print(
-        f"engine threads: {pipeline.WORKERS}; load average {os.getloadavg()[0]:.2f} "
+        f"engine threads: {parallel.WORKERS}; load average {os.getloadavg()[0]:.2f} "
         "(other work on the machine makes every figure noisier)"
     )
     sgemm = sgemm_gflops(max(5, args.repeat // 3))

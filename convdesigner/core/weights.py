@@ -190,7 +190,7 @@ def _he_normal(seed: int, index: int, shape: tuple[int, ...], scale: np.float32)
         w = np.random.default_rng([key, index]).standard_normal(shape, dtype=np.float32)
         w *= scale
         return w
-    from convdesigner.core.engine import pipeline
+    from convdesigner.core import parallel
 
     flat = np.empty(n, dtype=np.float32)
 
@@ -199,7 +199,7 @@ def _he_normal(seed: int, index: int, shape: tuple[int, ...], scale: np.float32)
         np.random.default_rng([key, index, k]).standard_normal(dtype=np.float32, out=part)
         part *= scale
 
-    pipeline.run_bands(-(-n // BLOCK_VALUES), block, lambda: None, pipeline.WORKERS)
+    parallel.run_bands(-(-n // BLOCK_VALUES), block, lambda: None, parallel.WORKERS)
     return flat.reshape(shape)
 
 
@@ -281,8 +281,8 @@ class DefaultWeights(Mapping[str, FloatArray]):
 def shared_default_weights(
     design: Design, seed: int = 0, *, classic_filters: bool = True
 ) -> dict[str, FloatArray]:
-    """:func:`default_weights` as read-only arrays that may be shared between calls (the
-    engine's own use: no copy of unchanged layers on every run)."""
+    """:func:`default_weights` as the cached read-only arrays themselves, shared between calls
+    (no copy; :func:`default_weights` copies them for its caller)."""
     return dict(DefaultWeights(design, seed, classic_filters=classic_filters))
 
 

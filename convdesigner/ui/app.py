@@ -9,28 +9,22 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from convdesigner import __version__
+from convdesigner.cli.errors import UsageParser
 
 if TYPE_CHECKING:
     from convdesigner.ui.main_window import MainWindow
 
-EXIT_USAGE = 2
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
 
 def build_parser() -> argparse.ArgumentParser:
     """The app's own options; add more here (e.g. ``--self-test``)."""
-    parser = _Parser(prog="convdesigner", description="Open the ConvDesigner app.")
+    parser = UsageParser(prog="convdesigner", description="Open the ConvDesigner app.")
     parser.add_argument(
         "design",
         nargs="?",

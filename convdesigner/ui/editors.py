@@ -2,6 +2,10 @@
 
 Each editor reports a complete new value through a callback and can be set from the model
 without echoing a change back (signals are blocked while it follows undo or another view).
+
+Ranges come from the core's limits (``core.layers.MAX_SIZE``, ``MAX_COUNT``), never from numbers of
+the UI's own: a spin box silently clamps a value outside its range, and a pair editor sends both
+of its boxes, so a tighter UI range would rewrite settings a file legitimately holds.
 """
 
 from __future__ import annotations
@@ -22,11 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from convdesigner.core.layers import Padding
-
-MAX_CHANNELS = 100_000
-MAX_WINDOW = 1024
-MAX_UNITS = 1_000_000
+from convdesigner.core.layers import MAX_SIZE, Padding
 
 
 def spin_box(minimum: int, maximum: int, value: int, tip: str = "") -> QSpinBox:
@@ -111,7 +111,7 @@ class PaddingEditor(QWidget):
             "larger half after (TensorFlow). explicit: that many zeros on each side (PyTorch)."
         )
         pair = value if isinstance(value, tuple) else (0, 0)
-        self.amount = PairEditor(pair, 0, MAX_WINDOW, lambda _v: self._changed(), "padding")
+        self.amount = PairEditor(pair, 0, MAX_SIZE, lambda _v: self._changed(), "padding")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)

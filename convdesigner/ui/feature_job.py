@@ -18,11 +18,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from convdesigner.core.analysis import Analysis, analyse
+from convdesigner.core.cancel import Cancelled, CancelToken
 from convdesigner.core.design import Design
 from convdesigner.core.engine.forward import (
     DEFAULT_MEMORY_LIMIT,
-    Cancelled,
-    CancelToken,
     MemoryLimitError,
     estimate_memory,
     run_design,

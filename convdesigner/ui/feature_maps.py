@@ -95,8 +95,6 @@ class FeatureMapPanel(QWidget):
     """A new result is on screen (the :class:`ViewResult`)."""
     statusMessage = Signal(str)
     """Short text for the status bar: hover readout, problems."""
-    imageChanged = Signal(object)
-    """A new source image was loaded (the :class:`SourceImage`)."""
 
     def __init__(self, design: Design | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -370,7 +368,6 @@ class FeatureMapPanel(QWidget):
         self._cache = None
         self._rf_target = None
         self.banner.hide()
-        self.imageChanged.emit(self._source)
         self._request()
 
     def load_image_file(self, path: str | os.PathLike[str]) -> bool:

@@ -551,8 +551,6 @@ class MainWindow(DocumentWindow):
             clear.triggered.connect(lambda _checked=False: clear_recent_files())
         self.recent_menu.setEnabled(bool(files))
 
-    # ================================================================== window events
-
     # ================================================================== layout & about
 
     def _restore_layout(self) -> None:

@@ -32,6 +32,9 @@ from PySide6.QtWidgets import (
 from convdesigner.core.analysis import Analysis, LayerRow
 from convdesigner.core.design import MAX_INPUT_CHANNELS, MAX_INPUT_SIDE, Design, InputSpec
 from convdesigner.core.layers import (
+    MAX_COUNT,
+    MAX_NAME,
+    MAX_SIZE,
     AvgPool2D,
     BatchNorm2D,
     Conv2D,
@@ -42,9 +45,6 @@ from convdesigner.core.layers import (
     MaxPool2D,
 )
 from convdesigner.ui.editors import (
-    MAX_CHANNELS,
-    MAX_UNITS,
-    MAX_WINDOW,
     PaddingEditor,
     PairEditor,
     set_check,
@@ -152,7 +152,7 @@ class PropertyPanel(QScrollArea):
     def _build_input(self, form: QFormLayout) -> None:
         design = self.design
         name = QLineEdit(design.name)
-        name.setMaxLength(200)
+        name.setMaxLength(MAX_NAME)
         name.textEdited.connect(
             lambda text: self._emit_design(
                 self.design.with_name(text), "Rename design", ("design", "name")
@@ -182,7 +182,7 @@ class PropertyPanel(QScrollArea):
     def _build_layer(self, form: QFormLayout, layer: Layer) -> None:
         name = QLineEdit(layer.name)
         name.setPlaceholderText(layer.display_name)
-        name.setMaxLength(200)
+        name.setMaxLength(MAX_NAME)
         name.textEdited.connect(lambda text: self._edit("name", text, merge=True))
         self._bind_update(lambda lay: set_text(name, lay.name))
         form.addRow("Name", name)
@@ -199,12 +199,12 @@ class PropertyPanel(QScrollArea):
 
         if isinstance(layer, Conv2D):
             self._int_row(
-                form, "filters", "Filters", 1, MAX_CHANNELS, "number of filters = output channels"
+                form, "filters", "Filters", 1, MAX_COUNT, "number of filters = output channels"
             )
         if isinstance(layer, Conv2D | MaxPool2D | AvgPool2D):
-            self._pair_row(form, "kernel", "Kernel", 1, MAX_WINDOW)
+            self._pair_row(form, "kernel", "Kernel", 1, MAX_SIZE)
         if isinstance(layer, Conv2D):
-            self._pair_row(form, "stride", "Stride", 1, MAX_WINDOW)
+            self._pair_row(form, "stride", "Stride", 1, MAX_SIZE)
         if isinstance(layer, MaxPool2D | AvgPool2D):
             self._pool_stride_row(form, layer)
         if isinstance(layer, Conv2D | MaxPool2D | AvgPool2D):
@@ -213,7 +213,7 @@ class PropertyPanel(QScrollArea):
             form.addRow("Padding", padding)
             self.editors["padding"] = padding
         if isinstance(layer, Conv2D):
-            self._pair_row(form, "dilation", "Dilation", 1, 256)
+            self._pair_row(form, "dilation", "Dilation", 1, MAX_SIZE)
             self._groups_row(form)
             self._bool_row(form, "bias", "Bias", "add one learned bias per filter")
         if isinstance(layer, MaxPool2D | AvgPool2D):
@@ -228,7 +228,7 @@ class PropertyPanel(QScrollArea):
                 "average over padded zeros too (PyTorch count_include_pad)",
             )
         if isinstance(layer, Dense):
-            self._int_row(form, "units", "Units", 1, MAX_UNITS, "number of outputs")
+            self._int_row(form, "units", "Units", 1, MAX_COUNT, "number of outputs")
             self._bool_row(form, "bias", "Bias", "add one learned bias per unit")
         if isinstance(layer, Dropout):
             self._float_row(
@@ -311,7 +311,7 @@ class PropertyPanel(QScrollArea):
         editor = PairEditor(
             layer.effective_stride,
             1,
-            MAX_WINDOW,
+            MAX_SIZE,
             lambda v: self._edit("stride", v, merge=True),
             "stride",
         )
@@ -345,7 +345,7 @@ class PropertyPanel(QScrollArea):
         layout.setContentsMargins(0, 0, 0, 0)
         box = spin_box(
             1,
-            MAX_CHANNELS,
+            MAX_COUNT,
             layer.groups,
             "split channels into groups; each filter sees C_in / groups channels",
         )

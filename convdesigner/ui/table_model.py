@@ -36,7 +36,7 @@ def _pair_text(pair: tuple[int, int] | None) -> str:
     return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}×{pair[1]}"
 
 
-def padding_text(row: LayerRow, _analysis: Analysis | None = None) -> str:
+def padding_text(row: LayerRow) -> str:
     """Padding applied, as ``h×w``; asymmetric ("same" with an odd total) as ``before+after``."""
     if row.padding is None:
         return ""
@@ -100,7 +100,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("Stride", lambda r, a: _pair_text(r.stride), explains=("output_height",)),
     Column(
         "Padding",
-        padding_text,
+        lambda r, a: padding_text(r),
         explains=("padding", "output_height", "output_width"),
         tip="padding applied (height×width); a+b = a before, b after",
     ),
@@ -186,14 +186,6 @@ _SHARE_COLUMNS = tuple(c for c, column in enumerate(COLUMNS) if column.share)
 _TOTALS_TIP = "Totals for one image (1 MAC = 2 FLOPs)"
 
 
-class _Totals:
-    """An analysis' totals, summed once (``Analysis.totals`` recomputes on every access)."""
-
-    def __init__(self, analysis: Analysis) -> None:
-        self.analysis = analysis
-        self.totals = analysis.totals
-
-
 class LayerTableModel(QAbstractTableModel):
     """Rows: input, layers, totals. Read-only: edits go through the property panel.
 
@@ -217,7 +209,6 @@ class LayerTableModel(QAbstractTableModel):
         self._rows = analysis.rows
         self._n = len(analysis.rows)
         self._texts: dict[int, tuple[str, ...]] = {}
-        self._totals_view = _Totals(analysis)
 
     @property
     def analysis(self) -> Analysis:
@@ -231,7 +222,7 @@ class LayerTableModel(QAbstractTableModel):
             self._install(analysis)
             self.endResetModel()
             return
-        old_totals = self._totals_view.totals
+        old_totals = self._analysis.totals
         self._install(analysis)
         last_column = len(COLUMNS) - 1
         changed = [
@@ -241,7 +232,7 @@ class LayerTableModel(QAbstractTableModel):
         ]
         if changed:
             self.dataChanged.emit(self.index(changed[0], 0), self.index(changed[-1], last_column))
-        if self._totals_view.totals != old_totals:
+        if self._analysis.totals != old_totals:
             # The totals row, and the share columns of every row; the view repaints only the
             # cells announced (half the table or less for a typical edit).
             self.dataChanged.emit(self.index(self._n, 0), self.index(self._n, last_column))
@@ -252,8 +243,7 @@ class LayerTableModel(QAbstractTableModel):
         texts = self._texts.get(r)
         if texts is None:
             row = self._rows[r]
-            analysis = self._totals_view  # duck-types the .totals the columns read
-            texts = tuple(column.text(row, analysis) for column in COLUMNS)  # type: ignore[arg-type]
+            texts = tuple(column.text(row, self._analysis) for column in COLUMNS)
             self._texts[r] = texts
         return texts
 
@@ -264,7 +254,7 @@ class LayerTableModel(QAbstractTableModel):
         milliseconds per table, spent on the UI thread.
         """
         if row == self._n:
-            totals = self._totals_view.totals
+            totals = self._analysis.totals
             return tuple(_totals_text(c, self._analysis, totals) for c in range(len(COLUMNS)))
         return self._row_texts(row)
 
@@ -281,14 +271,6 @@ class LayerTableModel(QAbstractTableModel):
 
     def is_totals_row(self, row: int) -> bool:
         return row == self._n
-
-    def layer_row(self, row: int) -> LayerRow | None:
-        """The analysis row shown at table row ``row`` (None for the totals line)."""
-        return self._rows[row] if 0 <= row < self._n else None
-
-    @staticmethod
-    def table_row_of_layer(index: int | None) -> int:
-        return 0 if index is None else index + 1
 
     # ------------------------------------------------------------------ Qt model API
 
@@ -349,7 +331,7 @@ class LayerTableModel(QAbstractTableModel):
         """The cell's value for ``role``; ``r`` and ``c`` are in range."""
         if role == _DISPLAY:
             if r == self._n:
-                return _totals_text(c, self._analysis, self._totals_view.totals)
+                return _totals_text(c, self._analysis, self._analysis.totals)
             return self._row_texts(r)[c]
         if role == _ALIGN:
             return _ALIGNMENTS[c]

@@ -24,7 +24,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
 
-from convdesigner.core.engine.forward import Cancelled, CancelToken
+from convdesigner.core.cancel import Cancelled, CancelToken
 
 Progress = Callable[[int, int], None]
 Job = Callable[[CancelToken, Progress], Any]

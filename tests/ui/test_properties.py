@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QSpinBox
 from pytestqt.qtbot import QtBot
 
-from convdesigner.core.layers import AvgPool2D, Conv2D, MaxPool2D
+from convdesigner.core.analysis import analyse
+from convdesigner.core.design import Design
+from convdesigner.core.fileformat import load_design
+from convdesigner.core.layers import MAX_COUNT, MAX_SIZE, AvgPool2D, Conv2D, MaxPool2D
+from convdesigner.ui.editors import PaddingEditor, PairEditor
 from convdesigner.ui.main_window import MainWindow
+from convdesigner.ui.properties import PropertyPanel
 from tests.ui.ui_helpers import editor, layer
 
 
@@ -160,3 +170,72 @@ def test_selecting_another_layer_rebuilds_the_form(window: MainWindow) -> None:
     window.select_layer(0)
     assert editor(window, "filters").value() == 100
     assert isinstance(window.design.layers[0], Conv2D)
+
+
+def _panel_on_file(
+    qtbot: QtBot, tmp_path: Path, layer_entry: dict[str, object]
+) -> tuple[PropertyPanel, list[Design]]:
+    """A property panel showing the only layer of a design read from a file, and the designs
+    its edits emit."""
+    path = tmp_path / "big.json"
+    path.write_text(
+        json.dumps(
+            {
+                "format": "convdesigner-design",
+                "version": 1,
+                "input": {"height": 32, "width": 32, "channels": 3},
+                "layers": [layer_entry],
+            }
+        ),
+        encoding="utf-8",
+    )
+    panel = PropertyPanel()
+    qtbot.addWidget(panel)
+    panel.set_state(analyse(load_design(path)), 0)
+    emitted: list[Design] = []
+    panel.designEdited.connect(lambda design, _text, _key: emitted.append(design))
+    return panel, emitted
+
+
+def test_editing_the_width_keeps_a_kernel_height_above_the_old_ui_cap(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    """A kernel of 2000 is valid in a file; the editor used to cap it at 1024 and, since a pair
+    editor sends both boxes, writing the width silently wrote height 1024."""
+    panel, emitted = _panel_on_file(qtbot, tmp_path, {"type": "conv2d", "kernel": [2000, 3]})
+    kernel = panel.editors["kernel"]
+    assert isinstance(kernel, PairEditor)
+    kernel.width_box.setValue(5)
+    assert len(emitted) == 1
+    edited = emitted[0].layers[0]
+    assert isinstance(edited, Conv2D)
+    assert edited.kernel == (2000, 5)
+
+
+@pytest.mark.parametrize(
+    ("entry", "key"),
+    [
+        ({"type": "conv2d", "filters": MAX_COUNT}, "filters"),
+        ({"type": "conv2d", "filters": MAX_COUNT, "groups": MAX_COUNT}, "groups"),
+        ({"type": "conv2d", "kernel": MAX_SIZE}, "kernel"),
+        ({"type": "conv2d", "stride": MAX_SIZE}, "stride"),
+        ({"type": "conv2d", "dilation": MAX_SIZE}, "dilation"),
+        ({"type": "conv2d", "padding": MAX_SIZE}, "padding"),
+        ({"type": "maxpool2d", "kernel": MAX_SIZE}, "kernel"),
+        ({"type": "maxpool2d", "stride": MAX_SIZE}, "stride"),
+        ({"type": "avgpool2d", "padding": MAX_SIZE}, "padding"),
+        ({"type": "dense", "units": MAX_COUNT}, "units"),
+    ],
+)
+def test_editors_show_every_value_the_core_accepts(
+    qtbot: QtBot, tmp_path: Path, entry: dict[str, object], key: str
+) -> None:
+    """The editors' ranges are the core's limits, so nothing a file may hold is clamped."""
+    panel, _ = _panel_on_file(qtbot, tmp_path, entry)
+    value = entry[key]
+    widget = panel.editors[key]
+    if isinstance(widget, PaddingEditor | PairEditor):
+        assert widget.value() == (value, value)
+    else:
+        assert isinstance(widget, QSpinBox)
+        assert widget.value() == value

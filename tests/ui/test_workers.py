@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QThread
 from pytestqt.qtbot import QtBot
 
-from convdesigner.core.engine.forward import Cancelled, CancelToken
+from convdesigner.core.cancel import Cancelled, CancelToken
 from convdesigner.ui.workers import LatestWorker, Progress
 
 

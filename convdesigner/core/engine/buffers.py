@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import Any
 
 import numpy as np
+
+from convdesigner.core import parallel
 
 FloatArray = np.ndarray
 
@@ -79,7 +80,7 @@ def clear() -> None:
         _blocks.clear()
 
 
-Scratch = dict[str, Any]
+Scratch = parallel.Scratch
 """Per-thread working buffers of one band worker, by name (kept between layers and runs)."""
 
 

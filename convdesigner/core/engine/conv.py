@@ -32,8 +32,6 @@ FloatArray = np.ndarray  # float32 arrays; numpy's generic aliases add nothing f
 TARGET_CHUNK = 4 * 1024 * 1024
 """Bytes of im2col columns per band: about the L2 cache, so the GEMM reads them from cache."""
 
-"""Per-thread reusable buffers (slab, columns), so bands allocate nothing in the steady state."""
-
 
 @dataclass(frozen=True)
 class ConvGeometry:
@@ -135,9 +133,10 @@ def _slab(
     return slab
 
 
-class Conv2D:
-    """One convolution layer, prepared once (weights reshaped, output allocated) and then
-    computed band by band, possibly from several threads (bands never overlap)."""
+class ConvKernel:
+    """A :class:`~convdesigner.core.layers.Conv2D` layer made ready to run (weights reshaped,
+    output allocated) once, then computed band by band, possibly from several threads (bands
+    never overlap)."""
 
     def __init__(
         self,
@@ -318,7 +317,7 @@ def conv2d(
 ) -> FloatArray:
     """Convolve channels-last ``x`` with torch-layout ``weight`` in one thread (for tests and
     callers outside a pipeline); returns (H_out, W_out, C_out)."""
-    layer = Conv2D(x, weight, bias, geo, budget)
+    layer = ConvKernel(x, weight, bias, geo, budget)
     scratch: Scratch = {}
     ho = geo.out_hw[0]
     for a in range(0, ho, layer.band_rows):

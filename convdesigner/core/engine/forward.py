@@ -13,13 +13,14 @@ as (C, H, W) views of those same arrays (no copy).
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
+from convdesigner.core import parallel
 from convdesigner.core.analysis import Analysis, LayerRow, analyse
+from convdesigner.core.cancel import Cancelled, CancelToken
 from convdesigner.core.design import INPUT_ID, Design
 from convdesigner.core.engine import buffers, conv, pipeline, pool
 from convdesigner.core.engine.memory import (
@@ -36,8 +37,6 @@ from convdesigner.core.ops.pool import AvgPool2D, MaxPool2D, include_pad
 
 __all__ = [
     "DEFAULT_MEMORY_LIMIT",
-    "CancelToken",
-    "Cancelled",
     "MemoryLimitError",
     "estimate_memory",
     "run_design",
@@ -46,24 +45,6 @@ __all__ = [
 
 FloatArray = np.ndarray
 Progress = Callable[[int, int], None]
-
-
-class Cancelled(Exception):
-    """The run was abandoned through its :class:`CancelToken`."""
-
-
-class CancelToken:
-    """Set from any thread; the running computation notices between layers and chunks."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
 
 
 def _checked_analysis(design: Design, analysis: Analysis | None = None) -> Analysis:
@@ -209,7 +190,7 @@ def run_graph(
     # One BLAS thread for the whole run: the engine runs one band per core itself, and an
     # OpenBLAS pool that has just been busy keeps its threads spinning for a while, stealing
     # the cores from the band threads.
-    blas = pipeline.blas_single_thread() if pipeline.WORKERS > 1 else contextlib.nullcontext()
+    blas = parallel.blas_single_thread() if parallel.WORKERS > 1 else contextlib.nullcontext()
     with blas:
         return _Executor(design, analysis, params, check, progress, keep_all, on_output).run(chw)
 
@@ -308,8 +289,10 @@ class _Executor:
         first = layers[start]
         row = self.analysis.row_for_layer(start)
         own = self._params(start)
-        budget = CHUNK_BUDGET // max(1, pipeline.WORKERS)
-        kernel = conv.Conv2D(x, own["weight"], own.get("bias"), _conv_geometry(first, row), budget)
+        budget = CHUNK_BUDGET // max(1, parallel.WORKERS)
+        kernel = conv.ConvKernel(
+            x, own["weight"], own.get("bias"), _conv_geometry(first, row), budget
+        )
         shape = kernel.out.shape
         stages: list[pipeline.Elementwise] = []
         pooling: pipeline.PoolStage | None = None

@@ -3,9 +3,7 @@
 A conv layer is usually followed by per-value layers (ReLU, batch norm, dropout) and often a
 pooling layer. Done one after the other, each of them streams the whole map through memory again;
 done per band of rows, each band is convolved, rectified and pooled while it is still in cache.
-Bands are independent, so one band at a time runs on each core (BLAS is limited to one thread
-meanwhile, so the threads do not oversubscribe the cores); NumPy releases the GIL inside its
-kernels, which makes plain threads enough.
+Bands are independent, so one band at a time runs on each core (:mod:`convdesigner.core.parallel`).
 
 Pooling windows that straddle two bands (overlapping windows, or padding) are computed after all
 bands, from the finished map: the "seams". Every output value is computed exactly once either way,
@@ -15,110 +13,21 @@ so fused and unfused runs give identical results.
 from __future__ import annotations
 
 import math
-import os
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
+from convdesigner.core import parallel
 from convdesigner.core.engine import buffers, pool
-from convdesigner.core.engine.buffers import Scratch
-from convdesigner.core.engine.conv import Conv2D
+from convdesigner.core.engine.conv import ConvKernel
+from convdesigner.core.parallel import Check, Scratch
 
 FloatArray = np.ndarray
-Check = Callable[[], None]
-
-_executor: ThreadPoolExecutor | None = None
-_executor_lock = threading.Lock()
-
-
-def default_workers() -> int:
-    """Cores this process may use (the affinity mask where the OS has one), at most 8."""
-    try:
-        n = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        n = os.cpu_count() or 1
-    return max(1, min(n, 8))
-
-
-WORKERS = default_workers()
-"""Threads (including the caller's) that compute bands; set to 1 to run serially."""
 
 PARALLEL_MIN_MACS = 20_000_000
 """Convolutions with less work run on the calling thread alone (about half a millisecond of
 work; dispatching bands to other threads costs about 0.1-0.3 ms per layer)."""
-
-
-def _pool_executor() -> ThreadPoolExecutor:
-    global _executor
-    with _executor_lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=7, thread_name_prefix="convdesigner-band")
-        return _executor
-
-
-_blas_lock = threading.Lock()
-_blas_users = 0
-_blas_restore: Any = None
-
-
-@contextmanager
-def blas_single_thread() -> Iterator[None]:
-    """BLAS limited to one thread while any run is inside this block.
-
-    Reference-counted: concurrent runs (a stale one still stopping while the next starts) share
-    one limit, and the original thread count comes back when the last of them leaves. The
-    threadpoolctl controller scans the loaded libraries once (about 0.3 ms), so entering costs
-    microseconds.
-    """
-    global _blas_users, _blas_restore
-    with _blas_lock:
-        if _blas_users == 0:
-            _release_control()
-            _blas_restore = _limit_blas()
-        _blas_users += 1
-    try:
-        yield
-    finally:
-        with _blas_lock:
-            _blas_users -= 1
-            if _blas_users == 0 and _blas_restore is not None:
-                _release_control()
-                _blas_restore.restore_original_limits()
-                _blas_restore = None
-                _release_control()
-
-
-def _release_control() -> None:
-    """threadpoolctl ≥ 3.6 lets only one "controlling" thread change OpenBLAS's process-wide
-    pool and silently ignores the others; runs start and end on whichever thread the caller
-    uses (the GUI's worker, say), and this lock-guarded count is the real owner, so hand the
-    control over explicitly."""
-    try:
-        from threadpoolctl import OpenBLASController  # type: ignore[import-untyped]
-    except ImportError:  # older threadpoolctl: no controlling thread
-        return
-    clear = getattr(OpenBLASController, "clear_controlling_thread", None)
-    if clear is not None:
-        clear(force=True)
-
-
-_controller: Any = None
-
-
-def _limit_blas() -> Any:
-    global _controller
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
-        return None
-    if _controller is None:
-        _controller = ThreadpoolController()
-    return _controller.limit(limits=1, user_api="blas")
 
 
 # --------------------------------------------------------------------------- stages
@@ -183,70 +92,9 @@ class PoolStage:
 
 # --------------------------------------------------------------------------- running
 
-_scratch = threading.local()
-
-SCRATCH_KEEP = 32 * 1024 * 1024
-"""Bytes of band buffers a thread keeps between layers and runs. Fresh buffers cost a page fault
-per 4 KiB on first touch (about 0.2 ms per MiB, 5-10 % of a run of the reference network); kept
-ones are reused. A thread whose buffers grew past this starts the next layer afresh."""
-
-
-def thread_scratch() -> Scratch:
-    """This thread's band buffers (a thread computes one band at a time: never shared)."""
-    scratch: Scratch | None = getattr(_scratch, "buffers", None)
-    if scratch is None or sum(getattr(b, "nbytes", 0) for b in scratch.values()) > SCRATCH_KEEP:
-        scratch = {}
-        _scratch.buffers = scratch
-    return scratch
-
-
-def run_bands(
-    n_bands: int, work: Callable[[int, Scratch], None], check: Check, workers: int
-) -> None:
-    """Run ``work(band, scratch)`` for every band, on up to ``workers`` threads (caller included).
-
-    The first exception (e.g. cancellation) stops the other threads at their next band and is
-    re-raised here after all of them have stopped, so no thread outlives the run.
-    """
-    workers = max(1, min(workers, n_bands))
-    if workers == 1:
-        scratch = thread_scratch()
-        for i in range(n_bands):
-            check()
-            work(i, scratch)
-        return
-    lock = threading.Lock()
-    state = {"next": 0, "stop": False}
-    errors: list[BaseException] = []
-
-    def loop() -> None:
-        local = thread_scratch()
-        while True:
-            with lock:
-                if state["stop"] or state["next"] >= n_bands:
-                    return
-                i = state["next"]
-                state["next"] = i + 1
-            try:
-                check()
-                work(i, local)
-            except BaseException as exc:
-                with lock:
-                    state["stop"] = True
-                    errors.append(exc)
-                return
-
-    with blas_single_thread():
-        futures: list[Future[None]] = [_pool_executor().submit(loop) for _ in range(workers - 1)]
-        loop()
-        for f in futures:
-            f.result()
-    if errors:
-        raise errors[0]
-
 
 def run_chain(
-    conv: Conv2D,
+    conv: ConvKernel,
     stages: Sequence[Elementwise],
     pooling: PoolStage | None,
     check: Check,
@@ -255,7 +103,7 @@ def run_chain(
     """Compute the conv, its per-value followers and an optional pooling layer band by band;
     returns each layer's output (channels-last), in order."""
     height = conv.geo.out_hw[0]
-    workers = WORKERS if workers is None else workers
+    workers = parallel.WORKERS if workers is None else workers
     if conv.macs < PARALLEL_MIN_MACS:
         workers = 1  # handing bands to another thread would cost more than it saves
     # As many bands as the cache target asks for, but a multiple of the thread count, so that
@@ -296,7 +144,7 @@ def run_chain(
             if hi > lo:
                 pooling.compute(src, lo, hi)
 
-    run_bands(len(bands), work, check, workers)
+    parallel.run_bands(len(bands), work, check, workers)
     if pooling is not None:
         covered = np.zeros(pooling.geo.out_hw[0], dtype=bool)
         for a, b in bands:
@@ -317,7 +165,7 @@ def dense(x: FloatArray, weight: FloatArray, bias: FloatArray | None, check: Che
     is 151 MB), and BLAS runs single-threaded during a run, so the rows are shared out here."""
     units = weight.shape[0]
     out = np.empty(units, dtype=np.float32)
-    workers = WORKERS if weight.size >= PARALLEL_MIN_MACS else 1
+    workers = parallel.WORKERS if weight.size >= PARALLEL_MIN_MACS else 1
     n_blocks = min(units, 4 * workers)
     edges = np.linspace(0, units, n_blocks + 1).astype(int)
 
@@ -325,7 +173,7 @@ def dense(x: FloatArray, weight: FloatArray, bias: FloatArray | None, check: Che
         lo, hi = int(edges[i]), int(edges[i + 1])
         np.matmul(weight[lo:hi], x, out=out[lo:hi])
 
-    run_bands(n_blocks, work, check, workers)
+    parallel.run_bands(n_blocks, work, check, workers)
     if bias is not None:
         out += bias
     return out

@@ -39,7 +39,7 @@ MIN_SIZE = 16
 wastes too much; F(2×2, 3×3) takes over there (from its own channel threshold)."""
 
 TARGET_CHUNK = 6 * 1024 * 1024
-"""Bytes of transform buffers per band (see :class:`convdesigner.core.engine.conv.Conv2D`)."""
+"""Bytes of transform buffers per band (see :class:`convdesigner.core.engine.conv.ConvKernel`)."""
 
 
 _BT = np.array(

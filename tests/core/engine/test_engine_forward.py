@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 import convdesigner
+from convdesigner.core import parallel
 from convdesigner.core.analysis import analyse
+from convdesigner.core.cancel import Cancelled, CancelToken
 from convdesigner.core.design import Design, InputSpec
 from convdesigner.core.engine import conv, pipeline
 from convdesigner.core.engine.forward import (
     DEFAULT_MEMORY_LIMIT,
-    Cancelled,
-    CancelToken,
     MemoryLimitError,
     estimate_memory,
     run_design,
@@ -185,7 +185,7 @@ class CountingToken(CancelToken):
 def test_cancel_is_noticed_between_bands_of_one_layer(
     workers: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pipeline, "WORKERS", workers)
+    monkeypatch.setattr(parallel, "WORKERS", workers)
     monkeypatch.setattr(pipeline, "PARALLEL_MIN_MACS", 0)
     monkeypatch.setattr(conv, "TARGET_CHUNK", 1)  # one output row per band: 64 bands
     design = Design(InputSpec(64, 64, 3), (Conv2D(filters=8, kernel=3, padding="same"),))
@@ -259,7 +259,7 @@ def test_blas_limit_is_shared_and_restored_by_the_last_run() -> None:
     """Overlapping runs (a stale one finishing while the next starts) leave BLAS as it was,
     even when the first to enter is the first to leave."""
     before = _blas_threads()
-    first, second = pipeline.blas_single_thread(), pipeline.blas_single_thread()
+    first, second = parallel.blas_single_thread(), parallel.blas_single_thread()
     first.__enter__()
     assert _blas_threads() == 1
     second.__enter__()

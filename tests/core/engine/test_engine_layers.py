@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from convdesigner.core import parallel
 from convdesigner.core.design import Design, InputSpec
 from convdesigner.core.engine import conv, pipeline, winograd, winograd4
 from convdesigner.core.engine.forward import run_design
@@ -149,7 +150,7 @@ def test_one_row_bands_match_reference(
 ) -> None:
     """Bands of one row on several threads: every pooling row is computed in a band or a seam."""
     monkeypatch.setattr(conv, "TARGET_CHUNK", 1)
-    monkeypatch.setattr(pipeline, "WORKERS", workers)
+    monkeypatch.setattr(parallel, "WORKERS", workers)
     monkeypatch.setattr(pipeline, "PARALLEL_MIN_MACS", 0)
     design = Design(InputSpec(height=11, width=6, channels=4), CASES[name])
     _check(design, seed=7)
@@ -162,7 +163,7 @@ def test_bias_folded_into_the_product_on_larger_maps(
     """On maps with many more pixels than weight rows the bias rides in the GEMM (a column of
     ones); bands of a few rows on two threads exercise the ones column of reused buffers."""
     monkeypatch.setattr(conv, "TARGET_CHUNK", 2000)
-    monkeypatch.setattr(pipeline, "WORKERS", workers)
+    monkeypatch.setattr(parallel, "WORKERS", workers)
     monkeypatch.setattr(pipeline, "PARALLEL_MIN_MACS", 0)
     design = Design(
         InputSpec(height=24, width=21, channels=2),
@@ -175,7 +176,8 @@ def test_bias_folded_into_the_product_on_larger_maps(
     )
     geo = conv.ConvGeometry((3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 1, (24, 21))
     w = np.ones((3, 2, 3, 3), np.float32)
-    assert conv.Conv2D(np.zeros((24, 21, 2), np.float32), w, np.ones(3, np.float32), geo).fold_bias
+    blank = np.zeros((24, 21, 2), np.float32)
+    assert conv.ConvKernel(blank, w, np.ones(3, np.float32), geo).fold_bias
     _check(design, seed=11)
 
 
@@ -189,7 +191,7 @@ def test_winograd_path_matches_reference(
     monkeypatch.setattr(winograd, "MIN_CHANNELS", 4)
     monkeypatch.setattr(conv, "TARGET_CHUNK", 1)
     monkeypatch.setattr(winograd, "TARGET_CHUNK", 1)
-    monkeypatch.setattr(pipeline, "WORKERS", workers)
+    monkeypatch.setattr(parallel, "WORKERS", workers)
     monkeypatch.setattr(pipeline, "PARALLEL_MIN_MACS", 0)
     design = Design(
         InputSpec(height=size[0], width=size[1], channels=4),
@@ -201,7 +203,7 @@ def test_winograd_path_matches_reference(
             Conv2D(filters=4, kernel=3),
         ),
     )
-    layer = conv.Conv2D(
+    layer = conv.ConvKernel(
         np.zeros((8, 8, 4), np.float32),
         np.zeros((5, 4, 3, 3), np.float32),
         None,
@@ -223,7 +225,7 @@ def test_winograd4_path_matches_reference(
     monkeypatch.setattr(winograd4, "MIN_WORK", 1)
     monkeypatch.setattr(winograd4, "MIN_SIZE", 1)
     monkeypatch.setattr(winograd4, "TARGET_CHUNK", 1)
-    monkeypatch.setattr(pipeline, "WORKERS", workers)
+    monkeypatch.setattr(parallel, "WORKERS", workers)
     monkeypatch.setattr(pipeline, "PARALLEL_MIN_MACS", 0)
     design = Design(
         InputSpec(height=size[0], width=size[1], channels=4),
@@ -235,7 +237,7 @@ def test_winograd4_path_matches_reference(
             Conv2D(filters=4, kernel=3),
         ),
     )
-    layer = conv.Conv2D(
+    layer = conv.ConvKernel(
         np.zeros((8, 8, 4), np.float32),
         np.zeros((5, 4, 3, 3), np.float32),
         None,
@@ -256,7 +258,7 @@ def test_winograd4_accuracy_at_realistic_scale(monkeypatch: pytest.MonkeyPatch) 
     b = rng.uniform(-0.5, 0.5, 128).astype(np.float32)
     geo = conv.ConvGeometry((3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 1, (20, 23))
     monkeypatch.setattr(winograd4, "MIN_WORK", 1)
-    layer = conv.Conv2D(x, w, b, geo)
+    layer = conv.ConvKernel(x, w, b, geo)
     assert layer.tile == 4
     got = conv.conv2d(x, w, b, geo)
     padded = np.pad(x.astype(np.float64), ((1, 1), (1, 1), (0, 0)))
@@ -294,7 +296,7 @@ def test_column_tiles_when_one_row_exceeds_the_budget() -> None:
     b = rng.standard_normal(4).astype(np.float32)
     geo = conv.ConvGeometry((3, 3), (1, 2), (1, 1), (1, 1, 0, 2), 1, (5, 7))
     whole = conv.conv2d(x, w, b, geo)
-    tiled_layer = conv.Conv2D(x, w, b, geo, budget=4 * 40 * 3)
+    tiled_layer = conv.ConvKernel(x, w, b, geo, budget=4 * 40 * 3)
     assert tiled_layer.band_cols < 7
     tiled = conv.conv2d(x, w, b, geo, budget=4 * 40 * 3)
     np.testing.assert_allclose(tiled, whole, rtol=1e-6)
@@ -308,7 +310,7 @@ def test_winograd_column_tiles(monkeypatch: pytest.MonkeyPatch) -> None:
     geo = conv.ConvGeometry((3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 1, (7, 15))
     direct = conv.conv2d(x, w, b, geo)
     monkeypatch.setattr(winograd, "MIN_CHANNELS", 1)
-    tiled_layer = conv.Conv2D(x, w, b, geo, budget=4 * 45 * 4)
+    tiled_layer = conv.ConvKernel(x, w, b, geo, budget=4 * 45 * 4)
     assert tiled_layer.winograd
     assert tiled_layer.band_cols % 2 == 0
     assert tiled_layer.band_cols < 15
@@ -326,7 +328,7 @@ def test_winograd4_column_tiles(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(winograd4, "MIN_CHANNELS", 1)
     monkeypatch.setattr(winograd4, "MIN_WORK", 1)
     monkeypatch.setattr(winograd4, "MIN_SIZE", 1)
-    tiled_layer = conv.Conv2D(x, w, b, geo, budget=4 * 40 * 8)
+    tiled_layer = conv.ConvKernel(x, w, b, geo, budget=4 * 40 * 8)
     assert tiled_layer.tile == 4
     assert tiled_layer.band_cols % 4 == 0
     assert tiled_layer.band_cols < 23

@@ -73,14 +73,14 @@ def test_large_layers_are_drawn_in_seeded_blocks_whatever_the_core_count(
 ) -> None:
     """A layer over BLOCK_VALUES weights draws block k from (seed, index, k), on all cores; the
     values are the same on one core or many. Smaller layers draw one stream (seed, index)."""
+    from convdesigner.core import parallel
     from convdesigner.core import weights as weights_module
-    from convdesigner.core.engine import pipeline
 
     monkeypatch.setattr(weights_module, "BLOCK_VALUES", 1000)
     design = Design(InputSpec(4, 4, 3), (Flatten(), Dense(units=100), Dense(units=5)))
     drawn = {}
     for workers in (1, 3):
-        monkeypatch.setattr(pipeline, "WORKERS", workers)
+        monkeypatch.setattr(parallel, "WORKERS", workers)
         forget_default_weights()
         drawn[workers] = default_weights(design, 3, classic_filters=False)
     np.testing.assert_array_equal(drawn[1]["1.weight"], drawn[3]["1.weight"])

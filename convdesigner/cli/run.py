@@ -1,7 +1,7 @@
 """The engine's subcommands: ``run`` (feature maps of an image) and ``weights`` (default weights).
 
-Kept apart from ``cli.py`` so that module stays small; ``cli.py`` adds :data:`REGISTRARS` to its
-parser. Like every subcommand, a user's mistake exits 2 with one line on stderr.
+Like every subcommand, a user's mistake exits 2 with one line on stderr. NumPy and the engine are
+imported inside the commands, so ``--help`` and the app launch do not load them.
 """
 
 from __future__ import annotations
@@ -10,16 +10,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from convdesigner.cli import CliError
-
-
-def _load_design(path: str) -> Any:
-    from convdesigner.core.fileformat import DesignFileError, load_design
-
-    try:
-        return load_design(path)
-    except DesignFileError as exc:
-        raise CliError(str(exc)) from None
+from convdesigner.cli.errors import CliError, load_design_or_fail
 
 
 def _seed(text: str) -> int:
@@ -49,7 +40,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from convdesigner.core.images import ImageError, load_image
     from convdesigner.core.weights import load_weights
 
-    design = _load_design(args.design)
+    design = load_design_or_fail(args.design)
     spec = design.input
     try:  # refuse an impossible run before decoding a possibly large image
         check_limit(estimate_memory(design), DEFAULT_MEMORY_LIMIT)
@@ -80,7 +71,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_weights(args: argparse.Namespace) -> int:
     from convdesigner.core.weights import default_weights
 
-    design = _load_design(args.design)
+    design = load_design_or_fail(args.design)
     try:
         weights = default_weights(design, args.seed, classic_filters=not args.random_only)
     except ValueError as exc:
@@ -89,8 +80,8 @@ def cmd_weights(args: argparse.Namespace) -> int:
     return 0
 
 
-def register_run(sub: Any) -> None:
-    p = sub.add_parser(
+def register_run(add_parser: Callable[..., argparse.ArgumentParser]) -> None:
+    p = add_parser(
         "run",
         help="compute every layer's feature maps for an image and save them as .npz",
         description=(
@@ -109,8 +100,8 @@ def register_run(sub: Any) -> None:
     p.set_defaults(func=cmd_run)
 
 
-def register_weights(sub: Any) -> None:
-    p = sub.add_parser(
+def register_weights(add_parser: Callable[..., argparse.ArgumentParser]) -> None:
+    p = add_parser(
         "weights",
         help="export a design's default weights as .npz (PyTorch state_dict layout)",
         description=(
@@ -125,6 +116,3 @@ def register_weights(sub: Any) -> None:
     )
     p.add_argument("--out", "-o", required=True, metavar="W.npz")
     p.set_defaults(func=cmd_weights)
-
-
-REGISTRARS: list[Callable[[Any], None]] = [register_run, register_weights]
