@@ -17,12 +17,12 @@ from convdesigner.core.fileformat import DesignFileError, load_design, save_desi
 
 __all__ = [
     "Analysis",
-    "Node",
-    "Tensor",
     "Design",
     "DesignBuilder",
     "DesignFileError",
     "InputSpec",
+    "Node",
+    "Tensor",
     "__version__",
     "analyse",
     "default_weights",
