@@ -25,6 +25,7 @@ from convdesigner.core.layers import (
     LayerSettingError,
     describe_value,
 )
+from convdesigner.core.safe_io import RefusedFileError, read_capped
 
 FORMAT_NAME = "convdesigner-design"
 FORMAT_VERSION = 1
@@ -249,13 +250,9 @@ def load_design(source: str | os.PathLike[str] | Mapping[str, Any]) -> Design:
     path = Path(source)
     label = str(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise DesignFileError(
-                [f"the file is {size:,} bytes; design files are at most {MAX_FILE_BYTES:,} bytes"],
-                label,
-            )
-        raw = path.read_bytes()
+        raw = read_capped(path, MAX_FILE_BYTES, "design file")
+    except RefusedFileError as exc:  # a FIFO, a device, or too large
+        raise DesignFileError([exc.reason], label) from None
     except FileNotFoundError:
         raise DesignFileError(["no such file"], label) from None
     except IsADirectoryError:
