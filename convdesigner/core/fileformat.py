@@ -18,12 +18,14 @@ from typing import Any
 from convdesigner.core.atomic import atomic_write_text
 from convdesigner.core.design import Design, InputSpec
 from convdesigner.core.errors import ProblemsError
+from convdesigner.core.json_checks import document_problems, object_pairs
 from convdesigner.core.layers import (
     LAYER_TYPES,
     MAX_NAME,
     Layer,
     LayerSettingError,
     describe_value,
+    to_name,
 )
 from convdesigner.core.safe_io import RefusedFileError, read_capped
 
@@ -133,12 +135,19 @@ def design_from_dict(data: object, source: str = "") -> Design:
                 f"{key}: unknown top-level field (known: format, version, name, description, "
                 "input, layers)"
             )
+    problems.extend(document_problems(data))  # keys given twice, unsavable strings
     name = data.get("name", "Untitled")
     if not isinstance(name, str) or len(name) > MAX_NAME:
         problems.append(
             f"name: must be a string of at most {MAX_NAME} characters, got {describe_value(name)}"
         )
         name = "Untitled"
+    else:
+        try:
+            to_name(name)
+        except LayerSettingError as exc:  # e.g. a tab: reported here, not raised by Design()
+            problems.append(f"name: {exc.message}")
+            name = "Untitled"
     description = data.get("description", "")
     if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
         problems.append(
@@ -264,7 +273,7 @@ def load_design(source: str | os.PathLike[str] | Mapping[str, Any]) -> Design:
     except UnicodeDecodeError:
         raise DesignFileError(["is not UTF-8 text (is it a design file?)"], label) from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=object_pairs)
     except json.JSONDecodeError as exc:
         raise DesignFileError(
             [f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"], label
