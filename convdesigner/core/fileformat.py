@@ -27,8 +27,10 @@ from convdesigner.core.design import (
     validate_graph,
 )
 from convdesigner.core.errors import ProblemsError
+from convdesigner.core.json_checks import document_problems, object_pairs
 from convdesigner.core.layers import LAYER_TYPES, MAX_NAME, Layer, LayerSettingError
-from convdesigner.core.validate import describe_value
+from convdesigner.core.safe_io import RefusedFileError, read_capped
+from convdesigner.core.validate import describe_value, to_name
 
 FORMAT_NAME = "convdesigner-design"
 FORMAT_VERSION = 2
@@ -139,12 +141,19 @@ def design_from_dict(data: object, source: str = "") -> Design:
                 f"{key}: unknown top-level field (known: format, version, name, description, "
                 "input, layers)"
             )
+    problems.extend(document_problems(data))  # keys given twice, unsavable strings
     name = data.get("name", "Untitled")
     if not isinstance(name, str) or len(name) > MAX_NAME:
         problems.append(
             f"name: must be a string of at most {MAX_NAME} characters, got {describe_value(name)}"
         )
         name = "Untitled"
+    else:
+        try:
+            to_name(name)
+        except LayerSettingError as exc:  # e.g. a tab: reported here, not raised by Design()
+            problems.append(f"name: {exc.message}")
+            name = "Untitled"
     description = data.get("description", "")
     if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
         problems.append(
@@ -339,13 +348,9 @@ def load_design(source: str | os.PathLike[str] | Mapping[str, Any]) -> Design:
     path = Path(source)
     label = str(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise DesignFileError(
-                [f"the file is {size:,} bytes; design files are at most {MAX_FILE_BYTES:,} bytes"],
-                label,
-            )
-        raw = path.read_bytes()
+        raw = read_capped(path, MAX_FILE_BYTES, "design file")
+    except RefusedFileError as exc:  # a FIFO, a device, or too large
+        raise DesignFileError([exc.reason], label) from None
     except FileNotFoundError:
         raise DesignFileError(["no such file"], label) from None
     except IsADirectoryError:
@@ -357,7 +362,7 @@ def load_design(source: str | os.PathLike[str] | Mapping[str, Any]) -> Design:
     except UnicodeDecodeError:
         raise DesignFileError(["is not UTF-8 text (is it a design file?)"], label) from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=object_pairs)
     except json.JSONDecodeError as exc:
         raise DesignFileError(
             [f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"], label
