@@ -413,7 +413,7 @@ TEMPLATES: dict[str, Callable[[], dict[str, Any]]] = {
         "convolution, filters them with a 3×3 depthwise convolution (groups equal to the "
         "channels), narrows them again with a 1×1 convolution without activation, and adds "
         "the block's input where the shape allows. "
-        f"{WEIGHTS_NOTE} (features.2.add, avgpool, flatten). "
+        f"{WEIGHTS_NOTE} (features.3.add, avgpool, flatten). "
         "3,504,872 trainable parameters, about 301 M MACs.",
         mobilenet_v2(),
     ),

@@ -115,6 +115,12 @@ def test_description_states_the_totals_and_how_weights_load(name: str) -> None:
     assert re.search(r"about [0-9.]+ [GM] MACs", description)
     assert "np.savez" in description
     assert len(description) <= 5000
+    # The derived ids it gives as examples are real ones.
+    examples = re.search(r"named after where they happen \(([^)]*)\)", description)
+    assert examples is not None
+    ids = {entry["id"] for entry in _data(name)["layers"]}
+    for example in examples.group(1).split(", "):
+        assert example in ids, example
 
 
 # -------------------------------------------------------------- the reference reader's totals
