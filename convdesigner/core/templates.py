@@ -15,7 +15,18 @@ from pathlib import Path
 from convdesigner.core.design import Design
 from convdesigner.core.fileformat import load_design
 
-ORDER = ("qa-example", "lenet5", "alexnet", "vgg16", "mobilenet-v1")
+ORDER = (
+    "qa-example",
+    "lenet5",
+    "alexnet",
+    "vgg16",
+    "googlenet",
+    "resnet18",
+    "resnet50",
+    "densenet121",
+    "mobilenet-v1",
+    "mobilenet-v2",
+)
 """Menu order of the known templates; any other bundled file follows, sorted by id."""
 
 DEFAULT_TEMPLATE = "qa-example"
