@@ -33,17 +33,18 @@ def _write_npz(path: str, arrays: dict[str, Any]) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import numpy as np
-
+    from convdesigner.core.activations import activation_arrays
+    from convdesigner.core.analysis import analyse
     from convdesigner.core.engine.forward import DEFAULT_MEMORY_LIMIT, estimate_memory, run_design
     from convdesigner.core.engine.memory import check_limit
     from convdesigner.core.images import ImageError, load_image
     from convdesigner.core.weights import load_weights
 
     design = load_design_or_fail(args.design)
+    analysis = analyse(design)  # once for the whole command
     spec = design.input
     try:  # refuse an impossible run before decoding a possibly large image
-        check_limit(estimate_memory(design), DEFAULT_MEMORY_LIMIT)
+        check_limit(estimate_memory(design, analysis), DEFAULT_MEMORY_LIMIT)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     try:
@@ -58,13 +59,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"{spec.height}×{spec.width}; pass --resize to scale it"
         )
     try:
-        weights = load_weights(design, args.weights) if args.weights else None
-        outputs = run_design(design, image, weights, seed=args.seed)
+        weights = load_weights(design, args.weights, analysis=analysis) if args.weights else None
+        outputs = run_design(design, image, weights, seed=args.seed, analysis=analysis)
     except ValueError as exc:  # design errors, bad weights, MemoryLimitError
         raise CliError(str(exc)) from None
-    arrays = {"input": outputs[0]}
-    arrays.update({str(i): np.ascontiguousarray(a) for i, a in enumerate(outputs[1:])})
-    _write_npz(args.out, arrays)
+    _write_npz(args.out, activation_arrays(design, outputs))
     return 0
 
 
@@ -86,7 +85,8 @@ def register_run(add_parser: Callable[..., argparse.ArgumentParser]) -> None:
         help="compute every layer's feature maps for an image and save them as .npz",
         description=(
             "Run a design on one image (PNG, JPEG, BMP or .npy) and write the input and every "
-            'layer\'s output as float32 arrays named "input", "0", "1", ... (layer index).'
+            'layer\'s output as float32 arrays named "input" and each layer\'s id ("0", "1", '
+            "... in a plain chain)."
         ),
     )
     p.add_argument("design", metavar="DESIGN.json")
@@ -106,7 +106,8 @@ def register_weights(add_parser: Callable[..., argparse.ArgumentParser]) -> None
         help="export a design's default weights as .npz (PyTorch state_dict layout)",
         description=(
             "Write the default weights (He-normal, seeded; classic filters in the first conv "
-            'layer) with the keys of the equivalent torch.nn.Sequential ("0.weight", ...).'
+            'layer) with torch\'s state_dict keys: "{id}.weight", ... ("0.weight" in a plain '
+            "chain, as torch.nn.Sequential)."
         ),
     )
     p.add_argument("design", metavar="DESIGN.json")

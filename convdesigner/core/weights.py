@@ -351,7 +351,9 @@ def check_weights(
     return out
 
 
-def load_weights(design: Design, path: str | os.PathLike[str]) -> dict[str, FloatArray]:
+def load_weights(
+    design: Design, path: str | os.PathLike[str], *, analysis: Analysis | None = None
+) -> dict[str, FloatArray]:
     """Read an ``.npz`` weights file (no pickles) and check it against ``design``."""
     name = os.fspath(path)
     try:
@@ -373,7 +375,7 @@ def load_weights(design: Design, path: str | os.PathLike[str]) -> dict[str, Floa
         if "pickle" in reason.lower():
             reason = "contains pickled objects, which are refused for safety"
         raise WeightsError([f"not a readable .npz weights file ({reason})"], name) from None
-    return check_weights(design, arrays, name, finite=True)
+    return check_weights(design, arrays, name, finite=True, analysis=analysis)
 
 
 def save_weights(weights: Mapping[str, FloatArray], path: str | os.PathLike[str]) -> None:

@@ -175,7 +175,7 @@ def run_graph(
     from convdesigner.core.weights import DefaultWeights, check_weights
 
     analysis = _checked_analysis(design, analysis)
-    check_limit(estimate_from_analysis(analysis), memory_limit)
+    check_limit(estimate_from_analysis(analysis, keep_all=keep_all), memory_limit)
     chw = _check_image(design, image)
     params: Mapping[str, np.ndarray] = (
         DefaultWeights(design, seed, analysis=analysis)

@@ -32,17 +32,42 @@ class MemoryLimitError(ValueError):
         )
 
 
-def estimate_from_analysis(analysis: Analysis) -> int:
-    """Peak bytes of a run of the analysed design (its analysis must be error-free)."""
+def estimate_from_analysis(analysis: Analysis, *, keep_all: bool = True) -> int:
+    """Peak bytes of a run of the analysed design (its analysis must be error-free).
+
+    With ``keep_all`` (the viewer's runs) every output stays; otherwise each output is freed
+    after its last reader, and the activations term is the largest sum of outputs alive at
+    once along the execution order.
+    """
     totals = analysis.totals
     largest = max((r.activation_bytes for r in analysis.rows), default=0)
+    activations = totals.activation_bytes if keep_all else live_peak(analysis)
     flat = 0
     for row in analysis.rows:
         # Flatten and Dense read a map as one vector: a working copy of it.
         if row.output_shape is not None and len(row.output_shape) == 1 and row.input_shape:
             flat = max(flat, math.prod(row.input_shape) * BYTES_PER_VALUE)
     # Parameters are held twice: as given (torch layout) and as GEMM-ready matrices.
-    return totals.activation_bytes + 2 * totals.parameter_bytes + largest + flat + CHUNK_BUDGET
+    return activations + 2 * totals.parameter_bytes + largest + flat + CHUNK_BUDGET
+
+
+def live_peak(analysis: Analysis) -> int:
+    """Most activation bytes alive at once when each output is freed after its last reader
+    (the design's outputs are kept to the end)."""
+    design = analysis.design
+    readers = {key: len(ids) for key, ids in design.consumers.items()}
+    kept = set(design.outputs)
+    size = {row.id: row.activation_bytes for row in analysis.rows}
+    alive = size["input"]
+    peak = alive
+    for node, sources in zip(design.nodes, design.resolved_inputs, strict=True):
+        alive += size[node.id]
+        peak = max(peak, alive)
+        for s in sources:
+            readers[s] -= 1
+            if readers[s] == 0 and s not in kept:
+                alive -= size[s]
+    return peak
 
 
 def check_limit(estimate: int, limit: int | None) -> None:
