@@ -67,7 +67,9 @@ Kernel = Callable[[FloatArray, FloatArray, list[FloatArray]], None]
 
 
 def _prepare(x: FloatArray, out: FloatArray | None) -> tuple[FloatArray, FloatArray]:
-    src = np.ascontiguousarray(x, dtype=np.float32)
+    src = np.asarray(x, dtype=np.float32)  # not ascontiguousarray: it makes scalars 1-D
+    if not src.flags.c_contiguous:
+        src = np.ascontiguousarray(src)
     if out is None:
         return src, buffers.empty(src.shape)
     if out.shape != src.shape or out.dtype != np.float32 or not out.flags.c_contiguous:

@@ -113,12 +113,14 @@ def _check(
     return ho, wo
 
 
-def _prepare(weight: FloatArray, groups: int, stride_w: int, dilation_w: int) -> tuple[
+def _prepare(weight: FloatArray, groups: int, stride_w: int, grouped_taps: bool) -> tuple[
     FloatArray, int
 ]:  # fmt: skip
+    """The weights as matrices: per (kernel row, group of s_w taps) for the grouped taps,
+    else per convolution group with columns in (i, j, c_out) order; and G (0: general)."""
     c_in, cog, kh, kw = weight.shape
     w = np.asarray(weight, dtype=np.float32)
-    if groups == 1 and dilation_w == 1:
+    if grouped_taps:
         g = -(-kw // stride_w)
         padded = np.zeros((c_in, cog, kh, g * stride_w), dtype=np.float32)
         padded[..., :kw] = w
@@ -149,7 +151,11 @@ def conv_transpose2d(
     :func:`~convdesigner.core.engine.blocks.run_blocks`."""
     ho, wo = _check(x, weight, bias, stride, padding, output_padding, dilation, groups)
     x = np.ascontiguousarray(x, dtype=np.float32)
-    weights, tap_groups = _prepare(weight, groups, stride[1], dilation[1])
+    # Zero taps padding the kernel width would turn an infinite or NaN input into NaN at
+    # outputs torch leaves alone (0·inf): such inputs take the general way.
+    padded = weight.shape[3] % stride[1] != 0
+    grouped = groups == 1 and dilation[1] == 1 and not (padded and not np.isfinite(x).all())
+    weights, tap_groups = _prepare(weight, groups, stride[1], grouped)
     layer = _Layer(
         x=x,
         bias=None if bias is None else np.asarray(bias, dtype=np.float32),
