@@ -6,7 +6,6 @@ import pytest
 from hypothesis import given, settings
 
 from convdesigner.core.analysis import Analysis, Status, analyse
-from convdesigner.core.table import to_csv, to_dict, to_text
 from convdesigner.core.design import Design, InputSpec
 from convdesigner.core.layers import (
     AvgPool2D,
@@ -19,6 +18,7 @@ from convdesigner.core.layers import (
     MaxPool2D,
     ReLU,
 )
+from convdesigner.core.table import to_csv, to_dict, to_text
 from tests.core.design_strategies import designs
 
 
