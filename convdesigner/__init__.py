@@ -16,10 +16,10 @@ from convdesigner.core.fileformat import DesignFileError, load_design, save_desi
 
 __all__ = [
     "Analysis",
-    "Node",
     "Design",
     "DesignFileError",
     "InputSpec",
+    "Node",
     "__version__",
     "analyse",
     "default_weights",
