@@ -94,16 +94,16 @@ def _layer_from_dict(data: object, where: str, problems: list[str]) -> Layer | N
             continue
         kwargs[key] = value
     # Validate field by field so that every bad setting of the layer is reported, not only the
-    # first one.
+    # first one. Each value on its own rule only: a rule between fields (output padding below
+    # the stride) is checked once, with all of them, below.
     for key, value in kwargs.items():
         try:
-            cls(**{key: value})
+            if key == "name":
+                to_name(value)
+            else:
+                cls.field_spec(key).coerce(value)
         except LayerSettingError as exc:
-            if exc.field_name == key:
-                problems.append(f"{where}.{key}: {exc.message}")
-                ok = False
-        except TypeError as exc:  # pragma: no cover - guarded by known_fields above
-            problems.append(f"{where}.{key}: {exc}")
+            problems.append(f"{where}.{key}: {exc.message}")
             ok = False
     if not ok:
         return None

@@ -9,8 +9,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from convdesigner.core.analysis import BYTES_PER_VALUE, LayerRow, Status
@@ -119,7 +119,7 @@ def row_to_dict(row: LayerRow, cols: tuple[tuple[str, Getter], ...] = COLUMNS) -
     return {name: get(row) for name, get in cols}
 
 
-def to_csv(analysis: Analysis, path: str | Path | None = None) -> str:
+def to_csv(analysis: Analysis, path: str | os.PathLike[str] | None = None) -> str:
     """CSV text (UTF-8, header row, input row first, raw integers); also written to ``path``."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

@@ -6,7 +6,6 @@ import pytest
 from hypothesis import given, settings
 
 from convdesigner.core.analysis import Analysis, Status, analyse
-from convdesigner.core.table import to_csv, to_dict, to_text
 from convdesigner.core.design import Design, InputSpec
 from convdesigner.core.layers import (
     AvgPool2D,
@@ -19,7 +18,8 @@ from convdesigner.core.layers import (
     MaxPool2D,
     ReLU,
 )
-from tests.core.design_strategies import designs
+from convdesigner.core.table import to_csv, to_dict, to_text
+from tests.core.design_strategies import designs, graph_designs
 
 
 def run(*layers: Layer, h: int = 8, w: int = 8, c: int = 3) -> Analysis:
@@ -157,6 +157,42 @@ def test_random_designs_never_raise_and_rows_are_consistent(design: Design) -> N
             assert min(row.receptive_field) >= 1
             assert min(row.jump) >= 1
     assert a.totals.errors == (1 if seen_error else 0)
+    to_text(a, explain=True)
+    to_csv(a)
+    to_dict(a)
+
+
+@settings(max_examples=300, deadline=None)
+@given(graph_designs())
+def test_random_graphs_never_raise_and_errors_block_only_what_depends_on_them(
+    design: Design,
+) -> None:
+    a = analyse(design)
+    assert len(a.rows) == len(design) + 1
+    status = {"input": Status.OK}
+    for node, sources in zip(design.nodes, design.resolved_inputs, strict=True):
+        row = a.row(node.id)
+        assert row.inputs == sources
+        upstream = [status[s] for s in sources]
+        if any(s is not Status.OK for s in upstream):
+            # Blocked by an input, whatever its own settings; named after the first error.
+            assert row.status is Status.NOT_COMPUTABLE, row.message
+            assert row.message.startswith("Not computable: ")
+            assert row.output_shape is None
+        elif row.status is Status.ERROR:
+            assert row.message
+            assert row.output_shape is None
+            assert row.input_shapes == tuple(a.row(s).output_shape for s in sources)
+        else:
+            # Every input computed and no error: an independent branch is never blocked.
+            assert row.status is Status.OK, row.message
+            assert row.output_shape is not None
+            assert all(s >= 1 for s in row.output_shape)
+            assert row.params == row.weights + row.biases + row.non_trainable
+            assert all(isinstance(v, str) and v for v in row.derivations.values())
+        status[node.id] = row.status
+        assert row.is_output == (node.id in design.outputs)
+    assert a.totals.errors == sum(1 for r in a.rows if r.status is Status.ERROR)
     to_text(a, explain=True)
     to_csv(a)
     to_dict(a)

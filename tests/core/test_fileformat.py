@@ -25,7 +25,7 @@ from convdesigner.core.fileformat import (
 )
 from convdesigner.core.layers import AvgPool2D, BatchNorm2D, Conv2D, Dense, MaxPool2D, ReLU
 from convdesigner.core.templates import list_templates, load_template
-from tests.core.design_strategies import designs
+from tests.core.design_strategies import designs, graph_designs
 
 
 def minimal(**changes: Any) -> dict[str, Any]:
@@ -71,7 +71,10 @@ def test_round_trip_through_a_file(tmp_path: Path) -> None:
     assert text.count("\n") > len(design.layers)  # one layer per line
     data = json.loads(text)
     assert data["format"] == FORMAT_NAME
-    assert data["version"] == FORMAT_VERSION
+    # A chain with default ids is what version 1 holds: written as version 1, without ids, so
+    # older versions of the program still open it.
+    assert data["version"] == 1
+    assert all(set(entry) & {"id", "inputs"} == set() for entry in data["layers"])
     assert data["layers"][1] == {
         "type": "maxpool2d",
         "kernel": 2,
@@ -87,6 +90,22 @@ def test_round_trip_through_a_file(tmp_path: Path) -> None:
 def test_random_designs_round_trip(design: Design) -> None:
     text = dumps_design(design)
     assert design_from_dict(json.loads(text)) == design
+
+
+@settings(max_examples=200, deadline=None)
+@given(graph_designs())
+def test_random_graphs_round_trip(design: Design) -> None:
+    text = dumps_design(design)
+    data = json.loads(text)
+    assert design_from_dict(data) == design
+    # Version 1 exactly when version 1 can hold it: a chain with default ids, written without
+    # ids or inputs; anything else is version 2 with every id written.
+    if design.is_sequential:
+        assert data["version"] == 1
+        assert all(set(entry) & {"id", "inputs"} == set() for entry in data["layers"])
+    else:
+        assert data["version"] == 2
+        assert [entry["id"] for entry in data["layers"]] == list(design.ids)
 
 
 @pytest.mark.parametrize("template", [t.id for t in list_templates()])
@@ -121,7 +140,7 @@ def test_the_issue_example_error() -> None:
 
 def test_every_problem_is_reported_with_its_location() -> None:
     data = minimal(
-        input={"height": 0, "width": 8, "channels": 3, "depth": 1},
+        input={"height": 0, "width": 8, "channels": 3, "colour": 1},
         layers=[
             {"type": "conv2d", "kernel": [3], "stride": 0, "colour": "red"},
             {"type": "pool"},
@@ -134,12 +153,12 @@ def test_every_problem_is_reported_with_its_location() -> None:
     problems = problems_of(data)
     expected_starts = [
         "extra: unknown top-level field",
-        "input.depth: unknown setting",
+        "input.colour: unknown setting",
         "input.height: must be a positive integer, got 0",
         "layers[0].colour: unknown setting for conv2d",
         "layers[0].kernel: must be a positive integer or [h, w] pair, got [3]",
         "layers[0].stride: must be a positive integer or [h, w] pair, got 0",
-        "layers[1].type: must be one of conv2d, maxpool2d",
+        "layers[1].type: must be one of conv2d, convtranspose2d, maxpool2d",
         "layers[2].type: missing",
         'layers[3]: must be an object with a "type", got the string "relu"',
         'layers[4].units: must be a positive integer, got "ten"',
@@ -170,6 +189,42 @@ def test_every_problem_is_reported_with_its_location() -> None:
 def test_structural_problems(data: object, start: str) -> None:
     problems = problems_of(data)
     assert problems[0].startswith(start), problems
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        # Valid only together with another setting: PyTorch's usual upsampling layers.
+        {"type": "convtranspose2d", "filters": 4, "kernel": 3, "stride": 2, "output_padding": 1},
+        {"type": "convtranspose2d", "dilation": [1, 3], "output_padding": [0, 2]},
+        {"type": "upsample", "mode": "bilinear", "align_corners": True},
+        {"type": "upsample", "size": [3, 4], "scale": None},
+    ],
+)
+def test_settings_valid_only_together_load(entry: dict[str, Any]) -> None:
+    design = design_from_dict(minimal(layers=[entry]))
+    assert design_from_dict(design_to_dict(design)) == design
+
+
+@pytest.mark.parametrize(
+    ("entry", "start"),
+    [
+        (
+            {"type": "convtranspose2d", "stride": 2, "output_padding": 2},
+            "layers[0].output_padding: must be smaller than the stride or the dilation",
+        ),
+        (
+            {"type": "upsample", "align_corners": True},
+            "layers[0].align_corners: only applies to bilinear upsampling",
+        ),
+        (
+            {"type": "upsample", "scale": 2, "size": 3},
+            "layers[0].scale: give either a scale or a size",
+        ),
+    ],
+)
+def test_rules_between_settings_are_located(entry: dict[str, Any], start: str) -> None:
+    assert [p[: len(start)] for p in problems_of(minimal(layers=[entry]))] == [start]
 
 
 def test_too_many_layers() -> None:

@@ -373,3 +373,51 @@ def test_public_api_weight_keys_match_torchvision(torchvision: Any, name: str) -
     state = _model(torchvision, name).state_dict()
     design = convdesigner.load_design(_path(name))
     assert expected_shapes(design) == {key: tuple(value.shape) for key, value in state.items()}
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("name", NAMES)
+def test_engine_runs_torchvision_weights_to_torchvisions_logits(
+    torchvision: Any, name: str
+) -> None:
+    """torchvision's state_dict, saved as NumPy arrays, loads unchanged (keys are the ids) and
+    convdesigner's engine gives torchvision's logits and every module's output."""
+    import numpy as np
+    import torch
+
+    model = _model(torchvision, name)
+    _randomise_batchnorm(torch, model)
+    weights = {key: value.numpy() for key, value in model.state_dict().items()}
+    design = convdesigner.load_design(_path(name))
+    image = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+    seen: dict[str, Any] = {}
+    hooks = [
+        module.register_forward_hook(
+            lambda m, a, out, key=key: seen.setdefault(key, out[0].detach().numpy().copy())
+        )
+        for key, module in model.named_modules()
+        if key in design
+    ]
+    try:
+        with torch.no_grad():
+            logits = model(image)[0].numpy()
+    finally:
+        for hook in hooks:
+            hook.remove()
+    outputs = dict(
+        zip(
+            ("input", *design.ids),
+            convdesigner.run(design, image[0].numpy(), weights),
+            strict=True,
+        )
+    )
+    scale = float(np.abs(logits).max())
+    assert float(np.abs(outputs[design.ids[-1]] - logits).max()) <= 1e-4 * max(scale, 1.0)
+    compared = 0
+    for key, expected in seen.items():
+        if design.consumers[key] or key == design.ids[-1]:  # shared modules (relu) only once
+            got = outputs[key]
+            tol = 1e-4 * max(float(np.abs(expected).max()), 1.0)
+            assert float(np.abs(got - expected).max()) <= tol, key
+            compared += 1
+    assert compared > 10

@@ -74,17 +74,17 @@ def test_conv_stride(stride: object, expected_hw: tuple[int, int]) -> None:
 @pytest.mark.parametrize(
     ("padding", "expected_hw", "applied"),
     [
-        (0, (6, 6), (0, 0, 0, 0)),
-        (1, (8, 8), (1, 1, 1, 1)),
-        (2, (10, 10), (2, 2, 2, 2)),
-        ((1, 0), (8, 6), (1, 1, 0, 0)),
-        ([0, 2], (6, 10), (0, 0, 2, 2)),
-        ("valid", (6, 6), (0, 0, 0, 0)),
-        ("same", (8, 8), (1, 1, 1, 1)),
+        (0, (6, 6), ((0, 0), (0, 0))),
+        (1, (8, 8), ((1, 1), (1, 1))),
+        (2, (10, 10), ((2, 2), (2, 2))),
+        ((1, 0), (8, 6), ((1, 1), (0, 0))),
+        ([0, 2], (6, 10), ((0, 0), (2, 2))),
+        ("valid", (6, 6), ((0, 0), (0, 0))),
+        ("same", (8, 8), ((1, 1), (1, 1))),
     ],
 )
 def test_conv_padding(
-    padding: object, expected_hw: tuple[int, int], applied: tuple[int, ...]
+    padding: object, expected_hw: tuple[int, int], applied: tuple[tuple[int, int], ...]
 ) -> None:
     row = last(Conv2D(filters=2, padding=padding))  # type: ignore[arg-type]
     assert row.output_shape == (2, *expected_hw)
@@ -113,14 +113,14 @@ def test_conv_same_padding_tensorflow_rule(
 ) -> None:
     row = last(Conv2D(filters=1, kernel=kernel, stride=stride, padding="same"), h=size, w=size)
     assert row.output_shape == (1, out, out)
-    assert row.padding == (before, after, before, after)
+    assert row.padding == ((before, after), (before, after))
 
 
 def test_conv_same_with_dilation_pads_the_effective_kernel() -> None:
     # k_eff = 2·(3-1)+1 = 5 → total 4 at stride 1.
     row = last(Conv2D(filters=1, kernel=3, dilation=2, padding="same"), h=9, w=9)
     assert row.output_shape == (1, 9, 9)
-    assert row.padding == (2, 2, 2, 2)
+    assert row.padding == ((2, 2), (2, 2))
 
 
 @pytest.mark.parametrize(
@@ -208,7 +208,7 @@ def test_pool_explicit_stride_and_padding(cls: type[MaxPool2D | AvgPool2D]) -> N
     # floor((8 + 2 - 3)/2)+1 = 4
     row = last(cls(kernel=3, stride=2, padding=1), c=5)
     assert row.output_shape == (5, 4, 4)
-    assert row.padding == (1, 1, 1, 1)
+    assert row.padding == ((1, 1), (1, 1))
     row = last(cls(kernel=(2, 3), stride=(1, 2)), c=5)
     assert row.output_shape == (5, 7, 3)
 
@@ -268,7 +268,7 @@ def test_pool_same_padding(
 ) -> None:
     row = last(MaxPool2D(kernel=kernel, stride=stride, padding="same"), h=size, w=size)
     assert row.output_shape == (3, out, out)
-    assert row.padding == (before, after, before, after)
+    assert row.padding == ((before, after), (before, after))
 
 
 def test_avgpool_count_include_pad_changes_the_divisor_not_the_shape() -> None:

@@ -18,6 +18,7 @@ from convdesigner.core.layers import (
     MaxPool2D,
     ReLU,
 )
+from convdesigner.core.ops import REGISTRY, spec_for
 
 
 @pytest.mark.parametrize(
@@ -97,21 +98,42 @@ def test_layers_are_frozen_and_hashable() -> None:
 
 
 def test_layer_types_registry() -> None:
+    # Palette order; the file format's "type" values. Every type of version 1 is still here.
     assert list(LAYER_TYPES) == [
         "conv2d",
+        "convtranspose2d",
         "maxpool2d",
         "avgpool2d",
         "globalavgpool2d",
         "relu",
+        "relu6",
+        "leakyrelu",
+        "sigmoid",
+        "tanh",
+        "silu",
+        "hardswish",
+        "gelu",
+        "softmax",
         "batchnorm2d",
         "flatten",
         "dense",
         "dropout",
+        "zeropad2d",
+        "upsample",
+        "identity",
+        "add",
+        "concat",
+        "multiply",
     ]
+    assert {name: spec.cls for name, spec in REGISTRY.items()} == LAYER_TYPES
     for name, cls in LAYER_TYPES.items():
         assert cls.type_name == name
         assert cls().label == cls.display_name  # no name given: the type's display name
         assert cls.description
+        assert spec_for(cls) is REGISTRY[name]
+        # The loader, the forms and validation read FIELDS: a setting missing there would be
+        # neither checked nor editable.
+        assert [f.name for f in cls.FIELDS] == [k for k in cls().settings() if k != "name"]
 
 
 def test_settings_lists_fields_in_order() -> None:
@@ -163,7 +185,7 @@ def test_design_edits_return_new_designs() -> None:
     assert design.with_name("e").name == "e"
     assert design.layers == (a, b)  # unchanged
     assert len(design) == 2
-    assert Design(layers=[a]).layers == (a,)  # type: ignore[arg-type]
+    assert Design(layers=[a]).layers == (a,)
 
 
 @pytest.mark.parametrize(

@@ -70,10 +70,10 @@ def test_table_cell_by_cell(qa_analysis, position: int) -> None:  # type: ignore
 
 def test_padding_actually_applied(qa_analysis) -> None:  # type: ignore[no-untyped-def]
     conv1, pool, conv2 = qa_analysis.rows[1:]
-    assert conv1.padding == (3, 3, 3, 3)
+    assert conv1.padding == ((3, 3), (3, 3))
     # 25 rows at stride 2 need one extra row, TensorFlow puts it after (bottom); 64 is even.
-    assert pool.padding == (0, 1, 0, 0)
-    assert conv2.padding == (2, 2, 2, 2)
+    assert pool.padding == ((0, 1), (0, 0))
+    assert conv2.padding == ((2, 2), (2, 2))
 
 
 def test_derivations_show_the_numbers(qa_analysis) -> None:  # type: ignore[no-untyped-def]
