@@ -31,7 +31,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _write_output(text: str, output: str | None) -> None:
-    if output is None:
+    if output is None or output == "-":
         try:
             sys.stdout.write(text)
             sys.stdout.flush()
@@ -161,6 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(ns, "func", None) is None:
             build_parser().print_help()
             return EXIT_USAGE
+        _refuse_output_over_input(ns)
         func: CommandFn = ns.func
         return func(ns)
     except CliError as exc:
@@ -169,6 +170,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("convdesigner: interrupted", file=sys.stderr)
         return 130
+
+
+def _refuse_output_over_input(ns: argparse.Namespace) -> None:
+    """Writing a command's output over one of its inputs would destroy it: refuse up front."""
+    from convdesigner.core.safe_io import output_clash
+
+    output = getattr(ns, "output", None) or getattr(ns, "out", None)
+    roles = ("design", "input", "weights")
+    clash = output_clash(output, {role: getattr(ns, role, None) for role in roles})
+    if clash:
+        raise CliError(clash)
 
 
 def _register_builtin_extras() -> None:
