@@ -102,6 +102,23 @@ def test_run_refuses_to_write_over_any_of_its_inputs(
         _unchanged(path, content)
 
 
+def test_summary_refuses_standard_output_appended_to_its_design(design: Path) -> None:
+    if not os.path.exists("/dev/stdout"):
+        pytest.skip("no /dev/stdout here")
+    before = design.read_bytes()
+    with design.open("ab") as stdout:  # convdesigner summary d.json >> d.json
+        result = subprocess.run(
+            [sys.executable, "-m", "convdesigner", "summary", str(design)],
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            timeout=120,
+            check=False,
+        )
+    assert result.returncode == 2
+    assert f"standard output is the design file ({design})".encode() in result.stderr
+    _unchanged(design, before)
+
+
 # ------------------------------------------------------------------------------ item 3
 
 
