@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 import os
 import threading
-import zipfile
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 
@@ -26,7 +25,7 @@ from convdesigner.core.atomic import atomic_savez
 from convdesigner.core.design import Design
 from convdesigner.core.errors import ProblemsError
 from convdesigner.core.layers import BatchNorm2D, Conv2D, Dense
-from convdesigner.core.npy_headers import check_npz
+from convdesigner.core.npy_headers import ZIP_ERRORS, check_npz, zip_error_reason
 from convdesigner.core.safe_io import RefusedFileError, open_regular
 
 FloatArray = np.ndarray
@@ -366,8 +365,8 @@ def load_weights(design: Design, path: str | os.PathLike[str]) -> dict[str, Floa
         raise WeightsError(["is a directory, not a weights file"], name) from None
     except PermissionError:
         raise WeightsError(["permission denied"], name) from None
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    except ZIP_ERRORS as exc:
+        reason = zip_error_reason(exc)
         if reason.startswith("not an .npz archive"):
             raise WeightsError([reason], name) from None
         if "pickle" in reason.lower():
