@@ -10,7 +10,9 @@ check names, shapes, types and sizes here first and read data only when all of i
 from __future__ import annotations
 
 import math
+import tokenize
 import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import IO
@@ -44,10 +46,13 @@ def read_npy_header(handle: IO[bytes]) -> ArrayHeader:
     one. NumPy caps the header's own length, so this reads a few kilobytes at most."""
     start = handle.tell()
     version = np.lib.format.read_magic(handle)
-    if version == (1, 0):
-        shape, _fortran, dtype = np.lib.format.read_array_header_1_0(handle)
-    else:
-        shape, _fortran, dtype = np.lib.format.read_array_header_2_0(handle)
+    try:
+        if version == (1, 0):
+            shape, _fortran, dtype = np.lib.format.read_array_header_1_0(handle)
+        else:
+            shape, _fortran, dtype = np.lib.format.read_array_header_2_0(handle)
+    except (tokenize.TokenError, SyntaxError) as exc:  # NumPy lets these through
+        raise ValueError(f"the array header cannot be parsed ({exc})") from None
     return ArrayHeader(tuple(int(n) for n in shape), dtype, handle.tell() - start)
 
 
@@ -130,6 +135,25 @@ def check_npz(
 
 _NO_HEADER = ArrayHeader((), np.dtype(np.float32), 0)
 
+ZIP_ERRORS = (
+    ValueError,
+    OSError,
+    EOFError,
+    zipfile.BadZipFile,
+    zlib.error,
+    NotImplementedError,  # an unknown compression method or zip version
+    RuntimeError,  # an encrypted member
+)
+"""What reading a damaged zip archive can raise (each seen with single flipped bytes)."""
+
+
+def zip_error_reason(exc: BaseException) -> str:
+    """One short line for a ZIP_ERRORS exception (some carry a whole ZipInfo repr)."""
+    text = str(exc)
+    if isinstance(exc, RuntimeError) and "encrypted" in text:
+        return "it is encrypted"
+    return text.splitlines()[0] if text else type(exc).__name__
+
 
 def _inspect_member(
     archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str
@@ -137,8 +161,8 @@ def _inspect_member(
     try:
         with archive.open(info) as member:
             header = read_npy_header(member)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        return f"{key!r} is not a readable .npy array ({exc})", _NO_HEADER
+    except ZIP_ERRORS as exc:
+        return f"{key!r} is not a readable .npy array ({zip_error_reason(exc)})", _NO_HEADER
     if header.dtype.hasobject:
         return f"{key!r} contains pickled objects, which are refused for safety", header
     return None, header

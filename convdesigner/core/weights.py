@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 import os
 import threading
-import zipfile
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
@@ -29,7 +28,7 @@ from convdesigner.core.analysis import Analysis, analyse
 from convdesigner.core.atomic import atomic_savez
 from convdesigner.core.design import Design
 from convdesigner.core.errors import ProblemsError
-from convdesigner.core.npy_headers import check_npz
+from convdesigner.core.npy_headers import ZIP_ERRORS, check_npz, zip_error_reason
 from convdesigner.core.ops import spec_for
 from convdesigner.core.safe_io import RefusedFileError, open_regular
 
@@ -381,8 +380,8 @@ def load_weights(
         raise WeightsError(["is a directory, not a weights file"], name) from None
     except PermissionError:
         raise WeightsError(["permission denied"], name) from None
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    except ZIP_ERRORS as exc:
+        reason = zip_error_reason(exc)
         if reason.startswith("not an .npz archive"):
             raise WeightsError([reason], name) from None
         if "pickle" in reason.lower():

@@ -58,6 +58,18 @@ def test_an_npy_shorter_than_its_header_says_is_refused_before_reading(tmp_path:
         read_image(path)
 
 
+def test_an_npy_header_numpy_cannot_tokenize_is_a_clear_error(tmp_path: Path) -> None:
+    # One flipped byte ("{" became "!"): NumPy raised tokenize.TokenError, a traceback.
+    path = tmp_path / "flipped.npy"
+    np.save(path, np.zeros((2, 3), np.float32))
+    data = bytearray(path.read_bytes())
+    assert data[10:11] == b"{"
+    data[10:11] = b"!"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ImageError, match=r"not a valid \.npy file \(the array header cannot"):
+        read_image(path)
+
+
 def test_grey_with_alpha_has_two_channels(tmp_path: Path) -> None:
     la = RNG.integers(0, 256, (6, 5, 2), dtype=np.uint8)
     path = tmp_path / "la.png"

@@ -4,6 +4,7 @@ negative variances."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 import textwrap
@@ -137,3 +138,44 @@ def test_good_weights_still_load(tmp_path: Path) -> None:
     back = load_weights(DESIGN, path)
     for key, value in weights.items():
         np.testing.assert_array_equal(back[key], value)
+
+
+def _flips(original: bytes, positions: list[int], masks: tuple[int, ...]) -> list[bytes]:
+    out = []
+    for position in positions:
+        for mask in masks:
+            data = bytearray(original)
+            data[position] ^= mask
+            out.append(bytes(data))
+    return out
+
+
+def test_single_byte_corruptions_are_clear_errors_or_load(tmp_path: Path) -> None:
+    """Corrupt deflate data raised zlib.error, an unknown compression method or zip version
+    NotImplementedError, a set "encrypted" flag RuntimeError: none was caught, so each was a
+    traceback. Every byte of a compressed file is flipped, and the version, flag and method
+    fields of every zip header of an uncompressed one."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **default_weights(DESIGN, 5))  # type: ignore[arg-type]
+    compressed = buffer.getvalue()
+    buffer = io.BytesIO()
+    np.savez(buffer, **default_weights(DESIGN, 5))  # type: ignore[arg-type]
+    plain = buffer.getvalue()
+    fields: list[int] = []
+    for signature, first, last in ((b"PK\x03\x04", 4, 10), (b"PK\x01\x02", 4, 12)):
+        start = plain.find(signature)
+        while start >= 0:
+            fields.extend(range(start + first, start + last))
+            start = plain.find(signature, start + 1)
+    cases = _flips(compressed, list(range(len(compressed))), (0x5A,))
+    cases += _flips(plain, fields, (0x01, 0x5A, 0x80))
+    path = tmp_path / "w.npz"
+    outcomes: set[str] = set()
+    for data in cases:
+        path.write_bytes(data)
+        try:
+            load_weights(DESIGN, path)
+            outcomes.add("loaded")
+        except WeightsError:
+            outcomes.add("clear error")
+    assert outcomes == {"loaded", "clear error"}
