@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from convdesigner.core.ops.base import (
     AxisPadding,
@@ -199,7 +199,7 @@ def run_upsample(layer: Upsample, row: RowGeometry, inputs: Sequence[Any], param
 
     assert row.output_shape is not None
     out_hw = (row.output_shape[1], row.output_shape[2])
-    mode = "bilinear" if layer.mode == "bilinear" else "nearest"
+    mode: Literal["nearest", "bilinear"] = "bilinear" if layer.mode == "bilinear" else "nearest"
     return resample.upsample(inputs[0], out_hw, mode, layer.scale, layer.align_corners)
 
 
