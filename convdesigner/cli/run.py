@@ -7,7 +7,7 @@ imported inside the commands, so ``--help`` and the app launch do not load them.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from convdesigner.cli.errors import CliError, load_design_or_fail
@@ -23,7 +23,7 @@ def _seed(text: str) -> int:
     return value
 
 
-def _write_npz(path: str, arrays: dict[str, Any]) -> None:
+def _write_npz(path: str, arrays: Mapping[str, Any]) -> None:
     from convdesigner.core.atomic import atomic_savez
 
     try:
@@ -68,14 +68,21 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_weights(args: argparse.Namespace) -> int:
-    from convdesigner.core.weights import default_weights
+    from convdesigner.core.analysis import analyse
+    from convdesigner.core.engine.memory import DEFAULT_MEMORY_LIMIT, check_limit, estimate_weights
+    from convdesigner.core.weights import DefaultWeights
 
     design = load_design_or_fail(args.design)
+    analysis = analyse(design)
     try:
-        weights = default_weights(design, args.seed, classic_filters=not args.random_only)
-    except ValueError as exc:
+        check_limit(estimate_weights(analysis), DEFAULT_MEMORY_LIMIT, "drawing the weights")
+        # Drawn one by one as the file is written (read-only, no copies).
+        weights = DefaultWeights(
+            design, args.seed, classic_filters=not args.random_only, analysis=analysis
+        )
+    except ValueError as exc:  # a design error, or more than the memory limit
         raise CliError(str(exc)) from None
-    _write_npz(args.out, dict(weights))
+    _write_npz(args.out, weights)
     return 0
 
 

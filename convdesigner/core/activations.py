@@ -1,7 +1,7 @@
 """The arrays of an activations file (``convdesigner run --out``, the viewer's "Export all").
 
 One writer for both, so a file from the window and one from the command line have the same keys:
-``"input"`` and one array per node id, each (C, *spatial) or a vector, float32, C-contiguous.
+``"input"`` and one array per node id, each (C, *spatial) or a vector, float32 (written in C order).
 """
 
 from __future__ import annotations
@@ -27,4 +27,6 @@ def activation_arrays(
                 f"expected the input and {len(design.nodes)} outputs, got {len(outputs)} arrays"
             )
         items = list(zip((INPUT_ID, *design.ids), outputs, strict=True))
-    return {key: np.ascontiguousarray(value) for key, value in items}
+    # Views, not copies: the .npz writer streams each one (a copy of every map doubled the
+    # memory of a run).
+    return {key: np.asarray(value) for key, value in items}

@@ -23,11 +23,13 @@ DEFAULT_MEMORY_LIMIT = 2 * 1024 * 1024 * 1024
 class MemoryLimitError(ValueError):
     """The run would need more memory than allowed; raised before anything is allocated."""
 
-    def __init__(self, estimate_bytes: int, limit_bytes: int) -> None:
+    def __init__(
+        self, estimate_bytes: int, limit_bytes: int, what: str = "computing the feature maps"
+    ) -> None:
         self.estimate_bytes = estimate_bytes
         self.limit_bytes = limit_bytes
         super().__init__(
-            f"computing the feature maps needs about {bytes_text(estimate_bytes)}, more than the "
+            f"{what} needs about {bytes_text(estimate_bytes)}, more than the "
             f"limit of {bytes_text(limit_bytes)}; use a smaller input size or fewer filters"
         )
 
@@ -70,6 +72,16 @@ def live_peak(analysis: Analysis) -> int:
     return peak
 
 
-def check_limit(estimate: int, limit: int | None) -> None:
+def check_limit(estimate: int, limit: int | None, what: str = "computing the feature maps") -> None:
     if limit is not None and estimate > limit:
-        raise MemoryLimitError(estimate, limit)
+        raise MemoryLimitError(estimate, limit, what)
+
+
+WRITER_SLACK = 16 * 1024 * 1024
+"""Buffers of the .npz writer and the zip module (each array is streamed, never copied)."""
+
+
+def estimate_weights(analysis: Analysis) -> int:
+    """Peak bytes of drawing and writing a design's default weights (each drawn once, cached
+    read-only, streamed to the file)."""
+    return analysis.totals.parameter_bytes + WRITER_SLACK
