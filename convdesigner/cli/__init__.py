@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 
 from convdesigner import __version__
@@ -82,6 +83,10 @@ def _refuse_output_over_input(ns: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    # Overflow to infinity in feature maps (huge weights a user loaded) is a result to look at,
+    # not an error: NumPy's RuntimeWarnings would add lines to the one-line error contract.
+    warnings.filterwarnings("ignore", category=RuntimeWarning, module="numpy")
+    warnings.filterwarnings("ignore", category=RuntimeWarning, module="convdesigner")
     try:
         if args and args[0] == "--self-test":
             return _self_test(args[1:])

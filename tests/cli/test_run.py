@@ -142,3 +142,32 @@ def test_weights_errors(tmp_path: Path) -> None:
     assert_clean_failure(
         cli("weights", QA, "--seed", "-1", "--out", str(tmp_path / "w.npz")), "between 0"
     )
+
+
+def test_overflowing_weights_print_no_numpy_warning(tmp_path: Path) -> None:
+    # Issue 12 item 15: NumPy's RuntimeWarnings (overflow) leaked to stderr.
+    design = tmp_path / "d.json"
+    design.write_text(
+        '{"input": {"height": 8, "width": 8, "channels": 1}, "layers": ['
+        '{"type": "conv2d", "filters": 2, "kernel": 3}, {"type": "conv2d", "filters": 2, '
+        '"kernel": 3}, {"type": "avgpool2d", "kernel": 2}]}',
+        encoding="utf-8",
+    )
+    weights = {
+        "0.weight": np.full((2, 1, 3, 3), 1e30, np.float32),
+        "0.bias": np.zeros(2, np.float32),
+        "1.weight": np.full((2, 2, 3, 3), -1e30, np.float32),
+        "1.bias": np.zeros(2, np.float32),
+    }
+    np.savez(tmp_path / "w.npz", **weights)
+    image = tmp_path / "x.npy"
+    np.save(image, np.full((1, 8, 8), 1e30, np.float32))
+    run = subprocess.run(
+        [sys.executable, "-W", "default", "-m", "convdesigner", "run", str(design), "--input",
+         str(image), "--weights", str(tmp_path / "w.npz"), "--out", str(tmp_path / "a.npz")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == ""
+    with np.load(tmp_path / "a.npz") as data:
+        assert not np.isfinite(data["2"]).all()
