@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from convdesigner.core.engine import pipeline
+from convdesigner.core import parallel
 from convdesigner.core.engine.buffers import Scratch
 
 FloatArray = np.ndarray
@@ -49,7 +49,7 @@ def run_blocks(
     engine's threads when the call covers at least :data:`PARALLEL_MIN_VALUES` values, else
     one). Callers already inside a band of the engine's pipeline pass ``workers=1``."""
     if workers is None:
-        workers = pipeline.WORKERS if values >= PARALLEL_MIN_VALUES else 1
+        workers = parallel.WORKERS if values >= PARALLEL_MIN_VALUES else 1
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
-    pipeline.run_bands(n_blocks, work, _never_cancelled, workers)
+    parallel.run_bands(n_blocks, work, _never_cancelled, workers)
