@@ -359,7 +359,9 @@ def _rf_derivation(
             tuple(p[0] for p in res.padding),
         )  # fmt: skip
     what = (
-        "combines its inputs position by position" if merged else "looks at one position at a time"
+        "combines its inputs position by position"
+        if merged_text
+        else "looks at one position at a time"
     )
     return text + (
         f"{layer.display_name} {what}: receptive field unchanged, {_size_text(rf.size)}, "
