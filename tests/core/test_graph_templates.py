@@ -391,10 +391,16 @@ def test_engine_runs_torchvision_weights_to_torchvisions_logits(
     design = convdesigner.load_design(_path(name))
     image = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(0))
     seen: dict[str, Any] = {}
+
+    def keep(key: str) -> Callable[[Any, Any, Any], None]:
+        # A forward hook that returns something replaces the module's output: return None.
+        def hook(module: Any, args: Any, out: Any) -> None:
+            seen.setdefault(key, out[0].detach().numpy().copy())
+
+        return hook
+
     hooks = [
-        module.register_forward_hook(
-            lambda m, a, out, key=key: seen.setdefault(key, out[0].detach().numpy().copy())
-        )
+        module.register_forward_hook(keep(key))
         for key, module in model.named_modules()
         if key in design
     ]
