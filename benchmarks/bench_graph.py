@@ -84,7 +84,7 @@ def _torch() -> Any:
 def _ort() -> Any:
     try:
         import onnx  # noqa: F401
-        import onnxruntime
+        import onnxruntime  # type: ignore[import-untyped]
     except ImportError:
         return None
     return onnxruntime
@@ -94,15 +94,15 @@ def _torch_chain(torch: Any, design: Design, weights: dict[str, np.ndarray]) -> 
     """The reference chain in PyTorch, returning every layer's output (like the engine)."""
     nn = torch.nn
 
-    class Chain(nn.Module):  # type: ignore[misc]
+    class Chain(torch.nn.Module):  # type: ignore[misc]
         def __init__(self) -> None:
             super().__init__()
             mods: list[Any] = []
+            c_in = design.input.channels
             for layer in design.layers:
                 if isinstance(layer, Conv2D):
-                    c_in = 3 if not mods else last_filters
                     mods.append(nn.Conv2d(c_in, layer.filters, 3, padding=1))
-                    last_filters = layer.filters
+                    c_in = layer.filters
                 elif isinstance(layer, ReLU):
                     mods.append(nn.ReLU())
                 else:
@@ -116,7 +116,6 @@ def _torch_chain(torch: Any, design: Design, weights: dict[str, np.ndarray]) -> 
                 outs.append(x)
             return tuple(outs)
 
-    last_filters = 3
     model = Chain().eval()
     state = {f"layers.{k}": torch.from_numpy(v) for k, v in weights.items()}
     model.load_state_dict(state)

@@ -69,6 +69,17 @@ def _self_test(argv: list[str]) -> int:
     return self_test_main(argv)
 
 
+def _refuse_output_over_input(ns: argparse.Namespace) -> None:
+    """Writing a command's output over one of its inputs would destroy it: refuse up front."""
+    from convdesigner.core.safe_io import output_clash
+
+    output = getattr(ns, "output", None) or getattr(ns, "out", None)
+    roles = ("design", "input", "weights")
+    clash = output_clash(output, {role: getattr(ns, role, None) for role in roles})
+    if clash:
+        raise CliError(clash)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -81,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(ns, "func", None) is None:
             parser.print_help()
             return EXIT_USAGE
+        _refuse_output_over_input(ns)
         func: CommandFn = ns.func
         return func(ns)
     except CliError as exc:

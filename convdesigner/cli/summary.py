@@ -11,7 +11,7 @@ from convdesigner.cli.errors import CliError, load_design_or_fail
 
 
 def _write_output(text: str, output: str | None) -> None:
-    if output is None:
+    if output is None or output == "-":
         try:
             sys.stdout.write(text)
             sys.stdout.flush()

@@ -370,12 +370,24 @@ def _rf_derivation(
 
 
 def _row_derivations(
-    layer: Layer, res: Inferred, prev: Field | None, rf: Field | None, merged: Callable[[], str]
+    layer: Layer,
+    res: Inferred,
+    prev: Field | None,
+    rf: Field | None,
+    merged: Callable[[], str],
+    *,
+    huge: bool = False,
 ) -> Builder:
     def derive() -> dict[str, str]:
         d = res.derive()
         d.setdefault("params", _params_text(res))
-        d["receptive_field"] = _rf_derivation(layer, res, prev, rf, merged)
+        if huge:
+            d["receptive_field"] = (
+                f"the receptive field or its jump has passed {RF_LIMIT:.0e} input pixels (the "
+                "strides multiply layer after layer): it is not tracked from here on"
+            )
+        else:
+            d["receptive_field"] = _rf_derivation(layer, res, prev, rf, merged)
         d["memory"] = _memory_text(res.shape)
         return d
 
@@ -518,9 +530,12 @@ def analyse(design: Design) -> Analysis:
             prev = rf_of[sources[0]]
         else:
             prev, merged = _merge_fields(sources, rf_of)
+        huge_before = prev is _HUGE or any(rf_of[s] is _HUGE for s in sources)
+        if huge_before:
+            prev = _HUGE
         rf: Field | None
         kind = res.rf
-        if prev is None or len(res.shape) < 2 or kind == "lost" or kind == "vector":
+        if prev is None or prev is _HUGE or len(res.shape) < 2 or kind in ("lost", "vector"):
             rf = None
         elif kind == "window":
             assert res.kernel is not None
@@ -532,6 +547,10 @@ def analyse(design: Design) -> Analysis:
             )  # fmt: skip
         else:
             rf = prev
+        if rf is not None and _too_large(rf):
+            rf, lost = None, True
+        else:
+            lost = False
         values["output_shape"] = res.shape
         values["weights"] = res.weights
         values["biases"] = res.biases
@@ -546,11 +565,26 @@ def analyse(design: Design) -> Analysis:
             values["receptive_field"] = rf.size
             values["jump"] = rf.jump
             values["rf_start"] = rf.start
-        values["derivations"] = Derivations(_row_derivations(layer, res, prev, rf, merged))
+        values["derivations"] = Derivations(
+            _row_derivations(layer, res, prev, rf, merged, huge=lost or prev is _HUGE)
+        )
         rows.append(_row_from(values))
         shapes[node.id] = res.shape
-        rf_of[node.id] = rf
+        rf_of[node.id] = _HUGE if lost or (rf is None and prev is _HUGE) else rf
     return Analysis(design, tuple(rows))
+
+
+RF_LIMIT = 10**15
+"""Largest receptive-field size, jump or offset tracked. A legal design of a thousand strided
+layers makes the jump a number of 300+ digits, which no table can show (and Python will not even
+print past 4,300 digits); beyond this the receptive field is reported as not tracked."""
+
+_HUGE = geometry.Field((), (), ())
+"""Marks a receptive field that outgrew :data:`RF_LIMIT` (its text says so downstream)."""
+
+
+def _too_large(rf: Field) -> bool:
+    return any(abs(v) > RF_LIMIT for part in rf for v in part)
 
 
 def _arity_message(layer: Layer, low: int, high: int | None, got: int) -> str:

@@ -83,6 +83,9 @@ class InputSpec:
         length: int | None = None,
         spatial: Sequence[int] | None = None,
     ) -> None:
+        if spatial is not None and not (height is width is depth is length is None):
+            # dataclasses.replace(spec, height=...) passes ``spatial`` too: refuse, never ignore.
+            raise TypeError("give either spatial or named sizes, not both (use spec.resized())")
         if spatial is None:
             if length is not None:
                 spatial = (length,)
@@ -125,6 +128,17 @@ class InputSpec:
     def shape(self) -> tuple[int, ...]:
         """(C, *spatial), the order the analysis and engine use."""
         return (self.channels, *self.spatial)
+
+    def resized(self, **sizes: int) -> InputSpec:
+        """A copy with some spatial sizes changed by name (``spec.resized(height=64)``)."""
+        names = SPATIAL_NAMES[self.rank]
+        unknown = set(sizes) - set(names)
+        if unknown:
+            raise TypeError(f"a {self.rank}-D input has no {', '.join(sorted(unknown))}")
+        return InputSpec(
+            channels=self.channels,
+            spatial=[sizes.get(name, v) for name, v in zip(names, self.spatial, strict=True)],
+        )
 
     def sizes(self) -> dict[str, int]:
         """The spatial sizes by axis name, as the file format writes them."""

@@ -15,7 +15,9 @@ class ProblemsError(ValueError):
     def __init__(self, problems: list[str], source: str = "") -> None:
         self.problems = problems
         self.source = source
-        shown = problems[: self.max_reported]
+        from convdesigner.core.validate import printable
+
+        shown = [printable(p, 500) for p in problems[: self.max_reported]]
         more = len(problems) - len(shown)
         text = "; ".join(shown) + (f"; and {more} more problem(s)" if more > 0 else "")
-        super().__init__(f"{source}: {text}" if source else text)
+        super().__init__(f"{printable(source, 300)}: {text}" if source else text)

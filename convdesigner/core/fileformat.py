@@ -30,7 +30,7 @@ from convdesigner.core.errors import ProblemsError
 from convdesigner.core.json_checks import document_problems, object_pairs
 from convdesigner.core.layers import LAYER_TYPES, MAX_NAME, Layer, LayerSettingError
 from convdesigner.core.safe_io import RefusedFileError, read_capped
-from convdesigner.core.validate import describe_value, to_name
+from convdesigner.core.validate import describe_value, printable, to_name
 
 FORMAT_NAME = "convdesigner-design"
 FORMAT_VERSION = 2
@@ -87,7 +87,7 @@ def _layer_from_dict(data: object, where: str, problems: list[str]) -> Layer | N
             continue
         if key not in known_fields:
             problems.append(
-                f"{where}.{key}: unknown setting for {type_name} "
+                f"{where}.{printable(key, 60)}: unknown setting for {type_name} "
                 f"(known: {', '.join(sorted(known_fields | {'id', 'inputs'}))})"
             )
             ok = False
@@ -138,8 +138,8 @@ def design_from_dict(data: object, source: str = "") -> Design:
     for key in data:
         if key not in ("format", "version", "name", "input", "layers", "description"):
             problems.append(
-                f"{key}: unknown top-level field (known: format, version, name, description, "
-                "input, layers)"
+                f"{printable(key, 60)}: unknown top-level field (known: format, version, name, "
+                "description, input, layers)"
             )
     problems.extend(document_problems(data))  # keys given twice, unsavable strings
     name = data.get("name", "Untitled")
@@ -199,7 +199,10 @@ def _input_from_dict(raw_input: object, problems: list[str]) -> InputSpec | None
                     "a picture a height and width, a volume a depth, height and width)"
                 )
             else:
-                problems.append(f"input.{key}: unknown setting (known: {', '.join(sorted(keys))})")
+                problems.append(
+                    f"input.{printable(key, 60)}: unknown setting "
+                    f"(known: {', '.join(sorted(keys))})"
+                )
     missing = [k for k in keys if k not in raw_input]
     for key in missing:
         problems.append(f"input.{key}: missing")

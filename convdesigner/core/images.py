@@ -13,13 +13,21 @@ from __future__ import annotations
 import math
 import os
 import warnings
+from typing import BinaryIO
 
 import numpy as np
+
+from convdesigner.core import png_check
+from convdesigner.core.npy_headers import read_npy_header
+from convdesigner.core.safe_io import RefusedFileError, open_regular
 
 FloatArray = np.ndarray
 
 MAX_PIXELS = 64 * 1024 * 1024
 """Largest image accepted (height × width), 8192×8192: 256 MiB per float32 channel."""
+MAX_CHANNELS_PER_PIXEL = 4
+"""An ``.npy`` holds at most this many values per pixel of the limit (RGBA's), whatever its
+layout: a channels-first array of many small planes passes the pixel limit alone."""
 
 FORMATS = ("PNG", "JPEG", "BMP")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".npy")
@@ -36,30 +44,33 @@ def _fail(path: str, reason: str) -> ImageError:
 
 
 def read_image(path: str | os.PathLike[str]) -> FloatArray:
-    """Decode ``path`` to float32 (H, W, C) in [0, 1], C = 1, 3 or 4 as stored."""
+    """Decode ``path`` to float32 (H, W, C) in [0, 1], C = 1 to 4 as stored (2: grey + alpha)."""
     name = os.fspath(path)
     try:
-        size = os.path.getsize(name)
+        handle = open_regular(name, "an image")
+    except RefusedFileError as exc:  # a FIFO or a device: reading it could block or not end
+        raise _fail(name, exc.reason) from None
     except FileNotFoundError:
         raise _fail(name, "file not found") from None
+    except IsADirectoryError:
+        raise _fail(name, "is a directory, not an image") from None
     except OSError as exc:
         raise _fail(name, f"cannot read the file ({exc.strerror or exc})") from None
-    if os.path.isdir(name):
-        raise _fail(name, "is a directory, not an image")
-    if size == 0:
-        raise _fail(name, "the file is empty")
-    if name.lower().endswith(".npy"):
-        return _read_npy(name)
-    return _read_picture(name)
+    with handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            raise _fail(name, "the file is empty")
+        if name.lower().endswith(".npy"):
+            return _read_npy(handle, name)
+        return _read_picture(handle, name)
 
 
-def _read_picture(name: str) -> FloatArray:
+def _read_picture(handle: BinaryIO, name: str) -> FloatArray:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(name) as img:
+            with Image.open(handle) as img:
                 if img.format not in FORMATS:
                     raise _fail(
                         name, f"unsupported image format {img.format}; use PNG, JPEG or BMP"
@@ -72,6 +83,11 @@ def _read_picture(name: str) -> FloatArray:
                         "pixels (a decompression bomb?)",
                     )
                 img.load()
+                if img.format == "PNG" and not _last_row_decoded(img):
+                    handle.seek(0)
+                    short = png_check.incomplete(handle)
+                    if short is not None:
+                        raise _fail(name, f"truncated image: {short}")
                 return _pixels(ImageOps.exif_transpose(img))
     except ImageError:
         raise
@@ -81,6 +97,19 @@ def _read_picture(name: str) -> FloatArray:
         raise _fail(name, "the image is absurdly large (a decompression bomb?)") from None
     except (OSError, ValueError, SyntaxError) as exc:
         raise _fail(name, f"corrupt or truncated image ({exc})") from None
+
+
+def _last_row_decoded(img: object) -> bool:
+    """Whether the decoder certainly reached the last row: Pillow leaves rows its data does not
+    reach at zero, and without interlacing the rows come in order, so a non-zero value in the
+    last row proves they all came (which spares most PNGs a second decompression)."""
+    from PIL import Image
+
+    assert isinstance(img, Image.Image)
+    if img.info.get("interlace"):
+        return False
+    w, h = img.size
+    return bool(np.asarray(img.crop((0, h - 1, w, h))).any())
 
 
 def _pixels(img: object) -> FloatArray:
@@ -96,11 +125,13 @@ def _pixels(img: object) -> FloatArray:
         return (np.clip(arr, 0, top) / top).astype(np.float32)[:, :, None]
     if mode == "P":
         img = img.convert("RGBA" if "transparency" in img.info else "RGB")
-    elif mode in ("1", "LA", "La"):
+    elif mode == "1":
         img = img.convert("L")
+    elif mode == "La":  # premultiplied: back to plain grey + alpha
+        img = img.convert("LA")
     elif mode == "PA":
         img = img.convert("RGBA")
-    elif mode not in ("L", "RGB", "RGBA"):
+    elif mode not in ("L", "LA", "RGB", "RGBA"):
         img = img.convert("RGB")
     arr = np.asarray(img, dtype=np.uint8)
     if arr.ndim == 2:
@@ -108,16 +139,14 @@ def _pixels(img: object) -> FloatArray:
     return arr.astype(np.float32) / np.float32(255.0)
 
 
-def _read_npy(name: str) -> FloatArray:
+def _read_npy(handle: BinaryIO, name: str) -> FloatArray:
+    """An ``.npy`` image, its header checked before any data is read: the array's shape,
+    every value counted (a channels-first array may have many planes), and the file's length."""
     try:
-        with open(name, "rb") as fh:
-            version = np.lib.format.read_magic(fh)
-            if version == (1, 0):
-                shape, _order, dtype = np.lib.format.read_array_header_1_0(fh)
-            else:
-                shape, _order, dtype = np.lib.format.read_array_header_2_0(fh)
+        header = read_npy_header(handle)
     except (ValueError, OSError, EOFError) as exc:
         raise _fail(name, f"not a valid .npy file ({exc})") from None
+    shape, dtype = header.shape, header.dtype
     if dtype.hasobject:
         raise _fail(name, "the array holds Python objects, which are refused for safety")
     if len(shape) not in (2, 3) or 0 in shape:
@@ -126,8 +155,19 @@ def _read_npy(name: str) -> FloatArray:
         raise _fail(
             name, f"the array {tuple(shape)} is larger than the limit of {MAX_PIXELS:,} pixels"
         )
+    max_values = MAX_CHANNELS_PER_PIXEL * MAX_PIXELS
+    if header.values > max_values:
+        raise _fail(
+            name,
+            f"the array {tuple(shape)} holds {header.values:,} values, larger than the limit "
+            f"of {max_values:,}",
+        )
+    missing = header.data_offset + header.nbytes - os.fstat(handle.fileno()).st_size
+    if missing > 0:
+        raise _fail(name, f"the file is cut short: its array needs {missing:,} bytes more")
     try:
-        arr = np.load(name, allow_pickle=False)
+        handle.seek(0)
+        arr = np.load(handle, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
         raise _fail(name, f"not a valid .npy file ({exc})") from None
     if arr.ndim == 2:

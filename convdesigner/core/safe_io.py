@@ -117,6 +117,8 @@ def read_capped(path: str | os.PathLike[str], cap: int, what: str = "file") -> b
 
 STDOUT = "-"
 """The output path meaning standard output, as for most command-line tools."""
+STDOUT_PATH = "/dev/stdout"
+"""Where POSIX systems show this process's standard output as a file, to compare it."""
 
 
 def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
@@ -130,14 +132,18 @@ def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
 
 def output_clash(output: str | None, inputs: Mapping[str, str | None]) -> str | None:
     """Why writing ``output`` would overwrite one of ``inputs`` (role → path, e.g. ``{"design":
-    "d.json"}``), as one line; None when it would not. Standard output never clashes."""
+    "d.json"}``), as one line; None when it would not. ``None`` or ``"-"`` is standard output,
+    which clashes when the shell sent it into an input (``summary d.json >> d.json``)."""
+    subject = f"the output {output}"
     if not output or output == STDOUT:
-        return None
+        if not os.path.exists(STDOUT_PATH):
+            return None
+        output, subject = STDOUT_PATH, "standard output"
     for role, path in inputs.items():
         if path and same_file(output, path):
             same = "" if output == path else f" ({path})"
             return (
-                f"the output {output} is the {role} file{same}; writing it would destroy the "
+                f"{subject} is the {role} file{same}; writing it would destroy the "
                 "input, so choose another output path"
             )
     return None

@@ -33,6 +33,22 @@ MAX_COUNT = 1_000_000
 """Most filters, units or groups in one layer (keeps every count a sane number)."""
 
 
+def printable(text: str, limit: int = 200) -> str:
+    """``text`` safe to show in a terminal, a message box or one log line: control characters
+    (a terminal escape sequence, a line break), half surrogate pairs and other unprintable
+    characters become ``\\x1b``-style escapes, and a long text is cut with "...".
+
+    Error messages quote what a shared file contains; printed raw, an escape sequence could set
+    the terminal's title or clear the screen, and a 100 KB key would bury the message.
+    """
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape", "backslashreplace")
+                   .decode("ascii") for ch in text)  # fmt: skip
+
+
 def describe_value(value: object, limit: int = 60) -> str:
     """The offending value as the user wrote it (JSON spelling), cut short if long."""
     try:
@@ -41,7 +57,7 @@ def describe_value(value: object, limit: int = 60) -> str:
         elif value is None:
             text = "null"
         elif isinstance(value, str):
-            text = '"' + value + '"'
+            text = '"' + printable(value, limit) + '"'
         elif isinstance(value, list | tuple):
             text = "[" + ", ".join(describe_value(v, limit) for v in value[:10]) + "]"
             if len(value) > 10:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 import os
 import threading
-import zipfile
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
@@ -29,7 +28,9 @@ from convdesigner.core.analysis import Analysis, analyse
 from convdesigner.core.atomic import atomic_savez
 from convdesigner.core.design import Design
 from convdesigner.core.errors import ProblemsError
+from convdesigner.core.npy_headers import ZIP_ERRORS, check_npz, zip_error_reason
 from convdesigner.core.ops import spec_for
+from convdesigner.core.safe_io import RefusedFileError, open_regular
 
 FloatArray = np.ndarray
 OPTIONAL_KEYS = ("num_batches_tracked",)
@@ -345,6 +346,10 @@ def check_weights(
         if finite and not np.isfinite(value).all():
             problems.append(f"{key!r} contains NaN or infinite values")
             continue
+        if finite and key.endswith(".running_var") and (value < 0).any():
+            # Its square root would make every later map NaN, with no error anywhere.
+            problems.append(f"{key!r} has negative values; a variance is never negative")
+            continue
         out[key] = np.ascontiguousarray(value, dtype=np.float32)
     if problems:
         raise WeightsError(problems, source)
@@ -354,28 +359,42 @@ def check_weights(
 def load_weights(
     design: Design, path: str | os.PathLike[str], *, analysis: Analysis | None = None
 ) -> dict[str, FloatArray]:
-    """Read an ``.npz`` weights file (no pickles) and check it against ``design``."""
+    """Read an ``.npz`` weights file (no pickles) and check it against ``design``.
+
+    Names, shapes and types are checked from the zip directory and the arrays' headers first,
+    and only arrays the design expects, in the shape it expects, are read: a small compressed
+    file cannot make this allocate more than the design's own weights.
+    """
     name = os.fspath(path)
     try:
-        data = np.load(name, allow_pickle=False)
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise WeightsError(["not an .npz archive of named arrays (a single .npy array?)"], name)
-        with data:
-            arrays = {key: data[key] for key in data.files}
+        with open_regular(name, "a weights file") as handle:
+            found = check_npz(handle, expected_shapes(design, analysis))
+            handle.seek(0)
+            with np.load(handle, allow_pickle=False) as data:
+                arrays = {key: data[key] for key in found.readable}
+    except RefusedFileError as exc:  # a FIFO or a device
+        raise WeightsError([exc.reason], name) from None
     except FileNotFoundError:
         raise WeightsError(["file not found"], name) from None
     except IsADirectoryError:
         raise WeightsError(["is a directory, not a weights file"], name) from None
     except PermissionError:
         raise WeightsError(["permission denied"], name) from None
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
-        if isinstance(exc, WeightsError):
-            raise
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    except ZIP_ERRORS as exc:
+        reason = zip_error_reason(exc)
+        if reason.startswith("not an .npz archive"):
+            raise WeightsError([reason], name) from None
         if "pickle" in reason.lower():
             reason = "contains pickled objects, which are refused for safety"
         raise WeightsError([f"not a readable .npz weights file ({reason})"], name) from None
-    return check_weights(design, arrays, name, finite=True, analysis=analysis)
+    arrays.update(found.stand_ins)
+    try:
+        checked = check_weights(design, arrays, name, finite=True, analysis=analysis)
+    except WeightsError as exc:
+        raise WeightsError(found.problems + exc.problems, name) from None
+    if found.problems:
+        raise WeightsError(found.problems, name)
+    return checked
 
 
 def save_weights(weights: Mapping[str, FloatArray], path: str | os.PathLike[str]) -> None:

@@ -153,11 +153,7 @@ class PropertyPanel(QScrollArea):
         design = self.design
         name = QLineEdit(design.name)
         name.setMaxLength(MAX_NAME)
-        name.textEdited.connect(
-            lambda text: self._emit_design(
-                self.design.with_name(text), "Rename design", ("design", "name")
-            )
-        )
+        name.textEdited.connect(lambda text: self._rename_design(name, text))
         self._bind_update(lambda d: set_text(name, d.name))
         form.addRow("Design name", name)
         self.editors["design_name"] = name
@@ -183,7 +179,7 @@ class PropertyPanel(QScrollArea):
         name = QLineEdit(layer.name)
         name.setPlaceholderText(layer.display_name)
         name.setMaxLength(MAX_NAME)
-        name.textEdited.connect(lambda text: self._edit("name", text, merge=True))
+        name.textEdited.connect(lambda text: self._rename_layer(name, text))
         self._bind_update(lambda lay: set_text(name, lay.name))
         form.addRow("Name", name)
         self.editors["name"] = name
@@ -406,20 +402,37 @@ class PropertyPanel(QScrollArea):
         key: Hashable | None = ("layer", self._selection, attr) if merge else None
         self._replace(self._layer(), {attr: value}, f"Change {attr}", key)
 
+    def _rename_design(self, field: QLineEdit, text: str) -> None:
+        try:
+            new = self.design.with_name(text)
+        except LayerSettingError as exc:
+            # Pasted text with a tab or an escape: say why, and show what the design holds.
+            self._feedback.setText(f"Design name {exc.message}")
+            set_text(field, self.design.name)
+            return
+        self._feedback.clear()
+        self._emit_design(new, "Rename design", ("design", "name"))
+
+    def _rename_layer(self, field: QLineEdit, text: str) -> None:
+        key = ("layer", self._selection, "name")
+        if not self._replace(self._layer(), {"name": text}, "Change name", key):
+            set_text(field, self._layer().name)  # refused: show what the layer holds
+
     def _replace(
         self, layer: Layer, changes: dict[str, object], text: str, key: Hashable | None
-    ) -> None:
+    ) -> bool:
         try:
             new = layer.with_changes(**changes)
         except LayerSettingError as exc:
             self._feedback.setText(str(exc))
-            return
+            return False
         self._feedback.clear()
         assert self._selection is not None
         label = layer.label
         self._emit_design(
             self.design.replace_layer(self._selection, new), f"{text} of {label}", key
         )
+        return True
 
     def _edit_input(self, attr: str, value: int) -> None:
         spec = self.design.input
@@ -457,3 +470,8 @@ class PropertyPanel(QScrollArea):
     @property
     def error_text(self) -> str:
         return self._error.text()
+
+    @property
+    def feedback_text(self) -> str:
+        """Why the last edit was refused ("" after an accepted one)."""
+        return self._feedback.text()

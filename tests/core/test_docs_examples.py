@@ -124,3 +124,20 @@ def test_formulas_new_op_examples_match_the_analysis() -> None:
         ],
     )
     assert analyse(merge).row("sum").derivations["receptive_field"].splitlines()[0] in text
+
+
+def test_every_python_example_in_the_api_docs_runs(tmp_path: Path) -> None:
+    text = (DOCS / "python-api.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(blocks) >= 2  # the tour and the graph builder
+    for code in blocks:
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr

@@ -62,19 +62,24 @@ def random_design(seed: int) -> Design:
 
 
 def check_against_torch(design: Design) -> None:
+    """Each node's torch module on zeros of its inputs' shapes: output shape, counts and MACs
+    (graphs too: every node reads the outputs of the ids it names)."""
     analysis = analyse(design)
     x = torch.zeros(1, *design.input.shape)
     assert analysis.rows[0].output_shape == tuple(x.shape[1:])
+    values = {"input": x}
     with torch.no_grad():
         for index, layer in enumerate(design.layers):
             row = analysis.row_for_layer(index)
-            shapes = [tuple(x.shape[1:])]
+            ins = [values[source] for source in design.inputs_of(index)]
+            x = ins[0]
+            shapes = [tuple(t.shape[1:]) for t in ins]
             if row.status is Status.ERROR:
                 if layer.type_name in LENIENT:
                     assert LENIENT[layer.type_name] in row.message
                     return
                 try:
-                    y = torch_module(layer, shapes)(x)
+                    y = torch_module(layer, shapes)(*ins)
                 except (RuntimeError, ValueError, IndexError, NotImplementedError):
                     return
                 # torch sometimes returns an empty map instead of failing (a transposed
@@ -83,13 +88,13 @@ def check_against_torch(design: Design) -> None:
                 return
             assert row.status is Status.OK
             module = torch_module(layer, shapes)
-            y = module(x)
+            y = module(*ins)
             assert tuple(y.shape[1:]) == row.output_shape, (index, layer)
             got = counts(module)
             assert (row.weights, row.biases) == (got["weights"], got["biases"]), (index, layer)
             assert (row.trainable, row.non_trainable) == (got["trainable"], got["non_trainable"])
-            assert row.macs == TORCH_OPS[layer.type_name].macs(module, [x], y), (index, layer)
-            x = y
+            assert row.macs == TORCH_OPS[layer.type_name].macs(module, ins, y), (index, layer)
+            values[design.nodes[index].id] = y
 
 
 @pytest.mark.parametrize("seed", range(200))

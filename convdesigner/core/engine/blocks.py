@@ -42,14 +42,19 @@ def _never_cancelled() -> None:
     return None
 
 
+def resolve_workers(values: int, workers: int | None) -> int:
+    """The threads a call over ``values`` values runs on: ``workers``, or when None all the
+    engine's threads from :data:`PARALLEL_MIN_VALUES` values on, one below."""
+    if workers is None:
+        return parallel.WORKERS if values >= PARALLEL_MIN_VALUES else 1
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    return workers
+
+
 def run_blocks(
     n_blocks: int, work: Callable[[int, Scratch], None], values: int, workers: int | None
 ) -> None:
-    """``work(block, scratch)`` for every block, on ``workers`` threads (``None``: all the
-    engine's threads when the call covers at least :data:`PARALLEL_MIN_VALUES` values, else
-    one). Callers already inside a band of the engine's pipeline pass ``workers=1``."""
-    if workers is None:
-        workers = parallel.WORKERS if values >= PARALLEL_MIN_VALUES else 1
-    if workers < 1:
-        raise ValueError(f"workers must be at least 1, got {workers}")
-    parallel.run_bands(n_blocks, work, _never_cancelled, workers)
+    """``work(block, scratch)`` for every block, on :func:`resolve_workers` threads. Callers
+    already inside a band of the engine's pipeline pass ``workers=1``."""
+    parallel.run_bands(n_blocks, work, _never_cancelled, resolve_workers(values, workers))

@@ -15,9 +15,9 @@ group of taps (a batched product) lays the results out that way; a kernel width 
 multiple of the stride is padded with zero taps (wasted products, but few). Grouped, depthwise
 and width-dilated convolutions take the general way: one product, strided adds per tap.
 
-The output is computed in blocks of output rows, each from just the input rows it needs (a row
-or two are computed twice at the block borders), so blocks are independent and shared out over
-the engine's threads, and each block's products stay in cache while its adds read them.
+The work goes in blocks of input rows, small enough that a block's products are still in cache
+when its adds read them, and shared out over the engine's threads: first the even blocks, then
+the odd ones, so that no two threads add into the same output rows at once.
 """
 
 from __future__ import annotations
@@ -27,14 +27,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from convdesigner.core.engine import buffers
-from convdesigner.core.engine.blocks import run_blocks, scratch
+from convdesigner.core.engine.blocks import resolve_workers, run_blocks, scratch
 from convdesigner.core.engine.buffers import Scratch
 
 FloatArray = np.ndarray
 Pair = tuple[int, int]
 
-PRODUCTS_PER_BLOCK = 1 << 19
-"""Values of products (float32) per block of output rows: 2 MiB, about the L2 cache."""
+PRODUCTS_PER_BLOCK = 1 << 17
+"""Values of products (float32) per block of input rows: 512 KiB, so the products are still in
+the L2 cache when the adds read them."""
 
 
 def output_size(size: int, kernel: int, stride: int, padding: int, output_padding: int,
@@ -170,17 +171,34 @@ def conv_transpose2d(
         tap_groups=tap_groups,
     )
     out = buffers.empty((ho, wo, layer.c_out))
-    w = x.shape[1]
+    if layer.bias is not None:
+        out[...] = layer.bias
+    else:
+        out.fill(0.0)
+    h, w = x.shape[:2]
     kh, kw = layer.kernel
-    per_input_row = w * kh * max(kw, tap_groups * stride[1]) * layer.c_out
-    in_rows = max(1, PRODUCTS_PER_BLOCK // per_input_row)
-    block = max(1, in_rows * stride[0])
+    macs = x.size * kh * kw * layer.c_out // groups
+    threads = resolve_workers(macs, workers)
+    # Blocks of input rows. Neighbouring blocks add into a few common output rows, so even
+    # blocks run first (on all threads), then odd ones: blocks two apart never share a row
+    # when a block has at least (kh-1)·dh // sh rows. No input row is computed twice.
+    per_row = w * kh * max(kw, tap_groups * stride[1]) * layer.c_out
+    least = max(1, (kh - 1) * dilation[0] // stride[0])
+    rows = max(least, PRODUCTS_PER_BLOCK // per_row)
+    n_blocks = -(-h // rows)
+    if threads > 1:  # whole rounds of threads in both passes
+        n_blocks = min(max(1, h // least), -(-n_blocks // (2 * threads)) * 2 * threads)
+        rows = max(least, -(-h // n_blocks))
+        n_blocks = -(-h // rows)
 
-    def work(i: int, store: Scratch) -> None:
-        a, b = i * block, min(ho, (i + 1) * block)
-        _block(layer, out[a:b], a, store)
+    for parity in (0, 1):
+        mine = list(range(parity, n_blocks, 2))
 
-    run_blocks(-(-ho // block), work, x.size * kh * kw * layer.c_out // groups, workers)
+        def work(i: int, store: Scratch, mine: list[int] = mine) -> None:
+            r0 = mine[i] * rows
+            _block(layer, out, r0, min(h, r0 + rows), store)
+
+        run_blocks(len(mine), work, macs, threads)
     return out
 
 
@@ -191,27 +209,14 @@ def _span(lo: int, hi: int, offset: int, step: int, size: int) -> tuple[int, int
     return first, max(first, last)
 
 
-def _block(layer: _Layer, out: FloatArray, a: int, store: Scratch) -> None:
-    """Output rows [a, a + len(out)) into ``out``."""
-    b = a + out.shape[0]
-    h, w, c_in = layer.x.shape
-    kh = layer.kernel[0]
-    sh, dh, ph = layer.stride[0], layer.dilation[0], layer.padding[0]
-    # Input rows reaching output rows [a, b): r·sh + i·dh - ph in [a, b) for some tap i.
-    r0 = max(0, -(-(a + ph - (kh - 1) * dh) // sh))
-    r1 = min(h, (b - 1 + ph) // sh + 1)
-    if layer.bias is not None:
-        out[...] = layer.bias
-    else:
-        out.fill(0.0)
-    if r1 <= r0:
-        return
-    rows = r1 - r0
-    pixels = layer.x[r0:r1].reshape(rows * w, c_in)
+def _block(layer: _Layer, out: FloatArray, r0: int, r1: int, store: Scratch) -> None:
+    """Add the contributions of input rows [r0, r1) into ``out``."""
+    w, c_in = layer.x.shape[1:]
+    pixels = layer.x[r0:r1].reshape((r1 - r0) * w, c_in)
     if layer.tap_groups:
-        _grouped_taps(layer, pixels, out, (a, r0, rows), store)
+        _grouped_taps(layer, pixels, out, (0, r0, r1 - r0), store)
     else:
-        _general(layer, pixels, out, (a, r0, rows), store)
+        _general(layer, pixels, out, (0, r0, r1 - r0), store)
 
 
 def _row_targets(layer: _Layer, i: int, a: int, b: int, r0: int, rows: int) -> tuple[

@@ -51,9 +51,9 @@ def _kernel(name: str, *settings: str) -> Callable[[Any, RowGeometry, Sequence[A
     """A kernel from convdesigner.core.engine.activations, passed the layer's ``settings``."""
 
     def run(layer: Any, row: RowGeometry, inputs: Sequence[Any], params: Params) -> Any:
-        from convdesigner.core.engine import activations
+        from convdesigner.core.engine import activations as kernels
 
-        function = getattr(activations, name)
+        function = getattr(kernels, name)
         return function(inputs[0], *(getattr(layer, s) for s in settings))
 
     return run

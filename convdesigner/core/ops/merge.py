@@ -161,11 +161,11 @@ def _size(shape: Shape) -> int:
 
 def _run(name: str) -> Any:
     def run(layer: Any, row: RowGeometry, inputs: Sequence[Any], params: Params) -> Any:
-        from convdesigner.core.engine import merge
+        from convdesigner.core.engine import merge as merge_kernels
 
         if name == "multiply":
-            return merge.multiply(inputs[0], inputs[1])
-        return getattr(merge, name)(list(inputs))
+            return merge_kernels.multiply(inputs[0], inputs[1])
+        return getattr(merge_kernels, name)(list(inputs))
 
     return run
 

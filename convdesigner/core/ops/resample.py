@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from convdesigner.core.ops.base import (
     AxisPadding,
@@ -74,7 +74,8 @@ def infer_zeropad(layer: ZeroPad2D, shapes: Sequence[Shape], labels: Sequence[st
 def run_zeropad(layer: ZeroPad2D, row: RowGeometry, inputs: Sequence[Any], params: Params) -> Any:
     from convdesigner.core.engine import resample
 
-    return resample.zero_pad(inputs[0], layer.padding)
+    (top, bottom), (left, right) = layer.padding
+    return resample.zero_pad(inputs[0], ((top, bottom), (left, right)))
 
 
 def _zeropad_summary(layer: ZeroPad2D) -> str:
@@ -198,7 +199,8 @@ def run_upsample(layer: Upsample, row: RowGeometry, inputs: Sequence[Any], param
 
     assert row.output_shape is not None
     out_hw = (row.output_shape[1], row.output_shape[2])
-    return resample.upsample(inputs[0], out_hw, layer.mode, layer.scale, layer.align_corners)
+    mode: Literal["nearest", "bilinear"] = "bilinear" if layer.mode == "bilinear" else "nearest"
+    return resample.upsample(inputs[0], out_hw, mode, layer.scale, layer.align_corners)
 
 
 def _upsample_summary(layer: Upsample) -> str:
