@@ -81,11 +81,49 @@ def test_formulas_worked_examples_match_the_analysis() -> None:
         ("alexnet", "61,100,840", "714,188,480"),
         ("vgg16", "138,357,544", "15,470,264,320"),
         ("mobilenet-v1", "4,231,976 / 21,888", "568,740,352"),
+        ("resnet18", "11,689,512 / 9,600", "1,814,073,344"),
+        ("resnet50", "25,557,032 / 53,120", "4,089,184,256"),
+        ("googlenet", "6,624,904 / 14,560", "1,498,376,192"),
+        ("mobilenet-v2", "3,504,872 / 34,112", "300,774,272"),
+        ("densenet121", "7,978,856 / 83,648", "2,834,161,664"),
     ):
         totals = analyse(load_template(template)).totals
         assert f"{totals.macs:,}" == macs
+        counted = f"{totals.trainable:,}"
+        if totals.non_trainable:
+            counted += f" / {totals.non_trainable:,}"
+        assert counted == params
         assert params in text
         assert macs in text
+
+
+def test_formulas_new_op_examples_match_the_analysis() -> None:
+    from convdesigner import Node, analyse
+    from convdesigner.core.design import Design, InputSpec
+    from convdesigner.core.layers import Add, Conv2D, ConvTranspose2D, MaxPool2D
+
+    # Compared with the text's line breaks as spaces (a sentence may wrap anywhere).
+    text = " ".join((DOCS / "formulas.md").read_text(encoding="utf-8").split())
+    up = Design(
+        InputSpec(7, 7, 64), [ConvTranspose2D(32, 3, stride=2, padding=1, output_padding=1)]
+    )
+    row = analyse(up).rows[1]
+    assert " ".join(row.derivations["output_height"].splitlines()[-1].split()) in text
+    assert f"= {row.weights:,}` weights and {row.biases} biases" in text
+    assert f"= {row.macs:,}`" in text
+    pool = Design(InputSpec(2, 2, 3), [MaxPool2D(kernel=3, stride=2, ceil_mode=True)])
+    lines = analyse(pool).rows[1].derivations["output_height"].splitlines()
+    assert " ".join(lines[1].split()) in text
+    assert lines[2].split(", so it")[0] in text
+    merge = Design(
+        InputSpec(16, 16, 1),
+        nodes=[
+            Node("small", Conv2D(2, 3, padding=1)),
+            Node("large", Conv2D(2, 7, padding=3), ("input",)),
+            Node("sum", Add(), ("small", "large")),
+        ],
+    )
+    assert analyse(merge).row("sum").derivations["receptive_field"].splitlines()[0] in text
 
 
 def test_every_python_example_in_the_api_docs_runs(tmp_path: Path) -> None:

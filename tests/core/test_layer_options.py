@@ -247,6 +247,28 @@ def test_ceil_mode_derivation_explains_the_dropped_window() -> None:
     assert "drops it: H_out = 7" in text
 
 
+@pytest.mark.parametrize("cls", [MaxPool2D, AvgPool2D])
+def test_ceil_mode_window_larger_than_the_map_is_clipped_like_pytorch(
+    cls: type[MaxPool2D | AvgPool2D],
+) -> None:
+    # MaxPool2d(3, 2, ceil_mode=True) on 2×2 gives 1×1 in PyTorch (GoogLeNet's pools on small
+    # maps): the one window starts inside the map and is cut at its edge.
+    row = last(cls(kernel=3, stride=2, ceil_mode=True), h=2, w=2, c=5)
+    assert row.status is Status.OK, row.message
+    assert row.output_shape == (5, 1, 1)
+    text = row.derivations["output_height"]
+    assert "H_out = ceil((2 + 0 + 0 - (3-1) - 1) / 2) + 1 = 1" in text
+    assert "the window (3) is larger than the padded input (2)" in text
+    assert "cuts the window at the bottom edge" in text
+    assert "cuts the window at the right edge" in row.derivations["output_width"]
+    # Without ceil_mode PyTorch refuses it, and so do we.
+    assert run(cls(kernel=3, stride=2), h=2, w=2).rows[-1].status is Status.ERROR
+    # Where even ceil_mode gives no window, it stays an error.
+    row = run(cls(kernel=3, stride=2, ceil_mode=True), h=1, w=1).rows[-1]
+    assert row.status is Status.ERROR
+    assert "pooling window height 3 is larger than the padded input height 1" in row.message
+
+
 def test_ceil_mode_is_ignored_with_same_padding() -> None:
     plain = last(MaxPool2D(kernel=3, stride=2, padding="same"), h=7, w=7)
     ceil = last(MaxPool2D(kernel=3, stride=2, padding="same", ceil_mode=True), h=7, w=7)

@@ -20,6 +20,7 @@ from convdesigner.core.layers import AvgPool2D, Conv2D, Layer, MaxPool2D
 from convdesigner.core.ops import REGISTRY
 from convdesigner.core.templates import list_templates, load_template
 from tests.oracles.random_graphs import RANDOM_OPS, UNARY
+from tests.oracles.torch_checks import check_analysis
 from tests.oracles.torch_modules import TORCH_OPS, counts, torch, torch_module
 
 pytestmark = [
@@ -132,9 +133,19 @@ def test_errors_match_torch_for_every_single_input_op(type_name: str) -> None:
     assert errors > 0 or REGISTRY[type_name].family == "act" or type_name == "flatten"
 
 
-@pytest.mark.parametrize("template", [t.id for t in list_templates() if t.id != "vgg16"])
-def test_templates_match_torch(template: str) -> None:
+CHAINS = [t.id for t in list_templates() if load_template(t.id).is_chain]
+
+
+@pytest.mark.parametrize("template", [t for t in CHAINS if t != "vgg16"])
+def test_chain_templates_match_torch(template: str) -> None:
     check_against_torch(load_template(template))
+
+
+@pytest.mark.parametrize("template", [t.id for t in list_templates() if t.id not in CHAINS])
+def test_graph_templates_match_torch(template: str) -> None:
+    # Node by node from this project's torch modules, on torch's meta device (shapes only; the
+    # engine's numbers are checked against torchvision's models in test_graph_templates.py).
+    check_analysis(load_template(template), device="meta")
 
 
 def test_vgg16_parameter_count_matches_torch() -> None:

@@ -13,9 +13,9 @@ from convdesigner.core.analysis import analyse
 from convdesigner.core.design import INPUT_ID, Design
 from convdesigner.core.engine.forward import run_design, run_graph
 from convdesigner.core.ops import REGISTRY
-from convdesigner.core.weights import expected_shapes
 from tests.oracles.random_graphs import random_graph
-from tests.oracles.torch_modules import TORCH_OPS, build_graph, counts, numpy_state, torch
+from tests.oracles.torch_checks import check_analysis
+from tests.oracles.torch_modules import build_graph, numpy_state, torch
 
 pytestmark = [
     pytest.mark.oracle,
@@ -34,34 +34,7 @@ def torch_outputs(design: Design, graph: object, image: np.ndarray) -> dict[str,
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_random_graph_analysis_matches_torch(seed: int) -> None:
-    design = random_graph(seed)
-    analysis = analyse(design)
-    assert analysis.ok
-    graph = build_graph(design, seed)
-    x = torch.zeros(1, *design.input.shape)
-    with torch.no_grad():
-        outs = graph.run(x)
-    assert analysis.row(INPUT_ID).output_shape == tuple(x.shape[1:])
-    for node, sources in zip(design.nodes, design.resolved_inputs, strict=True):
-        row = analysis.row(node.id)
-        where = (node.id, node.op)
-        y = outs[node.id]
-        ins = [outs[s] for s in sources]
-        assert row.inputs == sources, where
-        assert row.input_shapes == tuple(tuple(t.shape[1:]) for t in ins), where
-        assert row.output_shape == tuple(y.shape[1:]), where
-        module = graph.by_id[node.id]
-        got = counts(module)
-        assert (row.weights, row.biases) == (got["weights"], got["biases"]), where
-        assert (row.trainable, row.non_trainable) == (got["trainable"], got["non_trainable"])
-        assert row.macs == TORCH_OPS[node.op.type_name].macs(module, ins, y), where
-    totals = analysis.totals
-    assert totals.trainable == sum(p.numel() for p in graph.parameters())
-    assert totals.non_trainable == sum(
-        b.numel() for k, b in graph.named_buffers() if k.endswith(("running_mean", "running_var"))
-    )
-    # Our weight keys are the torch graph's state_dict keys, with the same shapes.
-    assert expected_shapes(design) == {k: tuple(v.shape) for k, v in graph.state_dict().items()}
+    check_analysis(random_graph(seed), seed)
 
 
 def _assert_close(got: np.ndarray, expected: np.ndarray, what: str) -> None:

@@ -328,15 +328,18 @@ class TorchGraph(nn.Module):  # type: ignore[misc,name-defined]
         return self.run(x)
 
 
-def build_graph(design: Design, seed: int = 0) -> TorchGraph:
+def build_graph(design: Design, seed: int = 0, device: str = "cpu") -> TorchGraph:
     """The design as a :class:`TorchGraph` with torch's own initialisation (``seed``), batch
     norm statistics and affine parameters drawn too (torch starts them at the identity, which
-    would hide a mistake in their use). Each module's input shapes are those torch produces."""
+    would hide a mistake in their use). Each module's input shapes are those torch produces.
+
+    On the ``"meta"`` device nothing is allocated or computed, only shapes: torch's own shape
+    rules for a whole ResNet-50 in milliseconds, where drawing its weights takes seconds."""
     torch.manual_seed(seed)
-    x = torch.zeros(1, *design.input.shape)
+    x = torch.zeros(1, *design.input.shape, device=device)
     values = {INPUT_ID: x}
     modules: dict[str, Any] = {}
-    with torch.no_grad():
+    with torch.no_grad(), torch.device(device):
         for node_id, sources in zip(design.ids, design.resolved_inputs, strict=True):
             node = design.node(node_id)
             inputs = [values[s] for s in sources]

@@ -11,21 +11,37 @@ import numpy as np
 import pytest
 
 from convdesigner.core import parallel
-from convdesigner.core.design import Design, InputSpec
+from convdesigner.core.design import Design, InputSpec, Node
 from convdesigner.core.engine import conv, pipeline, winograd, winograd4
 from convdesigner.core.engine.forward import run_design
 from convdesigner.core.layers import (
+    GELU,
+    Add,
     AvgPool2D,
     BatchNorm2D,
+    Concat,
     Conv2D,
+    ConvTranspose2D,
     Dense,
     Dropout,
     Flatten,
     GlobalAvgPool2D,
+    Hardswish,
+    Identity,
     Layer,
+    LeakyReLU,
     MaxPool2D,
+    Multiply,
     ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Tanh,
+    Upsample,
+    ZeroPad2D,
 )
+from convdesigner.core.ops import REGISTRY
 from convdesigner.core.weights import default_weights
 from tests.core.engine.engine_reference import forward as reference_forward
 
@@ -108,6 +124,98 @@ CASES: dict[str, tuple[Layer, ...]] = {
         Flatten(),
         Dense(units=3),
     ),
+    "relu6": (ReLU6(),),
+    "leaky relu": (LeakyReLU(negative_slope=0.2),),
+    "sigmoid": (Sigmoid(),),
+    "tanh": (Tanh(),),
+    "silu": (SiLU(),),
+    "hardswish": (Hardswish(),),
+    "gelu exact": (GELU(),),
+    "gelu tanh": (GELU(approximate="tanh"),),
+    "softmax over channels": (Softmax(),),
+    "identity": (Identity(),),
+    "zero pad asymmetric": (ZeroPad2D(padding=((0, 2), (1, 3))),),
+    "upsample nearest x2": (Upsample(),),
+    "upsample nearest x1.5 x0.5": (Upsample(scale=(1.5, 0.5)),),
+    "upsample bilinear to a size": (Upsample(size=(10, 4), mode="bilinear"),),
+    "upsample bilinear x1.5 align corners": (
+        Upsample(scale=1.5, mode="bilinear", align_corners=True),
+    ),
+    "conv transpose stride 2 output padding 1": (
+        ConvTranspose2D(filters=3, kernel=3, stride=2, padding=1, output_padding=1),
+    ),
+    "conv transpose groups dilation crop": (
+        ConvTranspose2D(
+            filters=6,
+            kernel=(3, 2),
+            stride=(1, 3),
+            padding=(2, 1),
+            dilation=2,
+            groups=2,
+            bias=False,
+        ),
+    ),
+    "conv relu6 (not fused) maxpool": (
+        Conv2D(filters=4, kernel=3, padding=1),
+        ReLU6(),
+        MaxPool2D(kernel=3, stride=2, padding=1),
+    ),
+    "conv identity relu maxpool (fused)": (
+        Conv2D(filters=4, kernel=3, padding=1),
+        Identity(),
+        ReLU(),
+        MaxPool2D(),
+    ),
+    "vector activations": (Flatten(), Dense(units=6), GELU(), Softmax(), Dense(units=2)),
+}
+
+GRAPH_CASES: dict[str, list[Node]] = {
+    "residual add of three": [
+        Node("a", Conv2D(filters=4, kernel=3, padding=1)),
+        Node("b", BatchNorm2D()),
+        Node("c", Conv2D(filters=4, kernel=1), ("input",)),
+        Node("sum", Add(), ("b", "input", "c")),
+        Node("out", ReLU()),
+    ],
+    "concat in order": [
+        Node("x1", Conv2D(filters=2, kernel=1)),
+        Node("x3", Conv2D(filters=3, kernel=3, padding="same"), ("input",)),
+        Node("pool", MaxPool2D(kernel=3, stride=1, padding=1), ("input",)),
+        Node("cat", Concat(), ("x3", "pool", "x1", "input")),
+    ],
+    "squeeze and excitation": [
+        Node("conv", Conv2D(filters=6, kernel=3, padding=1)),
+        Node("gap", GlobalAvgPool2D()),
+        Node("squeeze", Conv2D(filters=2, kernel=1)),
+        Node("act", SiLU()),
+        Node("excite", Conv2D(filters=6, kernel=1)),
+        Node("gate", Sigmoid()),
+        Node("scaled", Multiply(), ("gate", "conv")),
+        Node("scaled2", Multiply(), ("scaled", "gate")),
+    ],
+    "multiply equal maps, fork read twice": [
+        Node("conv", Conv2D(filters=4, kernel=3, padding=1)),
+        Node("t", Tanh()),
+        Node("s", Sigmoid(), ("conv",)),
+        Node("gated", Multiply(), ("t", "s")),
+        Node("side", ReLU(), ("conv",)),
+    ],
+    "vector heads merged": [
+        Node("flat", Flatten()),
+        Node("d1", Dense(units=5)),
+        Node("d2", Dense(units=5, bias=False), ("flat",)),
+        Node("sum", Add(), ("d1", "d2")),
+        Node("cat", Concat(), ("sum", "d2")),
+        Node("prod", Multiply(), ("d1", "d2")),
+    ],
+    "down and up (U-Net step)": [
+        Node("down", MaxPool2D()),
+        Node("mid", Conv2D(filters=4, kernel=3, padding=1)),
+        Node("up", ConvTranspose2D(filters=4, kernel=2, stride=2, output_padding=(1, 1))),
+        Node("join", Concat(), ("up", "input")),
+        Node("up2", Upsample(size=(7, 9), mode="bilinear"), ("mid",)),
+        Node("join2", Add(), ("up2", "input")),
+    ],
 }
 
 
@@ -134,6 +242,18 @@ def test_matches_reference(name: str) -> None:
     _check(design, seed=len(name))
 
 
+@pytest.mark.parametrize("name", list(GRAPH_CASES))
+def test_graphs_match_reference(name: str) -> None:
+    design = Design(InputSpec(height=7, width=9, channels=4), nodes=GRAPH_CASES[name])
+    _check(design, seed=len(name))
+
+
+def test_the_cases_cover_every_op_of_the_registry() -> None:
+    chains = {layer.type_name for case in CASES.values() for layer in case}
+    graphs = {node.op.type_name for case in GRAPH_CASES.values() for node in case}
+    assert chains | graphs == set(REGISTRY)
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 @pytest.mark.parametrize(
     "name",
@@ -143,6 +263,8 @@ def test_matches_reference(name: str) -> None:
         "conv depthwise",
         "flatten dense",
         "conv relu then pooling then conv",
+        "conv identity relu maxpool (fused)",
+        "conv relu6 (not fused) maxpool",
     ],
 )
 def test_one_row_bands_match_reference(
