@@ -346,7 +346,9 @@ def _rf_derivation(
         return (
             "after Flatten every value can depend on the whole input"
             if len(res.shape) == 1
-            else "unknown"
+            else "not tracked: an earlier upsampling or transposed convolution spread each "
+            "input value over several outputs, so positions no longer follow a regular grid of "
+            "input pixels"
         )
     merged_text = merged()
     text = merged_text + "\n" if merged_text else ""
@@ -437,13 +439,28 @@ def _merge_fields(
     known = [(f, s) for f, s in candidates if f is not None]
     if len(known) < len(candidates):
         return None, str
-    best, best_id = max(known, key=lambda c: math.prod(c[0].size))
+    if any(f is _HUGE for f, _ in known):
+        return _HUGE, str
+    rank = len(known[0][0].size)
+    # Per axis, the input whose field is widest there (the first one on a tie).
+    picks = [max(range(len(known)), key=lambda k, i=i: known[k][0].size[i]) for i in range(rank)]
+    best = Field(
+        tuple(known[k][0].size[i] for i, k in enumerate(picks)),
+        tuple(known[k][0].jump[i] for i, k in enumerate(picks)),
+        tuple(known[k][0].start[i] for i, k in enumerate(picks)),
+    )
 
     def text() -> str:
         parts = ", ".join(f"'{s}' {_size_text(f.size)}" for f, s in known)
+        chosen = sorted({known[k][1] for k in picks}, key=lambda s: sources.index(s))
+        whose = (
+            f"that of '{chosen[0]}'"
+            if len(chosen) == 1
+            else "on each axis the widest input's (" + ", ".join(f"'{c}'" for c in chosen) + ")"
+        )
         return (
             f"several inputs: the receptive field is the largest over them ({parts}), so it is "
-            f"that of '{best_id}': {_size_text(best.size)}, jump {_size_text(best.jump)}"
+            f"{whose}: {_size_text(best.size)}, jump {_size_text(best.jump)}"
         )
 
     return best, text
