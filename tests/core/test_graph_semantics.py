@@ -451,3 +451,19 @@ def test_a_version_1_file_with_ids_and_inputs_is_read_like_version_2() -> None:
     # Every version-1 file is a version-2 file; the version number does not switch meanings.
     data = {**RESIDUAL_BLOCK, "version": 1}
     assert design_from_dict(data) == design_from_dict(RESIDUAL_BLOCK)
+
+
+def test_receptive_field_through_a_merge_is_the_largest_on_each_axis() -> None:
+    import convdesigner
+
+    d = convdesigner.DesignBuilder(InputSpec(16, 16, 4))
+    x = d.input
+    tall = d.add(Conv2D(4, (5, 1), padding=(2, 0)), x, id="tall")
+    square = d.add(Conv2D(4, 3, padding=1), x, id="square")
+    d.add(Add(), [tall, square], id="sum")
+    a = analyse(d.build())
+    assert a.row("sum").receptive_field == (5, 3)
+    assert (
+        "on each axis the widest input's ('tall', 'square')"
+        in (a.row("sum").derivations["receptive_field"])
+    )
