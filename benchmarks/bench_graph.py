@@ -38,7 +38,7 @@ from convdesigner.core.design import Design, InputSpec
 from convdesigner.core.engine.forward import run_design, run_graph
 from convdesigner.core.layers import Conv2D, Layer, MaxPool2D, ReLU
 from convdesigner.core.templates import template_path
-from convdesigner.core.weights import default_weights
+from convdesigner.core.weights import default_weights, shared_default_weights
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -136,10 +136,13 @@ def _ort_session(ort: Any, torch: Any, model: Any, example: Any, threads: int) -
 def bench_chain(repeat: int, threads: int) -> None:
     design = reference_network()
     analysis = analyse(design)
+    # Read-only weights, as the app and `convdesigner run` hand them to the engine (writable
+    # arrays are fingerprinted on every run, in case the caller changed them in place).
+    shared = shared_default_weights(design)
     weights = default_weights(design)
     image = np.random.default_rng(0).random((3, 512, 512), dtype=np.float32)
     fns: dict[str, Callable[[], object]] = {
-        "engine": lambda: run_design(design, image, weights, analysis=analysis)
+        "engine": lambda: run_design(design, image, shared, analysis=analysis)
     }
     torch = _torch()
     ort = _ort()
@@ -166,12 +169,13 @@ def bench_resnet50(repeat: int, threads: int) -> None:
 
     design = load_design(template_path("resnet50"))
     analysis = analyse(design)
+    shared = shared_default_weights(design)
     weights = default_weights(design)
     image = np.random.default_rng(0).random((3, 224, 224), dtype=np.float32)
     fns: dict[str, Callable[[], object]] = {
-        "engine": lambda: run_graph(design, image, weights, analysis=analysis),
+        "engine": lambda: run_graph(design, image, shared, analysis=analysis),
         "engine, every output kept": lambda: run_graph(
-            design, image, weights, analysis=analysis, keep_all=True
+            design, image, shared, analysis=analysis, keep_all=True
         ),
     }
     torch = _torch()

@@ -76,9 +76,10 @@ _prepared_lock = threading.Lock()
 
 
 def _fingerprint(weight: FloatArray) -> bytes:
-    """Read-only arrays that own their data (the engine's cached defaults) cannot change; any
-    other array is identified by a hash of its contents (about 1 ms per MB, a fraction of the
-    reshuffle or transform it saves), so weights changed in place are never served stale."""
+    """Read-only arrays that own their data (the engine's cached defaults, weights read from a
+    file) cannot change; any other array is identified by a hash of its contents (about 1 ms
+    per MB, a fraction of the reshuffle or transform it saves), so weights changed in place are
+    never served stale."""
     if not weight.flags.writeable and weight.base is None:
         return b""
     return hashlib.blake2b(weight.data.cast("B"), digest_size=16).digest()
