@@ -601,7 +601,8 @@ _HUGE = geometry.Field((), (), ())
 
 
 def _too_large(rf: Field) -> bool:
-    return any(abs(v) > RF_LIMIT for part in rf for v in part)
+    # Sizes and jumps are positive, starts zero or negative: three builtins, no generator.
+    return max(rf.size) > RF_LIMIT or max(rf.jump) > RF_LIMIT or min(rf.start) < -RF_LIMIT
 
 
 def _arity_message(layer: Layer, low: int, high: int | None, got: int) -> str:
