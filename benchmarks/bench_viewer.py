@@ -78,7 +78,7 @@ def edit_latency(app: QApplication, repeat: int) -> None:
     panel = viewer.panel
     pump_until(app, lambda: panel.render_count >= 1 and not panel.busy)
     window.select_layer(0)
-    pump_until(app, lambda: panel.result is not None and panel.result.request.options.layer == 0)
+    pump_until(app, lambda: panel.result is not None and panel.result.request.options.node == "0")
     pump_until(app, lambda: not panel.busy)
 
     painted = {"n": 0}
@@ -203,7 +203,7 @@ def responsiveness(app: QApplication, edits: int) -> None:
     vgg = load_template("vgg16")
     window.apply_design(vgg, "VGG-16")
     window.select_layer(0)
-    panel.set_selected_layer(0)
+    panel.set_selected_node("0")
     settle(app, 1.0)  # first paint of the window and docks: not part of the measurement
     print("2. VGG-16 on 224×224, longest event-loop gap while computing and drawing layer 0")
     runs: list[tuple[str, float, float, float, float | None]] = []

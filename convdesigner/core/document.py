@@ -135,9 +135,14 @@ class Document:
         *,
         path: str | None = _KEEP,
         sets_path: bool = False,
+        always: bool = False,
     ) -> bool:
-        """Record and install an edit; False (nothing recorded) when it changes nothing."""
-        if design == self.design and not sets_path:
+        """Record and install an edit; False (nothing recorded) when it changes nothing.
+
+        ``always`` records it even then: swapping two equal layers leaves an equal design, but
+        the user did move one (and the selection with it).
+        """
+        if design == self.design and not (sets_path or always):
             return False
         if selection is not None and selection not in design:
             selection = None
@@ -284,7 +289,7 @@ class Document:
         except (ValueError, IndexError) as exc:
             raise EditError(str(exc)) from None
         where = "up" if destination < source else "down"
-        self._push(design, f"Move {label} {where}", design.ids[destination])
+        self._push(design, f"Move {label} {where}", design.ids[destination], always=True)
 
     def replace_layer(
         self,
@@ -323,7 +328,7 @@ class Document:
         try:
             design = self.design.with_name(name)
         except LayerSettingError as exc:
-            raise EditError(str(exc)) from None
+            raise EditError(f"Design name {exc.message}") from None
         return self._push(design, "Rename design", self.selection, ("design", "name"))
 
     # ------------------------------------------------------------------ graph edits

@@ -219,11 +219,7 @@ def to_text(analysis: Analysis, *, explain: bool = False) -> str:
     numeric = {3, 4}
     lines: list[tuple[str, ...]] = [headers]
     for row in analysis.rows:
-        rf = (
-            "×".join(str(v) for v in row.receptive_field)
-            if row.receptive_field
-            else ("all" if row.ok else "")
-        )
+        rf = rf_text(row)
         status = "" if row.ok else row.status.value.upper()
         if graph:
             lines.append(
@@ -234,7 +230,7 @@ def to_text(analysis: Analysis, *, explain: bool = False) -> str:
                     fmt(row.params),
                     fmt(row.macs),
                     rf,
-                    _inputs_text(row, analysis),
+                    inputs_text(row, analysis),
                     status or ("output" if row.is_output else ""),
                 )
             )
@@ -280,7 +276,7 @@ def to_text(analysis: Analysis, *, explain: bool = False) -> str:
     errors = [row for row in analysis.rows if row.status is Status.ERROR]
     if errors:
         out.append(f"Errors: {len(errors)}")
-        out += [f"  {_where(row)} ({_one_line(row.name)}): {row.message}" for row in errors]
+        out += [f"  {where(row)} ({_one_line(row.name)}): {row.message}" for row in errors]
         blocked = sum(1 for row in analysis.rows if row.status is Status.NOT_COMPUTABLE)
         if blocked:
             out.append(f"  {blocked} later layer(s) cannot be computed until this is fixed")
@@ -299,12 +295,23 @@ def to_text(analysis: Analysis, *, explain: bool = False) -> str:
     return "\n".join(out) + "\n"
 
 
-def _where(row: LayerRow) -> str:
-    """How a message names a node: by position in a chain, by id in a graph."""
-    return f"layer {row.index}" if row.id == str(row.index) else f"'{_one_line(row.id)}'"
+def where(row: LayerRow, *, capital: bool = False) -> str:
+    """How a message names a node: by position in a chain, by id in a graph (``capital``: to
+    start a sentence)."""
+    if row.id == str(row.index):
+        return f"{'L' if capital else 'l'}ayer {row.index}"
+    return f"'{_one_line(row.id)}'"
 
 
-def _inputs_text(row: LayerRow, analysis: Analysis) -> str:
+def rf_text(row: LayerRow) -> str:
+    """The receptive-field cell: sizes per axis, "all" once every value sees the whole input
+    (after Flatten or global pooling), empty when unknown (an error)."""
+    if row.receptive_field is not None:
+        return "×".join(str(v) for v in row.receptive_field)
+    return "all" if row.ok else ""
+
+
+def inputs_text(row: LayerRow, analysis: Analysis) -> str:
     """The inputs of a node, left empty when it simply reads the node above."""
     if row.index is None:
         return ""

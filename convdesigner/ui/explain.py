@@ -12,8 +12,9 @@ import html
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from convdesigner.core.analysis import Analysis, LayerRow, Status, bytes_text, fmt
-from convdesigner.core.table import ordered_derivations
+from convdesigner.core.analysis import Analysis, LayerRow, Status
+from convdesigner.core.table import ordered_derivations, where
+from convdesigner.core.units import bytes_text, fmt, shape_text
 
 TITLES: dict[str, str] = {
     "output_height": "Output height",
@@ -32,13 +33,17 @@ TITLES: dict[str, str] = {
 
 def explain_html(row: LayerRow, focus: tuple[str, ...] = (), *, highlight: str = "#fff3bf") -> str:
     """HTML for one row; derivations named in ``focus`` come first, highlighted."""
-    title = "Input" if row.index is None else f"Layer {row.index}: {row.name}"
+    title = "Input" if row.index is None else f"{where(row, capital=True)}: {row.name}"
     parts = [f"<h3 style='margin:0'>{html.escape(title)}</h3>"]
     if row.layer is not None and row.layer.name:
         parts.append(f"<p style='margin:2px 0'>{html.escape(row.layer.display_name)}</p>")
-    if row.input_shape is not None and row.output_shape is not None:
-        from convdesigner.core.analysis import shape_text
-
+    if len(row.inputs) > 1:
+        sources = ", ".join(
+            f"{html.escape(source)} ({shape_text(shape)})"
+            for source, shape in zip(row.inputs, row.input_shapes, strict=True)
+        )
+        parts.append(f"<p style='margin:4px 0'>{sources} → <b>{row.shape_text}</b></p>")
+    elif row.input_shape is not None and row.output_shape is not None:
         parts.append(
             f"<p style='margin:4px 0'>{shape_text(row.input_shape)} → <b>{row.shape_text}</b></p>"
         )

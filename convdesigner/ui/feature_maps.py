@@ -1,8 +1,10 @@
-"""The feature-map viewer: the image, and every channel of the selected layer, live while editing.
+"""The feature-map viewer: the image, and every channel of the selected node, live while editing.
 
 Layout: the network's input on the left (with the receptive field of a clicked position outlined),
 and below it one channel enlarged with its histogram; on the right all channels of the selected
-layer tiled into one mosaic image, or a bar plot for a vector (flatten, dense). The engine runs in
+node tiled into one mosaic image, or a bar plot for a vector (flatten, dense). What is shown
+(node, colormap, scale) is a :class:`~convdesigner.core.viewer.ViewerState`; the widgets only
+display it. The engine runs in
 a :class:`LatestWorker`, so the window never freezes: each edit cancels the run in progress and
 only the newest design's maps are drawn; runs longer than a moment show which layer is computing.
 
@@ -19,7 +21,7 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -43,11 +45,20 @@ from convdesigner.core.atomic import atomic_savez
 from convdesigner.core.design import Design, InputSpec
 from convdesigner.core.engine.forward import MemoryLimitError
 from convdesigner.core.images import read_image
-from convdesigner.core.mosaic import (
-    COLORMAPS,
-    DEFAULT_COLORMAP,
-    Mosaic,
-    Scale,
+from convdesigner.core.mosaic import COLORMAPS, Mosaic, Scale
+from convdesigner.core.table import where
+from convdesigner.core.viewer import (
+    Activations,
+    RenderOptions,
+    Request,
+    SourceImage,
+    ViewerState,
+    ViewResult,
+    channel_detail,
+    compute,
+    receptive_field_rect,
+    reusable,
+    runnable_part,
 )
 from convdesigner.ui.elided_label import ElidedLabel
 from convdesigner.ui.feature_items import (
@@ -55,17 +66,6 @@ from convdesigner.ui.feature_items import (
     TitleLabel,
     image_view,
     network_picture,
-)
-from convdesigner.ui.feature_job import (
-    Activations,
-    RenderOptions,
-    Request,
-    SourceImage,
-    ViewResult,
-    channel_detail,
-    compute,
-    reusable,
-    runnable_prefix,
 )
 from convdesigner.ui.progress_strip import ProgressStrip
 from convdesigner.ui.workers import Job, LatestWorker
@@ -85,9 +85,9 @@ while the engine's threads competed with the UI thread for the cores and the GIL
 
 
 class FeatureMapPanel(QWidget):
-    """Shows the selected layer's feature maps for the current design and image.
+    """Shows the selected node's feature maps for the current design and image.
 
-    Feed it with :meth:`set_design`, :meth:`set_selected_layer` and :meth:`load_image_file` (or
+    Feed it with :meth:`set_design`, :meth:`set_selected_node` and :meth:`load_image_file` (or
     :meth:`set_image`); it recomputes in the background and emits ``rendered`` after drawing.
     """
 
@@ -101,13 +101,13 @@ class FeatureMapPanel(QWidget):
         self.setObjectName("featureMapPanel")
         self._design = design if design is not None else Design()
         self._analysis: Analysis = analyse(self._design)
-        self._layer: int | None = None
+        self._state = ViewerState()
         self._source: SourceImage | None = None
         self._seed = 0
         self._cache: Activations | None = None
         self._result: ViewResult | None = None
         self._inflight: Request | None = None
-        self._rf_target: tuple[int | None, int, int] | None = None
+        self._rf_target: tuple[str | None, int, int] | None = None
         self._detail_channel: int | None = None
         self.render_count = 0
         self._active = True
@@ -159,19 +159,21 @@ class FeatureMapPanel(QWidget):
         bar.addWidget(QLabel("Colormap:"))
         self.colormap_box = QComboBox()
         self.colormap_box.addItems(list(COLORMAPS))
-        self.colormap_box.setCurrentText(DEFAULT_COLORMAP)
+        self.colormap_box.setCurrentText(self._state.colormap)
         self.colormap_box.setToolTip(
             "viridis: perceptually even; greyscale; diverging: zero is grey, negative blue, "
             "positive red (for signed values such as convolution outputs before ReLU)"
         )
-        self.colormap_box.currentTextChanged.connect(lambda _t: self._request())
+        self.colormap_box.currentTextChanged.connect(self.set_colormap)
         bar.addWidget(self.colormap_box)
         self.shared_scale = QCheckBox("Shared scale")
         self.shared_scale.setToolTip(
             "Off: each channel is stretched over its own min..max, so every map shows its detail. "
             "On: all channels share one scale, so their strengths can be compared."
         )
-        self.shared_scale.toggled.connect(lambda _on: self._request())
+        self.shared_scale.toggled.connect(
+            lambda on: self.set_scale(Scale.SHARED if on else Scale.PER_CHANNEL)
+        )
         bar.addWidget(self.shared_scale)
 
         self.banner = QLabel()
@@ -324,42 +326,56 @@ class FeatureMapPanel(QWidget):
         return self._cache
 
     @property
-    def selected_layer(self) -> int | None:
-        return self._layer
+    def state(self) -> ViewerState:
+        """What is shown: node, colormap and scale."""
+        return self._state
+
+    def set_state(self, state: ViewerState) -> None:
+        state = state.following(self._design)
+        if state == self._state:
+            return
+        if state.node != self._state.node:
+            self._detail_channel = None
+            self._rf_target = None
+        self._state = state
+        with QSignalBlocker(self.colormap_box), QSignalBlocker(self.shared_scale):
+            self.colormap_box.setCurrentText(state.colormap)
+            self.shared_scale.setChecked(state.scale is Scale.SHARED)
+        self._request()
+
+    @property
+    def selected_node(self) -> str | None:
+        return self._state.node
+
+    def set_selected_node(self, node: str | None) -> None:
+        """Show ``node``'s maps (None, or a node the design lacks: the input)."""
+        if node is not None and node not in self._design:
+            node = None
+        self.set_state(replace(self._state, node=node))
 
     @property
     def colormap(self) -> str:
-        return self.colormap_box.currentText()
+        return self._state.colormap
 
     def set_colormap(self, name: str) -> None:
-        if name not in COLORMAPS:
-            raise ValueError(f"unknown colormap {name!r}; choose one of {', '.join(COLORMAPS)}")
-        self.colormap_box.setCurrentText(name)
+        self.set_state(replace(self._state, colormap=name))  # ValueError for an unknown one
 
     @property
     def scale(self) -> Scale:
-        return Scale.SHARED if self.shared_scale.isChecked() else Scale.PER_CHANNEL
+        return self._state.scale
 
     def set_scale(self, scale: Scale) -> None:
-        self.shared_scale.setChecked(scale is Scale.SHARED)
+        self.set_state(replace(self._state, scale=scale))
 
-    def set_design(self, design: Design) -> None:
+    def set_design(self, design: Design, analysis: Analysis | None = None) -> None:
+        """Show ``design`` (``analysis``: its analysis, when the caller has it)."""
         if design == self._design:
             return
         self._design = design
-        self._analysis = analyse(design)
-        if self._layer is not None and self._layer >= len(design.layers):
-            self._layer = len(design.layers) - 1 if design.layers else None
-        self._request()
-
-    def set_selected_layer(self, index: int | None) -> None:
-        if index is not None and not 0 <= index < len(self._design.layers):
-            index = None
-        if index == self._layer:
-            return
-        self._layer = index
-        self._detail_channel = None
-        self._rf_target = None
+        self._analysis = (
+            analysis if analysis is not None and analysis.design is design else analyse(design)
+        )
+        self._state = self._state.following(design)
         self._request()
 
     def set_image(self, pixels_hwc: np.ndarray, name: str) -> None:
@@ -412,13 +428,15 @@ class FeatureMapPanel(QWidget):
             raise OSError(f"could not write {os.fspath(path)}")
 
     def export_activations_npz(self, path: str | os.PathLike[str]) -> None:
-        """Every activation of the shown run, keyed like ``convdesigner run`` (input, 0, 1…)."""
+        """Every activation of the shown run, keyed like ``convdesigner run`` (``input``, then
+        each node's id)."""
         cache = self._cache
         if cache is None:
             raise ValueError("no activations yet: load an image first")
-        arrays = {"input": np.ascontiguousarray(cache.arrays[0], dtype=np.float32)}
-        for i, array in enumerate(cache.arrays[1:]):
-            arrays[str(i)] = np.ascontiguousarray(array, dtype=np.float32)
+        arrays = {
+            key: np.ascontiguousarray(array, dtype=np.float32)
+            for key, array in cache.as_dict().items()
+        }
         atomic_savez(path, arrays)
 
     # ------------------------------------------------------------------ computing
@@ -426,9 +444,7 @@ class FeatureMapPanel(QWidget):
     def _options(self) -> RenderOptions:
         size = self.stack.size()
         aspect = size.width() / size.height() if size.height() > 50 and size.width() > 50 else 1.6
-        return RenderOptions(
-            self._layer, self.colormap, self.scale, aspect, self._detail_channel or 0
-        )
+        return RenderOptions.of(self._state, aspect, self._detail_channel or 0)
 
     @property
     def active(self) -> bool:
@@ -451,7 +467,14 @@ class FeatureMapPanel(QWidget):
     def _request(self) -> None:
         if self._source is None or not self._active:
             return
-        request = Request(self._design, self._source, self._options(), self._seed, self._cache)
+        request = Request(
+            self._design,
+            self._source,
+            self._options(),
+            self._seed,
+            self._cache,
+            analysis=self._analysis,
+        )
         inflight = self._inflight
         if inflight is not None and (inflight.design, inflight.source, inflight.seed) == (
             request.design,
@@ -474,8 +497,8 @@ class FeatureMapPanel(QWidget):
             self.worker.submit(job)
 
     def _needs_engine(self, request: Request) -> bool:
-        prefix, _ = runnable_prefix(self._design, self._analysis)
-        return reusable(request, prefix) is None
+        part, _ = runnable_part(self._design, self._analysis)
+        return reusable(request, part) is None
 
     def _submit_deferred(self) -> None:
         job, self._deferred = self._deferred, None
@@ -526,8 +549,11 @@ class FeatureMapPanel(QWidget):
         self.rendered.emit(result)
         # The options changed while this job ran (e.g. another layer was clicked): render again
         # from the activations just stored, which is quick.
-        latest = Request(self._design, result.request.source, self._options(), self._seed)
-        if replace(result.request, cached=None) != latest and self._source is result.request.source:
+        shown = result.request
+        latest = (self._design, self._source, self._options(), self._seed)
+        if (shown.design, shown.source, shown.options, shown.seed) != latest and (
+            self._source is shown.source
+        ):
             self._request()
 
     # ------------------------------------------------------------------ drawing
@@ -554,14 +580,14 @@ class FeatureMapPanel(QWidget):
             self.source_label.setText(f"{source.name} {size}")
             self.source_label.setToolTip(f"{source.name}: {size} pixels, the design's input size")
         self._draw_outline()
-        layer = request.options.layer
+        node = request.options.node
         array = result.layer_array
         if array is None:
-            self._show_message(result.note or "This layer has no output.")
+            self._show_message(result.note or "This node has no output.")
             self._clear_detail()
             return
-        row = self._row(result.analysis, layer)
-        title = "Input" if layer is None else f"Layer {layer}: {row.name}"
+        row = self._row(result.analysis, node)
+        title = "Input" if node is None else f"{where(row, capital=True)}: {row.name}"
         if result.mosaic is not None:
             self._draw_mosaic(result.mosaic, f"{title} · {row.shape_text}", array.shape[0])
             self._detail_timer.start()  # -> _draw_pending_detail, once the mosaic is painted
@@ -577,8 +603,8 @@ class FeatureMapPanel(QWidget):
         channel = self._detail_channel
         self._draw_detail(array, channel if channel is not None and channel < len(array) else 0)
 
-    def _row(self, analysis: Analysis, layer: int | None) -> LayerRow:
-        return analysis.rows[0] if layer is None else analysis.row_for_layer(layer)
+    def _row(self, analysis: Analysis, node: str | None) -> LayerRow:
+        return analysis.rows[0] if node is None else analysis.row(node)
 
     def _show_message(self, text: str) -> None:
         self.message.setText(text)
@@ -700,7 +726,7 @@ class FeatureMapPanel(QWidget):
                 f"channel {channel}, row {y}, col {x} is outside the shown {c}×{h}×{w} output"
             )
         self._detail_channel = channel
-        self._rf_target = (result.request.options.layer, y, x)
+        self._rf_target = (result.request.options.node, y, x)
         self._draw_detail(result.layer_array, channel)
         if result.mosaic is not None:
             self._mark_tile(result.mosaic, channel)
@@ -711,20 +737,14 @@ class FeatureMapPanel(QWidget):
         target = self._rf_target
         if target is None:
             return None
-        layer, y, x = target
-        row = self._row(self._analysis, layer)
-        spec = self._design.input
-        if layer is None:
-            return y, x, 1, 1
-        if row.receptive_field is None or row.jump is None or row.rf_start is None:
-            return 0, 0, spec.height, spec.width  # global pooling: the whole input
-        top = row.rf_start[0] + y * row.jump[0]
-        left = row.rf_start[1] + x * row.jump[1]
-        return top, left, row.receptive_field[0], row.receptive_field[1]
+        node, y, x = target
+        if node is not None and node not in self._design:
+            return None
+        return receptive_field_rect(self._row(self._analysis, node), y, x, self._design.input)
 
     def _draw_outline(self) -> None:
         target = self._rf_target
-        rect = self.receptive_field_rect() if target and target[0] == self._layer else None
+        rect = self.receptive_field_rect() if target and target[0] == self._state.node else None
         if rect is None:
             self.rf_rect.hide()
             spec = self._drawn_input[1] if self._drawn_input is not None else self._design.input

@@ -11,26 +11,14 @@ from functools import cache
 from pathlib import Path
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QIcon, QPainter, QPixmap
+
+from convdesigner.ui.theme import family_colour
 
 
 def _icons_dir() -> Path:
     # convdesigner.resources is mapped from the top-level resources/ folder at install time.
     return Path(importlib.import_module("convdesigner.resources").ICONS)
-
-
-FAMILY_COLOURS: dict[str, str] = {
-    "conv": "#3b7dd8",
-    "pool": "#2e9e6a",
-    "act": "#e08a1e",
-    "norm": "#8e5bd0",
-    "dense": "#1f9bb0",
-    "input": "#6b7280",
-}
-
-
-def family_colour(family: str) -> QColor:
-    return QColor(FAMILY_COLOURS.get(family, "#6b7280"))
 
 
 def _swatch(family: str) -> QIcon:

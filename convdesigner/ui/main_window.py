@@ -1,11 +1,11 @@
-"""The main window: docks, menus and actions around one immutable design and its undo stack.
+"""The main window: docks, menus and actions around one document.
 
-Data flows one way. The current :class:`DocState` (design, selection, file) is replaced only by
-undo commands (:mod:`convdesigner.ui.commands`), in :class:`DocumentWindow`, which also handles
-the file; installing a state re-runs the analysis once and hands the result to every view
-(pipeline, table, property and explain panels). Views report
-intentions (insert this entry here, move that layer, this is the new layer) and never patch each
-other, so undo, redo and live updates all take the same path.
+Data flows one way. The window owns a :class:`~convdesigner.core.document.Document` (design,
+selection by node id, file, undo history; Qt-free) and turns user gestures into its edit
+operations; after every change the document tells the window, which re-runs nothing itself but
+hands the document's analysis to every view (pipeline, table, property and explain panels).
+Views report intentions (insert this entry here, move that node, this is the new layer) and
+never patch each other, so undo, redo and live updates all take the same path.
 
 Other parts of the app extend the window through a small public API: :meth:`add_dock`, the
 ``file_menu``/``view_menu``/``help_menu`` attributes and the signals below.
@@ -13,12 +13,13 @@ Other parts of the app extend the window through a small public API: :meth:`add_
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import (
     QByteArray,
     QItemSelectionModel,
+    QMetaMethod,
     QModelIndex,
     Qt,
     QTimer,
@@ -26,6 +27,10 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import (
     QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
     QKeySequence,
     QPaintEvent,
 )
@@ -33,6 +38,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QLabel,
+    QMainWindow,
     QMenu,
     QMessageBox,
     QUndoView,
@@ -40,81 +46,72 @@ from PySide6.QtWidgets import (
 )
 
 from convdesigner import __version__
-from convdesigner.core.analysis import bytes_text
+from convdesigner.core.analysis import Analysis
 from convdesigner.core.design import Design
+from convdesigner.core.document import Change, Document, EditError
 from convdesigner.core.fileformat import DesignFileError
-from convdesigner.ui.catalog import BY_KEY, make_layer
-from convdesigner.ui.commands import DocState
-from convdesigner.ui.document_window import APP_TITLE, DocumentWindow
+from convdesigner.core.table import where
+from convdesigner.core.units import bytes_text, si
+from convdesigner.ui import mime
 from convdesigner.ui.explain import ExplainPanel
+from convdesigner.ui.files import DocumentFiles
 from convdesigner.ui.icons import app_icon
 from convdesigner.ui.palette import PaletteWidget
 from convdesigner.ui.pipeline_view import PipelineModel, PipelineView
 from convdesigner.ui.properties import PropertyPanel
 from convdesigner.ui.settings import app_settings, clear_recent_files, recent_files
-from convdesigner.ui.table_model import COLUMNS, LayerTableModel
+from convdesigner.ui.table_model import LayerTableModel
 from convdesigner.ui.table_view import LayerTableView
+from convdesigner.ui.undo import UndoStack
 
+APP_TITLE = "ConvDesigner"
 STATE_VERSION = 1
 """Bump when the dock layout changes, so an old saved layout is not applied to new docks."""
 
 
-def _fallback_design() -> Design:
-    """The Q&A example (used if the bundled templates cannot be read)."""
-    from convdesigner.core.design import InputSpec
-    from convdesigner.core.layers import Conv2D, MaxPool2D
-
-    return Design(
-        input=InputSpec(height=25, width=64, channels=1),
-        layers=(
-            Conv2D(filters=100, kernel=(7, 7), padding="same"),
-            MaxPool2D(kernel=(2, 2), stride=(2, 2), padding="same"),
-            Conv2D(filters=150, kernel=(5, 5), padding="same"),
-        ),
-        name="Q&A example",
-    )
-
-
 def default_design() -> Design:
+    """The Q&A example template; an empty design if the bundled templates cannot be read."""
+    from convdesigner.core.templates import DEFAULT_TEMPLATE, load_template
+
     try:
-        from convdesigner.core.templates import default_design as template_default
-
-        return template_default()
-    except (ImportError, KeyError, DesignFileError, OSError):
-        return _fallback_design()
+        return load_template(DEFAULT_TEMPLATE)
+    except (KeyError, DesignFileError, OSError):
+        return Design()
 
 
-def _si(n: int) -> str:
-    for div, unit in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k")):
-        if n >= div:
-            return f"{n / div:.2f} {unit}"
-    return str(n)
-
-
-class MainWindow(DocumentWindow):
-    selectedLayerChanged = Signal(object)
-    """``int | None``: index in ``design.layers``; None for the input row or nothing."""
+class MainWindow(QMainWindow):
+    designChanged = Signal(object)
+    """The new Design, after every edit, undo, redo or load."""
+    selectedNodeChanged = Signal(object)
+    """``str | None``: id of the selected node; None for the input row or nothing."""
+    imageFileDropped = Signal(str)
+    """An image file (png/jpg/jpeg/bmp/npy) was dropped on the window."""
     layoutReset = Signal()
     """View → Reset Layout put every dock back in its area (docks may refine their place)."""
 
     def __init__(self, design: Design | None = None, path: str | None = None) -> None:
-        super().__init__(default_design() if design is None else design, path)
+        super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowIcon(app_icon())
         self.setDockNestingEnabled(True)
+        self.setAcceptDrops(True)
+        self.document = Document(default_design() if design is None else design, path)
+        self.undo_stack = UndoStack(self.document, self)
+        self.files = DocumentFiles(self, self.document)
         self._syncing = False
         self._docks: list[QDockWidget] = []
         self._dock_areas: dict[str, Qt.DockWidgetArea] = {}
         self._painted = False
         self._after_paint: list[Callable[[], object]] = []
 
-        self.pipeline_model = PipelineModel(self._analysis)
+        analysis = self.document.analysis
+        self.pipeline_model = PipelineModel(analysis)
         self.pipeline = PipelineView(self.pipeline_model)
         self.setCentralWidget(self.pipeline)
-        self.table_model = LayerTableModel(self._analysis)
+        self.table_model = LayerTableModel(analysis)
         self.table = LayerTableView(self.table_model)
         self.palette_list = PaletteWidget()
-        self.properties = PropertyPanel()
+        self.properties = PropertyPanel(self.document)
         self.explain = ExplainPanel()
 
         self.file_menu: QMenu
@@ -126,23 +123,88 @@ class MainWindow(DocumentWindow):
         self._build_status_bar()
         self._connect()
 
-        self.undo_stack.indexChanged.connect(self._undo_index_changed)
+        self.document.subscribe(self._document_changed)
         self._refresh_views()
-        self._set_selection(None, force=True)
+        self._show_selection(scroll=False)
         self._update_title()
         self._restore_layout()
 
-    # ================================================================== public API
+    # ================================================================== the document
+
+    @property
+    def design(self) -> Design:
+        return self.document.design
+
+    @property
+    def analysis(self) -> Analysis:
+        """The current design's analysis (one per design, shared by every view)."""
+        return self.document.analysis
+
+    @property
+    def path(self) -> str | None:
+        """The file the design was opened from or saved to (None: never saved)."""
+        return self.document.path
+
+    def selected_node(self) -> str | None:
+        """Id of the selected node (None: the input, or nothing)."""
+        return self.document.selection
+
+    def select_node(self, node_id: str | None) -> None:
+        """Select a node by id in every view (KeyError for an id the design does not have)."""
+        self.document.select(node_id)
 
     def selected_layer(self) -> int | None:
-        return self._selection
+        """Position of the selected node in the design (for scripts and tests)."""
+        node = self.document.selection
+        return None if node is None else self.design.index_of(node)
 
     def select_layer(self, index: int | None) -> None:
-        if index is not None and not 0 <= index < len(self.design.layers):
-            raise IndexError(
-                f"layer index {index} is out of range 0..{len(self.design.layers) - 1}"
+        """Select the node at ``index`` (None: the input)."""
+        n = len(self.design)
+        if index is not None and not 0 <= index < n:
+            raise IndexError(f"layer index {index} is out of range 0..{n - 1}")
+        self.document.select(None if index is None else self.design.ids[index])
+
+    def apply_design(self, new: Design, text: str) -> None:
+        """Replace the whole design as one undoable step (e.g. input size taken from an image)."""
+        self.document.apply(new, text)
+
+    # File operations (see DocumentFiles).
+    def open_design(self, path: str) -> bool:
+        return self.files.open_design(path)
+
+    def save_design_as(self, path: str) -> bool:
+        return self.files.save_design_as(path)
+
+    def save(self) -> bool:
+        return self.files.save()
+
+    def export_table(self, path: str) -> bool:
+        return self.files.export_table(path)
+
+    def export_table_dialog(self) -> bool:
+        return self.files.export_table_dialog()
+
+    def maybe_save(self) -> bool:
+        return self.files.maybe_save()
+
+    def new_from_template(self, template_id: str) -> bool:
+        return self.files.new_from_template(template_id)
+
+    def open_dropped_files(self, paths: list[str]) -> None:
+        self.files.open_dropped_files(paths)
+
+    def drop_image(self, path: str) -> None:
+        """An image dropped on the window goes to the feature-map viewer, if there is one."""
+        self.imageFileDropped.emit(path)
+        if not self.isSignalConnected(QMetaMethod.fromSignal(self.imageFileDropped)):
+            self.statusBar().showMessage(
+                f"{Path(path).name}: images are shown by the feature-map viewer, "
+                "which is not available here",
+                5000,
             )
-        self._set_selection(index)
+
+    # ================================================================== public API
 
     def add_dock(self, dock: QDockWidget, area: Qt.DockWidgetArea) -> None:
         """Add a dock set up like the built-in ones; its toggle goes into the View menu."""
@@ -202,7 +264,7 @@ class MainWindow(DocumentWindow):
         self.new_menu = self.file_menu.addMenu("&New from Template")
         self._fill_templates()
         self.action_open = self._action(
-            self.file_menu, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open
+            self.file_menu, "&Open…", self.files.open_dialog, QKeySequence.StandardKey.Open
         )
         self.recent_menu = self.file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
@@ -212,11 +274,14 @@ class MainWindow(DocumentWindow):
             self.file_menu, "&Save", self.save, QKeySequence.StandardKey.Save
         )
         self.action_save_as = self._action(
-            self.file_menu, "Save &As…", self.save_as_dialog, QKeySequence.StandardKey.SaveAs
+            self.file_menu, "Save &As…", self.files.save_as_dialog, QKeySequence.StandardKey.SaveAs
         )
         self.file_menu.addSeparator()
         self.action_export = self._action(
-            self.file_menu, "&Export Layer Table…", self.export_table_dialog, QKeySequence("Ctrl+E")
+            self.file_menu,
+            "&Export Layer Table…",
+            self.files.export_table_dialog,
+            QKeySequence("Ctrl+E"),
         )
         self.file_menu.addSeparator()
         self.action_quit = self._action(
@@ -322,27 +387,33 @@ class MainWindow(DocumentWindow):
 
     def _connect(self) -> None:
         self.pipeline.paletteDropped.connect(self.insert_entry)
-        self.pipeline.layerMoved.connect(self.move_layer)
+        self.pipeline.nodeMoved.connect(self.move_node)
         self.pipeline.filesDropped.connect(self.open_dropped_files)
         self.pipeline.activated.connect(self._edit_current)
         self.explain_dock.visibilityChanged.connect(self.explain.set_active)
         self.palette_list.insertRequested.connect(self.insert_entry_after_selection)
-        self.properties.designEdited.connect(self._property_edit)
         self.pipeline.selectionModel().currentRowChanged.connect(self._pipeline_current_changed)
         self.table.selectionModel().currentChanged.connect(self._table_current_changed)
 
-    # ================================================================== state plumbing
+    # ================================================================== following the document
 
-    def _state_installed(self, state: DocState) -> None:
-        self._refresh_views()
-        self._set_selection(state.selection, force=True)
+    def _document_changed(self, change: Change) -> None:
+        if change.design_changed:
+            self._refresh_views()
+        if change.design_changed or change.selection_changed:
+            self._show_selection(scroll=change.selection_changed)
         self._update_title()
+        if change.design_changed:
+            self.designChanged.emit(change.after.design)
+        if change.selection_changed:
+            self.selectedNodeChanged.emit(change.after.selection)
 
-    def _loaded(self) -> None:
-        self.table.fit_columns()
-
-    def _closing(self) -> None:
-        self._save_layout()
+    def _update_title(self) -> None:
+        path = self.path
+        name = Path(path).name if path else "not saved"
+        self.setWindowTitle(f"{self.design.name} ({name})[*] — {APP_TITLE}")
+        self.setWindowFilePath(path or "")
+        self.setWindowModified(not self.document.is_clean)
 
     def _refresh_views(self) -> None:
         analysis = self.analysis
@@ -354,8 +425,8 @@ class MainWindow(DocumentWindow):
             self._syncing = False
         totals = analysis.totals
         self.totals_label.setText(
-            f"Params {totals.params:,}   ·   MACs {_si(totals.macs)} "
-            f"({_si(totals.flops)} FLOPs)   ·   Activations {bytes_text(totals.activation_bytes)}"
+            f"Params {totals.params:,}   ·   MACs {si(totals.macs)} "
+            f"({si(totals.flops)} FLOPs)   ·   Activations {bytes_text(totals.activation_bytes)}"
         )
         first = analysis.first_error
         if first is None:
@@ -364,32 +435,29 @@ class MainWindow(DocumentWindow):
         else:
             count = totals.errors
             self.error_label.setText(
-                f"⚠ {count} error{'s' if count > 1 else ''}: layer {first.index} "
+                f"⚠ {count} error{'s' if count > 1 else ''}: {where(first)} "
                 f"({first.name}): {first.message}"
             )
             self.error_label.setToolTip(first.message)
-        self._update_actions()
 
-    def _set_selection(self, index: int | None, *, force: bool = False) -> None:
-        """Select a layer in every view; emit selectedLayerChanged if it changed."""
-        if index is not None and not 0 <= index < len(self.design.layers):
-            index = None
-        changed = index != self._selection
-        if not changed and not force:
-            return
-        self._selection = index
-        row = 0 if index is None else index + 1
+    def _row_of_selection(self) -> int:
+        """Row of the selection in the pipeline and the table (0: the input)."""
+        node = self.document.selection
+        return 0 if node is None else self.design.index_of(node) + 1
+
+    def _show_selection(self, *, scroll: bool) -> None:
+        """Make every view show the document's selection."""
+        row = self._row_of_selection()
         self._syncing = True
         try:
             pipe_index = self.pipeline_model.index(row, 0)
+            selection = self.pipeline.selectionModel()
             if self.pipeline.currentIndex() != pipe_index:
-                self.pipeline.selectionModel().setCurrentIndex(
+                selection.setCurrentIndex(
                     pipe_index, QItemSelectionModel.SelectionFlag.ClearAndSelect
                 )
-            elif not self.pipeline.selectionModel().isSelected(pipe_index):
-                self.pipeline.selectionModel().select(
-                    pipe_index, QItemSelectionModel.SelectionFlag.ClearAndSelect
-                )
+            elif not selection.isSelected(pipe_index):
+                selection.select(pipe_index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
             current = self.table.currentIndex()
             if not current.isValid() or current.row() != row:
                 column = current.column() if current.isValid() else 1
@@ -399,33 +467,33 @@ class MainWindow(DocumentWindow):
                 )
         finally:
             self._syncing = False
-        if changed:
-            self.pipeline.scrollTo(self.pipeline_model.index(row, 0))
+        if scroll:
+            self.pipeline.scrollTo(pipe_index)
         self._show_selection_details()
         self._update_actions()
-        if changed:
-            self.selectedLayerChanged.emit(index)
 
     def _show_selection_details(self) -> None:
         analysis = self.analysis
-        row = analysis.rows[0 if self._selection is None else self._selection + 1]
-        self.properties.set_state(analysis, self._selection)
+        node = self.document.selection
+        row = analysis.row(node) if node is not None else analysis.rows[0]
+        self.properties.set_state(analysis, node)
         current = self.table.currentIndex()
         focus: tuple[str, ...] = ()
-        if current.isValid() and current.row() == (
-            0 if self._selection is None else self._selection + 1
-        ):
-            focus = COLUMNS[current.column()].explains
+        if current.isValid() and current.row() == self._row_of_selection():
+            focus = self.table_model.columns[current.column()].explains
         self.explain.show_row(row, focus)
         if not row.ok:
-            self.statusBar().showMessage(f"Layer {row.index} ({row.name}): {row.message}")
+            self.statusBar().showMessage(f"{where(row, capital=True)} ({row.name}): {row.message}")
         else:
             self.statusBar().clearMessage()
+
+    def _node_at_row(self, row: int) -> str | None:
+        return None if row == 0 else self.design.ids[row - 1]
 
     def _pipeline_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if self._syncing or not current.isValid():
             return
-        self._set_selection(None if current.row() == 0 else current.row() - 1)
+        self.document.select(self._node_at_row(current.row()))
 
     def _table_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if self._syncing or not current.isValid():
@@ -433,87 +501,75 @@ class MainWindow(DocumentWindow):
         if self.table_model.is_totals_row(current.row()):
             self.explain.show_totals(self.analysis)
             return
-        index = None if current.row() == 0 else current.row() - 1
-        if index == self._selection:
+        node = self._node_at_row(current.row())
+        if node == self.document.selection:
             self._show_selection_details()  # another column: refocus the explanation
         else:
-            self._set_selection(index)
-
-    def _undo_index_changed(self, _index: int) -> None:
-        self._update_actions()
+            self.document.select(node)
 
     def _update_actions(self) -> None:
-        has = self._selection is not None
-        n = len(self.design.layers)
+        node = self.document.selection
+        has = node is not None
+        position = self.design.index_of(node) if node is not None else 0
         self.action_duplicate.setEnabled(has)
         self.action_delete.setEnabled(has)
-        self.action_move_up.setEnabled(has and (self._selection or 0) > 0)
-        self.action_move_down.setEnabled(has and (self._selection or 0) < n - 1)
+        self.action_move_up.setEnabled(has and position > 0)
+        self.action_move_down.setEnabled(has and position < len(self.design) - 1)
 
     # ================================================================== edits
 
+    def _edit(self, action: Callable[[], object]) -> None:
+        """Run a document edit; one it refuses is explained in the status bar."""
+        try:
+            action()
+        except EditError as exc:
+            self.statusBar().showMessage(str(exc), 8000)
+
     def insert_entry(self, key: str, index: int) -> None:
-        """Insert palette entry ``key`` at ``index`` of ``design.layers`` (drop or keyboard)."""
-        if key not in BY_KEY:
-            self.statusBar().showMessage(f"Unknown layer type {key!r}", 5000)
-            return
-        index = max(0, min(index, len(self.design.layers)))
-        layer = make_layer(key, self.analysis, index)
-        self._push(self.design.insert(index, layer), f"Insert {BY_KEY[key].title}", index)
+        """Insert palette entry ``key`` at position ``index`` (a drop or the keyboard)."""
+        self._edit(lambda: self.document.insert_entry(key, index))
 
     def insert_entry_after_selection(self, key: str) -> None:
-        if self._selection is not None:
-            index = self._selection + 1
+        node = self.document.selection
+        if node is not None:
+            index = self.design.index_of(node) + 1
         elif self.pipeline.currentIndex().row() == 0:
             index = 0
         else:
-            index = len(self.design.layers)
+            index = len(self.design)
         self.insert_entry(key, index)
 
     def _insert_current_palette_entry(self) -> None:
-        item = self.palette_list.currentItem() or self.palette_list.item(0)
-        self.insert_entry_after_selection(
-            self.palette_list.entry_keys()[self.palette_list.row(item)]
-        )
+        key = self.palette_list.current_key()
+        if key is not None:
+            self.insert_entry_after_selection(key)
 
     def remove_selected(self) -> None:
-        index = self._selection
-        if index is None:
-            return
-        label = self.design.layers[index].label
-        design = self.design.remove(index)
-        selection = min(index, len(design.layers) - 1) if design.layers else None
-        self._push(design, f"Remove {label}", selection)
+        node = self.document.selection
+        if node is not None:
+            self._edit(lambda: self.document.remove(node))
 
     def duplicate_selected(self) -> None:
-        index = self._selection
-        if index is None:
-            return
-        layer = self.design.layers[index]
-        self._push(self.design.insert(index + 1, layer), f"Duplicate {layer.label}", index + 1)
+        node = self.document.selection
+        if node is not None:
+            self._edit(lambda: self.document.duplicate(node))
 
     def move_selected(self, delta: int) -> None:
-        index = self._selection
-        if index is None:
+        node = self.document.selection
+        if node is None:
             return
-        destination = index + delta
-        if 0 <= destination < len(self.design.layers):
-            self.move_layer(index, destination)
+        destination = self.design.index_of(node) + delta
+        if 0 <= destination < len(self.design):
+            self.move_node(node, destination)
 
-    def move_layer(self, source: int, destination: int) -> None:
-        if source == destination:
-            return
-        label = self.design.layers[source].label
-        where = "up" if destination < source else "down"
-        self._push(self.design.move(source, destination), f"Move {label} {where}", destination)
+    def move_node(self, node_id: str, destination: int) -> None:
+        """Move a node to position ``destination`` (counted without it)."""
+        self._edit(lambda: self.document.move(node_id, destination))
 
     def _edit_current(self, _index: QModelIndex) -> None:
         self.properties_dock.show()
         self.properties_dock.raise_()
         self.properties.focus_first_editor()
-
-    def _property_edit(self, design: Design, text: str, merge_key: Hashable | None) -> None:
-        self._push(design, text, self._selection, merge_key)
 
     # ================================================================== files
 
@@ -550,6 +606,32 @@ class MainWindow(DocumentWindow):
             clear = self.recent_menu.addAction("Clear Recent Files")
             clear.triggered.connect(lambda _checked=False: clear_recent_files())
         self.recent_menu.setEnabled(bool(files))
+
+    # ================================================================== window events
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        self.dragMoveEvent(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if mime.dropped_files(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = mime.dropped_files(event.mimeData())
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.open_dropped_files(paths)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.maybe_save():
+            event.ignore()
+            return
+        self._save_layout()
+        event.accept()
 
     # ================================================================== layout & about
 

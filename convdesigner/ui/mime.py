@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, QUrl
 
+from convdesigner.core.images import IMAGE_SUFFIXES
+
 LAYER_TYPE_MIME = "application/x-convdesigner-layer-type"
 """A palette entry being dragged; payload is the entry key (e.g. ``b"conv2d"``)."""
 
-LAYER_MOVE_MIME = "application/x-convdesigner-layer-index"
-"""A pipeline layer being reordered; payload is its index in ``design.layers``."""
+NODE_MOVE_MIME = "application/x-convdesigner-node"
+"""A pipeline card being reordered; payload is the pipeline's token and the node's id."""
 
 DESIGN_SUFFIXES = (".json",)
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".npy")
 
 
 def palette_mime(key: str) -> QMimeData:
@@ -27,29 +28,24 @@ def palette_key(data: QMimeData) -> str | None:
     return bytes(data.data(LAYER_TYPE_MIME).data()).decode("utf-8", "replace")
 
 
-def move_mime(index: int, token: str) -> QMimeData:
-    """A reorder payload; ``token`` names the pipeline it came from (see :func:`moved_index`)."""
+def move_mime(node_id: str, token: str) -> QMimeData:
+    """A reorder payload; ``token`` names the pipeline it came from (see :func:`moved_node`)."""
     data = QMimeData()
-    data.setData(LAYER_MOVE_MIME, f"{token}:{index}".encode("ascii"))
+    data.setData(NODE_MOVE_MIME, f"{token}:{node_id}".encode())
     return data
 
 
-def moved_index(data: QMimeData, token: str) -> int | None:
-    """The dragged layer's index, if the drag started in the pipeline identified by ``token``.
+def moved_node(data: QMimeData, token: str) -> str | None:
+    """The dragged node's id, if the drag started in the pipeline identified by ``token``.
 
-    A layer dragged from another window (or another running copy of the app) carries an index
-    into a different design, so it must not be taken for a reorder here.
+    A card dragged from another window (or another running copy of the app) names a node of a
+    different design, so it must not be taken for a reorder here. (Ids never contain ":".)
     """
-    if not data.hasFormat(LAYER_MOVE_MIME):
+    if not data.hasFormat(NODE_MOVE_MIME):
         return None
-    text = bytes(data.data(LAYER_MOVE_MIME).data()).decode("ascii", "replace")
-    source, _, index = text.rpartition(":")
-    if source != token:
-        return None
-    try:
-        return int(index)
-    except ValueError:
-        return None
+    text = bytes(data.data(NODE_MOVE_MIME).data()).decode("utf-8", "replace")
+    source, _, node_id = text.partition(":")
+    return node_id if source == token and node_id else None
 
 
 def dropped_files(data: QMimeData) -> list[str]:

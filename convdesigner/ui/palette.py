@@ -1,8 +1,9 @@
 """The layer palette: a drag source listing every layer type with its icon and description.
 
-Dragging carries our own MIME type (:data:`mime.LAYER_TYPE_MIME`), so the pipeline can tell a
-palette entry from a file or text. Enter or double-click emits :attr:`insertRequested`, the
-keyboard path to the same insertion.
+Entries come from the ops registry, grouped by family under small headings. Dragging carries
+our own MIME type (:data:`mime.LAYER_TYPE_MIME`), so the pipeline can tell a palette entry from
+a file or text. Enter or double-click emits :attr:`insertRequested`, the keyboard path to the
+same insertion.
 """
 
 from __future__ import annotations
@@ -22,11 +23,14 @@ from PySide6.QtWidgets import (
 )
 
 from convdesigner.ui import mime
-from convdesigner.ui.catalog import ENTRIES, PaletteEntry
+from convdesigner.ui.catalog import ENTRIES, FAMILIES, PaletteEntry
 from convdesigner.ui.icons import layer_icon
+from convdesigner.ui.theme import family_colour
 
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 DESCRIPTION_ROLE = Qt.ItemDataRole.UserRole + 2
+FAMILY_ROLE = Qt.ItemDataRole.UserRole + 3
+"""Set on group headings only (the family key)."""
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -38,9 +42,15 @@ class PaletteDelegate(QStyledItemDelegate):
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         fm = QFontMetrics(option.font)
+        if index.data(FAMILY_ROLE):
+            return QSize(200, fm.height() + 12)
         return QSize(200, max(self.ICON + 12, 3 * fm.height() + 12))
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        family = index.data(FAMILY_ROLE)
+        if family:
+            self._paint_heading(painter, option, index, str(family))
+            return
         rect: QRect = option.rect
         pal: QPalette = option.palette
         state = option.state
@@ -80,6 +90,30 @@ class PaletteDelegate(QStyledItemDelegate):
         painter.drawText(body, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop), text)
         painter.restore()
 
+    def _paint_heading(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: Index, family: str
+    ) -> None:
+        """A group heading: the family's colour as a short bar, then its name in small bold."""
+        rect: QRect = option.rect
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(family_colour(family))
+        bar = QRect(rect.left() + 10, rect.center().y() - 2, 18, 5)
+        painter.drawRoundedRect(bar, 2, 2)
+        font = QFont(option.font)
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 0.9)
+        painter.setFont(font)
+        painter.setPen(option.palette.color(QPalette.ColorRole.PlaceholderText))
+        text_rect = rect.adjusted(bar.right() + 8, 0, -6, 0)
+        painter.drawText(
+            text_rect,
+            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+            str(index.data(Qt.ItemDataRole.DisplayRole)).upper(),
+        )
+        painter.restore()
+
 
 def _two_lines(text: str, fm: QFontMetrics, width: int) -> str:
     words = text.split()
@@ -108,12 +142,22 @@ class PaletteWidget(QListWidget):
         self.setDefaultDropAction(Qt.DropAction.CopyAction)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setMouseTracking(True)
-        self.setUniformItemSizes(True)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        family = None
         for entry in ENTRIES:
+            if entry.family != family:
+                family = entry.family
+                self.addItem(self._heading(family))
             self.addItem(self._item(entry))
         self.itemDoubleClicked.connect(self._activated)
+
+    @staticmethod
+    def _heading(family: str) -> QListWidgetItem:
+        item = QListWidgetItem(FAMILIES.get(family, family.capitalize()))
+        item.setData(FAMILY_ROLE, family)
+        item.setFlags(Qt.ItemFlag.NoItemFlags)  # not selectable, dragged or reached by keys
+        return item
 
     @staticmethod
     def _item(entry: PaletteEntry) -> QListWidgetItem:
@@ -129,15 +173,27 @@ class PaletteWidget(QListWidget):
         )
         return item
 
+    def entry_items(self) -> list[QListWidgetItem]:
+        """The entries' items, headings left out."""
+        items = (self.item(i) for i in range(self.count()))
+        return [item for item in items if item.data(KEY_ROLE)]
+
     def entry_keys(self) -> list[str]:
-        return [str(self.item(i).data(KEY_ROLE)) for i in range(self.count())]
+        return [str(item.data(KEY_ROLE)) for item in self.entry_items()]
 
     def item_for_key(self, key: str) -> QListWidgetItem:
-        for i in range(self.count()):
-            item = self.item(i)
+        for item in self.entry_items():
             if item.data(KEY_ROLE) == key:
                 return item
         raise KeyError(key)
+
+    def current_key(self) -> str | None:
+        """The key of the current entry (the first entry if none is current)."""
+        item: QListWidgetItem | None = self.currentItem()
+        if item is None or not item.data(KEY_ROLE):
+            items = self.entry_items()
+            item = items[0] if items else None
+        return None if item is None else str(item.data(KEY_ROLE))
 
     def mimeTypes(self) -> list[str]:
         return [mime.LAYER_TYPE_MIME]
@@ -150,7 +206,9 @@ class PaletteWidget(QListWidget):
         return Qt.DropAction.CopyAction
 
     def _activated(self, item: QListWidgetItem) -> None:
-        self.insertRequested.emit(str(item.data(KEY_ROLE)))
+        key = item.data(KEY_ROLE)
+        if key:
+            self.insertRequested.emit(str(key))
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         # itemActivated covers Enter on most styles; make Return/Enter explicit for all of them.

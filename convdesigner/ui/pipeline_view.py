@@ -1,9 +1,14 @@
-"""The pipeline editor: the input and each layer as a card, a drop target and a reorder source.
+"""The pipeline editor: the input and each node as a card, a drop target and a reorder source.
+
+Nodes are listed in execution order (the table's order too, as torchinfo lists a network). A
+node that does not simply read the card above says what it reads ("← bn2, input"), and a thin
+line in the left margin joins it to each of those cards: a residual connection shows as a skip
+edge beside the block it bypasses.
 
 Drops are handled here rather than through ``QAbstractItemModel.dropMimeData`` so the view can
 turn a pixel position into an insertion gap, draw its own indicator line between cards, and
-report *intentions* (``paletteDropped(key, index)``, ``layerMoved(src, dst)``). The main window
-turns those into undo commands on the core design, napari-style: the Qt model never edits data.
+report *intentions* (``paletteDropped(key, index)``, ``nodeMoved(id, destination)``). The main
+window turns those into document edits, napari-style: the Qt model never edits data.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     QPoint,
+    QPointF,
     QRect,
     QSize,
     Qt,
@@ -34,10 +40,12 @@ from PySide6.QtGui import (
     QFont,
     QFontMetrics,
     QPainter,
+    QPainterPath,
     QPaintEvent,
     QPalette,
     QPen,
     QPixmap,
+    QPolygonF,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -49,11 +57,12 @@ from PySide6.QtWidgets import (
 )
 
 from convdesigner.core.analysis import Analysis, LayerRow, Status
+from convdesigner.core.design import INPUT_ID, InputSpec
+from convdesigner.core.ops import spec_for
 from convdesigner.ui import mime
-from convdesigner.ui.catalog import FAMILY_OF_TYPE, icon_key
-from convdesigner.ui.icons import family_colour, layer_icon
-from convdesigner.ui.summaries import input_summary, layer_summary
-from convdesigner.ui.table_model import row_key
+from convdesigner.ui.icons import layer_icon
+from convdesigner.ui.rows import row_key
+from convdesigner.ui.theme import family_colour
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 ERROR_COLOUR = QColor(214, 48, 49)
@@ -82,6 +91,20 @@ class Card:
         return self.row.status is Status.NOT_COMPUTABLE
 
 
+def input_summary(spec: InputSpec) -> str:
+    kind = {1: "greyscale", 3: "RGB", 4: "RGBA"}.get(spec.channels, f"{spec.channels} channels")
+    sizes = "×".join(str(s) for s in spec.spatial)
+    unit = {1: "samples", 2: "pixels", 3: "voxels"}[spec.rank]
+    return f"{sizes} {unit}, {kind}"
+
+
+def reads_above(row: LayerRow, analysis: Analysis) -> bool:
+    """The node reads only the card right above it (no line or arrow needed)."""
+    assert row.index is not None
+    above = analysis.design.ids[row.index - 1] if row.index > 0 else INPUT_ID
+    return row.inputs == (above,)
+
+
 def make_card(row: LayerRow, analysis: Analysis) -> Card:
     layer = row.layer
     if layer is None:
@@ -92,15 +115,24 @@ def make_card(row: LayerRow, analysis: Analysis) -> Card:
             "input",
         )
     else:
-        title = f"{row.index}  {row.name}"
+        spec = spec_for(layer)
+        title = f"{row.id}  {row.name}"
         if layer.name:
             title += f"  ({layer.display_name})"
-        detail, key = layer_summary(layer), icon_key(layer)
-        family = FAMILY_OF_TYPE.get(row.type, "input")
+        detail, key, family = spec.card_text(layer), spec.icon_key(layer), spec.family
+        if not reads_above(row, analysis):
+            sources = "← " + ", ".join(row.inputs)
+            detail = sources if family == "merge" else f"{sources} · {detail}"
+        if (
+            row.is_output
+            and not analysis.design.is_sequential
+            and row.index != len(analysis.design) - 1
+        ):
+            detail += " · output"
     if row.status is Status.ERROR:
         detail = row.message
     elif row.status is Status.NOT_COMPUTABLE:
-        detail = "not computable (an earlier layer has an error) · " + detail
+        detail = "not computable (a node it depends on has an error) · " + detail
     bad = row.status is Status.ERROR
     shape = f"→ {row.shape_text}" if row.output_shape else ("error" if bad else "—")
     params = f"{row.params:,} params" if row.output_shape is not None and layer is not None else ""
@@ -118,8 +150,46 @@ _LAYER_FLAGS = (
 _INPUT_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
+MAX_LANES = 8
+"""Skip edges are drawn in at most this many columns of the margin (more share the last)."""
+LANE_WIDTH = 9
+GUTTER_PAD = 14
+
+
+def skip_edges(analysis: Analysis) -> list[tuple[int, int, int]]:
+    """(source row, target row, lane) of every input that is not the card right above.
+
+    Rows count the input card as 0. Short edges get the lanes nearest the cards, and two edges
+    whose rows overlap never share a lane (up to :data:`MAX_LANES`), so each line can be
+    followed from its source to its target.
+    """
+    design = analysis.design
+    edges: list[tuple[int, int]] = []
+    for row in analysis.rows[1:]:
+        assert row.index is not None
+        if reads_above(row, analysis):
+            continue
+        target = row.index + 1
+        for source in row.inputs:
+            start = 0 if source == INPUT_ID else design.index_of(source) + 1
+            if start != target - 1:
+                edges.append((start, target))
+    lanes: list[list[tuple[int, int]]] = []
+    placed: list[tuple[int, int, int]] = []
+    for start, end in sorted(edges, key=lambda e: (e[1] - e[0], e[0])):
+        free = (i for i, spans in enumerate(lanes) if all(end < a or start > b for a, b in spans))
+        lane = next(free, None)
+        if lane is None:
+            if len(lanes) < MAX_LANES:
+                lanes.append([])
+            lane = len(lanes) - 1
+        lanes[lane].append((start, end))
+        placed.append((start, end, lane))
+    return placed
+
+
 class PipelineModel(QAbstractListModel):
-    """Row 0 is the input, row ``i + 1`` is ``design.layers[i]``."""
+    """Row 0 is the input, row ``i + 1`` is ``design.nodes[i]``."""
 
     def __init__(self, analysis: Analysis) -> None:
         super().__init__()
@@ -129,6 +199,11 @@ class PipelineModel(QAbstractListModel):
         self._analysis = analysis
         self._rows = analysis.rows
         self._cards: dict[int, Card] = {}
+        self.edges = skip_edges(analysis)
+        """(source row, target row, lane) of the lines drawn beside the cards."""
+        lanes = 1 + max((lane for _s, _t, lane in self.edges), default=-1)
+        self.gutter = GUTTER_PAD + LANE_WIDTH * lanes if lanes else 0
+        """Pixels left of the cards kept for those lines."""
 
     @property
     def analysis(self) -> Analysis:
@@ -148,7 +223,12 @@ class PipelineModel(QAbstractListModel):
             self._install(analysis)
             self.endResetModel()
             return
+        old_edges, old_gutter = self.edges, self.gutter
         self._install(analysis)
+        if (self.edges, self.gutter) != (old_edges, old_gutter):
+            # Lines and margins move: every card may be drawn elsewhere.
+            self.dataChanged.emit(self.index(0), self.index(len(self._rows) - 1))
+            return
         changed = [
             i
             for i, (a, b) in enumerate(zip(old_rows, analysis.rows, strict=True))
@@ -177,7 +257,7 @@ class PipelineModel(QAbstractListModel):
         if role == _ROW:
             return row
         if role == _DISPLAY:
-            return row.name if row.index is None else f"{row.index} {row.name}"
+            return row.name if row.index is None else f"{row.id} {row.name}"
         if role == _TOOLTIP:
             if not row.ok:
                 return row.message
@@ -235,6 +315,10 @@ class PipelineDelegate(QStyledItemDelegate):
             super().paint(painter, option, index)
             return
         rect: QRect = option.rect
+        model = index.model()
+        gutter = model.gutter if isinstance(model, PipelineModel) else 0
+        if gutter:
+            rect = rect.adjusted(gutter, 0, 0, 0)
         selected = bool(option.state & _SELECTED)
         pal: QPalette = option.palette
         ratio = painter.device().devicePixelRatioF()
@@ -362,12 +446,12 @@ def _blend(base: QColor, over: QColor) -> QColor:
 
 
 class PipelineView(QListView):
-    """Cards of the design; accepts palette entries, reorders layers, forwards dropped files."""
+    """Cards of the design; accepts palette entries, reorders nodes, forwards dropped files."""
 
     paletteDropped = Signal(str, int)
-    """(palette entry key, insertion index in ``design.layers``)"""
-    layerMoved = Signal(int, int)
-    """(source index, destination index after removal), as ``Design.move`` takes them"""
+    """(palette entry key, insertion position in the design)"""
+    nodeMoved = Signal(str, int)
+    """(node id, destination position counted without it), as ``Document.move`` takes them"""
     filesDropped = Signal(list)
 
     def __init__(self, model: PipelineModel, parent: QWidget | None = None) -> None:
@@ -396,7 +480,7 @@ class PipelineView(QListView):
     # ------------------------------------------------------------------ geometry
 
     def gap_at(self, pos: QPoint) -> int:
-        """Insertion index in ``design.layers`` for a drop at viewport position ``pos``."""
+        """Insertion position in the design for a drop at viewport position ``pos``."""
         n_layers = self.pipeline_model().rowCount() - 1
         index = self.indexAt(pos)
         if not index.isValid():
@@ -417,22 +501,24 @@ class PipelineView(QListView):
         return self.visualRect(model.index(gap, 0)).bottom()
 
     def layer_rect(self, index: int | None) -> QRect:
-        """Viewport rectangle of a layer's card (None: the input card); for tests and tools."""
+        """Viewport rectangle of the card at position ``index`` (None: the input card); for
+        tests and tools."""
         row = 0 if index is None else index + 1
         return self.visualRect(self.model().index(row, 0))
 
     # ------------------------------------------------------------------ drag source
 
-    def move_mime(self, layer: int) -> QMimeData:
-        """The payload this view drags when the user picks up layer ``layer``."""
-        return mime.move_mime(layer, self._token)
+    def move_mime(self, node_id: str) -> QMimeData:
+        """The payload this view drags when the user picks up node ``node_id``."""
+        return mime.move_mime(node_id, self._token)
 
     def startDrag(self, supportedActions: Qt.DropAction) -> None:
         index = self.currentIndex()
         if not index.isValid() or index.row() == 0:
             return
         drag = QDrag(self)
-        drag.setMimeData(self.move_mime(index.row() - 1))
+        design = self.pipeline_model().analysis.design
+        drag.setMimeData(self.move_mime(design.ids[index.row() - 1]))
         rect = self.visualRect(index)
         card = self.viewport().grab(rect)
         # Translucent, so the drop indicator under the card stays visible.
@@ -453,7 +539,7 @@ class PipelineView(QListView):
         data = event.mimeData()
         if mime.palette_key(data) is not None:
             return "palette"
-        if mime.moved_index(data, self._token) is not None:
+        if mime.moved_node(data, self._token) is not None:
             return "move"
         if mime.dropped_files(data):
             return "files"
@@ -493,14 +579,18 @@ class PipelineView(QListView):
             event.accept()
             self.paletteDropped.emit(key, gap)
         elif kind == "move":
-            source = mime.moved_index(data, self._token)
-            assert source is not None
-            # The drop already moved the layer; tell QDrag not to delete anything.
+            node = mime.moved_node(data, self._token)
+            design = self.pipeline_model().analysis.design
+            if node is None or node not in design:  # the design changed under the drag
+                event.ignore()
+                return
+            # The drop already moved the node; tell QDrag not to delete anything.
             event.setDropAction(Qt.DropAction.CopyAction)
             event.accept()
+            source = design.index_of(node)
             destination = gap - 1 if gap > source else gap
             if destination != source:
-                self.layerMoved.emit(source, destination)
+                self.nodeMoved.emit(node, destination)
         else:
             event.acceptProposedAction()
             self.filesDropped.emit(mime.dropped_files(data))
@@ -517,6 +607,7 @@ class PipelineView(QListView):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
+        self._draw_edges()
         if self.model().rowCount() == 1:  # only the input: say what to do next
             painter = QPainter(self.viewport())
             painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
@@ -537,8 +628,49 @@ class PipelineView(QListView):
         painter.setPen(QPen(colour, 3))
         painter.setBrush(colour)
         y = self.gap_y(self._gap)
-        x0, x1 = 6, self.viewport().width() - 6
+        x0, x1 = 6 + self.pipeline_model().gutter, self.viewport().width() - 6
         painter.drawLine(x0 + 6, y, x1 - 6, y)
         painter.drawEllipse(QPoint(x0 + 4, y), 4, 4)
         painter.drawEllipse(QPoint(x1 - 4, y), 4, 4)
+        painter.end()
+
+    def _draw_edges(self) -> None:
+        """The skip edges: from the left side of each source card, along its lane in the
+        margin, into the left side of the card that reads it (an arrowhead), highlighted when
+        they touch the selected card."""
+        model = self.pipeline_model()
+        if not model.edges:
+            return
+        current = self.currentIndex().row()
+        pal = self.palette()
+        normal = pal.color(QPalette.ColorRole.PlaceholderText)
+        highlight = pal.color(QPalette.ColorRole.Highlight)
+        card_left = model.gutter + PipelineDelegate.MARGIN + 2
+        painter = QPainter(self.viewport())
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        visible = self.viewport().rect()
+        for start, end, lane in model.edges:
+            top = self.visualRect(model.index(start, 0))
+            bottom = self.visualRect(model.index(end, 0))
+            if top.top() > visible.bottom() or bottom.bottom() < visible.top():
+                continue
+            x = model.gutter - GUTTER_PAD // 2 - lane * LANE_WIDTH
+            y0, y1 = top.center().y() + 4, bottom.center().y() - 4
+            on = current in (start, end)
+            painter.setPen(QPen(highlight if on else normal, 2 if on else 1.4))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            path = QPainterPath(QPointF(card_left, y0))
+            path.lineTo(x + 4, y0)
+            path.quadTo(x, y0, x, y0 + 4)
+            path.lineTo(x, y1 - 4)
+            path.quadTo(x, y1, x + 4, y1)
+            path.lineTo(card_left - 1, y1)
+            painter.drawPath(path)
+            painter.setBrush(highlight if on else normal)
+            painter.setPen(Qt.PenStyle.NoPen)
+            tip = card_left
+            painter.drawPolygon(
+                QPolygonF([QPointF(tip, y1), QPointF(tip - 6, y1 - 4), QPointF(tip - 6, y1 + 4)])
+            )
+            painter.drawEllipse(QPointF(card_left - 1, y0), 2.5, 2.5)
         painter.end()

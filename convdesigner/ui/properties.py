@@ -1,19 +1,24 @@
-"""The property panel: the selected layer's (or the input's) settings as editors.
+"""The property panel: the selected node's (or the input's) settings as a form.
 
-The panel is bound to the frozen layer dataclasses in both directions, magicgui-style: building
-the form reads the settings, and every editor change creates a *new* layer with
-``Layer.with_changes`` and a new design, announced by :attr:`PropertyPanel.designEdited`. It never
-edits anything itself; the main window turns the new design into an undo command. Combinations
-that only fail in context (a kernel larger than the input) are accepted here and shown as errors
-by the analysis; the panel repeats the selected row's error below the form.
+The form is generated from the op's field metadata (``Layer.FIELDS``), magicgui-style: each
+field's kind picks an editor (a count a spin box, a size a height × width pair, padding the
+padding editor...) and the field's limits are the editor's, so the panel can never disagree with
+the loader about what a valid value is. A few rows are added by hand where they help a learner:
+the pooling kind (max or average), the depthwise shortcut beside the groups, and the inputs a
+node reads when the design has branches.
+
+Editing creates nothing itself: every change goes to the document (``Document.change``), which
+validates it, records the undo step and tells every view. Combinations that only fail in
+context (a kernel larger than the input) are accepted and shown as errors by the analysis; the
+panel repeats the selected row's error below the form, and says why an edit was refused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -30,73 +35,101 @@ from PySide6.QtWidgets import (
 )
 
 from convdesigner.core.analysis import Analysis, LayerRow
-from convdesigner.core.design import MAX_INPUT_CHANNELS, MAX_INPUT_SIDE, Design, InputSpec
-from convdesigner.core.layers import (
-    MAX_COUNT,
-    MAX_NAME,
-    MAX_SIZE,
-    AvgPool2D,
-    BatchNorm2D,
-    Conv2D,
-    Dense,
-    Dropout,
-    Layer,
-    LayerSettingError,
-    MaxPool2D,
+from convdesigner.core.design import (
+    MAX_INPUT_CHANNELS,
+    MAX_INPUT_SIDE,
+    SPATIAL_NAMES,
+    Design,
+    InputSpec,
 )
+from convdesigner.core.document import Document, EditError
+from convdesigner.core.ops import AvgPool2D, FieldSpec, Layer, MaxPool2D
+from convdesigner.core.units import shape_text
+from convdesigner.core.validate import MAX_NAME, LayerSettingError
 from convdesigner.ui.editors import (
+    AxisPadsEditor,
+    OptionalPairEditor,
     PaddingEditor,
     PairEditor,
+    ScaleEditor,
+    double_spin_box,
     set_check,
+    set_combo,
     set_spin,
     set_text,
     spin_box,
 )
 
+Update = Callable[[Any], None]
+"""Shows a new value of what the form edits (a layer, or the design for the input form)."""
+
+POOL_KINDS: tuple[type[Layer], ...] = (MaxPool2D, AvgPool2D)
+
 
 class PropertyPanel(QScrollArea):
-    """Editors for the selected layer or the input; emits whole new designs."""
+    """Editors for the selected node or the input; edits go to the document."""
 
-    designEdited = Signal(object, str, object)
-    """(new Design, undo text, merge key or None)"""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("propertyPanel")
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.document = document
         self._analysis: Analysis | None = None
-        self._selection: int | None = None
-        self._form_key: tuple[int | None, type | None] | None = None
-        self._updaters: list[Callable[[Any], None]] = []
+        self._node: str | None = None
+        self._form_key: tuple[object, ...] | None = None
+        self._updaters: list[Update] = []
         self.editors: dict[str, QWidget] = {}
         """Editors by setting name (``"filters"``, ``"kernel"``, ``"height"``...), for tests."""
         self._error = QLabel()
         self._feedback = QLabel()
+        self._inputs = QLabel()
 
     # ------------------------------------------------------------------ public
 
-    def set_state(self, analysis: Analysis, selection: int | None) -> None:
-        """Show ``selection`` (a layer index, or None for the input) of ``analysis``."""
+    def set_state(self, analysis: Analysis, node: str | None) -> None:
+        """Show node ``node`` (None: the input) of ``analysis``."""
         self._analysis = analysis
         design = analysis.design
-        if selection is not None and not 0 <= selection < len(design.layers):
-            selection = None
-        self._selection = selection
-        layer = None if selection is None else design.layers[selection]
-        key = (selection, type(layer) if layer is not None else None)
+        if node is not None and node not in design:
+            node = None
+        self._node = node
+        layer = None if node is None else design.node(node).op
+        key = (node, type(layer), design.input.rank)
         if key != self._form_key:
             self._build(layer)
             self._form_key = key
         else:
             for update in self._updaters:
                 update(layer if layer is not None else design)
-        self._show_row(analysis.rows[0 if selection is None else selection + 1])
+        row = analysis.rows[0] if node is None else analysis.row(node)
+        self._show_row(row)
 
     @property
     def design(self) -> Design:
         assert self._analysis is not None
         return self._analysis.design
+
+    @property
+    def error_text(self) -> str:
+        return self._error.text()
+
+    @property
+    def feedback_text(self) -> str:
+        """Why the last edit was refused ("" after an accepted one)."""
+        return self._feedback.text()
+
+    def focus_first_editor(self) -> None:
+        """Keyboard path from the pipeline: Enter on a card starts editing its settings."""
+        editors = [e for name, e in self.editors.items() if name not in ("name", "design_name")]
+        for editor in [*editors, self.editors.get("name"), self.editors.get("design_name")]:
+            if isinstance(editor, PairEditor):
+                editor = editor.height_box
+            if isinstance(editor, QSpinBox | QDoubleSpinBox | QLineEdit):
+                editor.setFocus(Qt.FocusReason.OtherFocusReason)
+                if isinstance(editor, QSpinBox | QDoubleSpinBox):
+                    editor.selectAll()
+                return
 
     # ------------------------------------------------------------------ building
 
@@ -115,7 +148,6 @@ class PropertyPanel(QScrollArea):
         description = QLabel()
         description.setWordWrap(True)
         description.setObjectName("propertyDescription")
-        description.setForegroundRole(description.foregroundRole())
         outer.addWidget(title)
         outer.addWidget(description)
         form = QFormLayout()
@@ -135,10 +167,15 @@ class PropertyPanel(QScrollArea):
         outer.addStretch(1)
         if layer is None:
             title.setText("Input")
-            description.setText("The image fed to the network: height × width × channels.")
+            order = " × ".join(SPATIAL_NAMES[self.design.input.rank])
+            description.setText(f"The tensor fed to the network: {order} × channels.")
             self._build_input(form)
         else:
-            title.setText(f"Layer {self._selection}: {layer.display_name}")
+            assert self._node is not None
+            design = self.design
+            index = design.index_of(self._node)
+            where = f"Layer {index}" if design.is_sequential else self._node
+            title.setText(f"{where}: {layer.display_name}")
             description.setText(layer.description)
             self._build_layer(form, layer)
         old = self.takeWidget()
@@ -154,15 +191,16 @@ class PropertyPanel(QScrollArea):
         name = QLineEdit(design.name)
         name.setMaxLength(MAX_NAME)
         name.textEdited.connect(lambda text: self._rename_design(name, text))
-        self._bind_update(lambda d: set_text(name, d.name))
+        self._updaters.append(lambda d: set_text(name, d.name))
         form.addRow("Design name", name)
         self.editors["design_name"] = name
-        for attr, limit, tip in (
-            ("height", MAX_INPUT_SIDE, "input height in pixels"),
-            ("width", MAX_INPUT_SIDE, "input width in pixels"),
-            ("channels", MAX_INPUT_CHANNELS, "1 for greyscale, 3 for RGB"),
-        ):
-            box = spin_box(1, limit, getattr(design.input, attr), tip)
+        spec = design.input
+        axes = SPATIAL_NAMES[spec.rank]
+        limits = [(axis, MAX_INPUT_SIDE, f"input {axis}") for axis in axes]
+        limits.append(("channels", MAX_INPUT_CHANNELS, "1 for greyscale, 3 for RGB"))
+        for i, (attr, limit, tip) in enumerate(limits):
+            value = spec.channels if attr == "channels" else spec.spatial[i]
+            box = spin_box(1, limit, value, tip)
             self._bind_input(box, attr)
             form.addRow(attr.capitalize(), box)
             self.editors[attr] = box
@@ -171,203 +209,180 @@ class PropertyPanel(QScrollArea):
         box.valueChanged.connect(lambda v: self._edit_input(attr, v))
 
         def update(design: Design) -> None:
-            set_spin(box, getattr(design.input, attr))
+            spec = design.input
+            set_spin(box, spec.channels if attr == "channels" else spec.sizes()[attr])
 
-        self._bind_update(update)
+        self._updaters.append(update)
 
     def _build_layer(self, form: QFormLayout, layer: Layer) -> None:
         name = QLineEdit(layer.name)
         name.setPlaceholderText(layer.display_name)
         name.setMaxLength(MAX_NAME)
-        name.textEdited.connect(lambda text: self._rename_layer(name, text))
-        self._bind_update(lambda lay: set_text(name, lay.name))
+        name.textEdited.connect(lambda text: self._change(name=text))
+        self._updaters.append(lambda lay: set_text(name, lay.name))
         form.addRow("Name", name)
         self.editors["name"] = name
-
-        if isinstance(layer, MaxPool2D | AvgPool2D):
+        self._inputs_row(form)
+        if isinstance(layer, POOL_KINDS):
             kind = QComboBox()
             kind.addItems(["Max", "Average"])
-            kind.setCurrentIndex(0 if isinstance(layer, MaxPool2D) else 1)
+            kind.setCurrentIndex(POOL_KINDS.index(type(layer)))
             kind.setToolTip("Keep the largest value of each window, or average it")
             kind.currentIndexChanged.connect(self._switch_pool_kind)
             form.addRow("Pooling", kind)
             self.editors["kind"] = kind
+        names = {spec.name for spec in layer.FIELDS}
+        for spec in layer.FIELDS:
+            if spec.kind == "optional_size" and "scale" in names:
+                continue  # edited with the scale ("size instead")
+            widget = self._field_editor(spec, layer, names)
+            if spec.name == "groups" and "filters" in names:
+                widget = self._with_depthwise(widget)
+            form.addRow(spec.label, widget)
 
-        if isinstance(layer, Conv2D):
-            self._int_row(
-                form, "filters", "Filters", 1, MAX_COUNT, "number of filters = output channels"
+    def _inputs_row(self, form: QFormLayout) -> None:
+        """What a node reads, when the design has branches (read-only for now)."""
+        if self.design.is_sequential:
+            return
+        self._inputs = QLabel()
+        self._inputs.setWordWrap(True)
+        self._inputs.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._inputs.setToolTip("The nodes this node reads, in order")
+        form.addRow("Inputs", self._inputs)
+        self.editors["inputs"] = self._inputs
+
+    # ------------------------------------------------------------------ editors per field kind
+
+    def _field_editor(self, spec: FieldSpec, layer: Layer, names: set[str]) -> QWidget:
+        attr, tip = spec.name, spec.tooltip
+        lo, hi = int(spec.minimum), int(spec.maximum)
+        value = getattr(layer, attr)
+        kind = spec.kind
+        widget: QWidget
+        if kind == "count":
+            box = spin_box(lo, hi, value, tip)
+            box.valueChanged.connect(lambda v: self._change(**{attr: v}))
+            self._updaters.append(lambda lay: set_spin(box, getattr(lay, attr)))
+            widget = box
+        elif kind == "size":
+            pair = PairEditor(value, lo, hi, lambda v: self._change(**{attr: v}), attr)
+            pair.setToolTip(tip)
+            self._updaters.append(lambda lay: pair.set_value(getattr(lay, attr)))
+            widget = pair
+        elif kind == "optional_size":
+            optional = OptionalPairEditor(
+                value,
+                _shown_pair(layer, attr),
+                lo,
+                hi,
+                lambda v: self._change(**{attr: v}),
+                attr,
+                "same as kernel" if "kernel" in names else "not set",
             )
-        if isinstance(layer, Conv2D | MaxPool2D | AvgPool2D):
-            self._pair_row(form, "kernel", "Kernel", 1, MAX_SIZE)
-        if isinstance(layer, Conv2D):
-            self._pair_row(form, "stride", "Stride", 1, MAX_SIZE)
-        if isinstance(layer, MaxPool2D | AvgPool2D):
-            self._pool_stride_row(form, layer)
-        if isinstance(layer, Conv2D | MaxPool2D | AvgPool2D):
-            padding = PaddingEditor(layer.padding, lambda v: self._edit("padding", v, merge=True))
-            self._bind_update(lambda lay: padding.set_value(lay.padding))
-            form.addRow("Padding", padding)
-            self.editors["padding"] = padding
-        if isinstance(layer, Conv2D):
-            self._pair_row(form, "dilation", "Dilation", 1, MAX_SIZE)
-            self._groups_row(form)
-            self._bool_row(form, "bias", "Bias", "add one learned bias per filter")
-        if isinstance(layer, MaxPool2D | AvgPool2D):
-            self._bool_row(
-                form, "ceil_mode", "Ceil mode", "round the output size up (PyTorch ceil_mode)"
+            optional.setToolTip(tip)
+            self._updaters.append(
+                lambda lay: optional.set_value(getattr(lay, attr), _shown_pair(lay, attr))
             )
-        if isinstance(layer, AvgPool2D):
-            self._bool_row(
-                form,
-                "count_include_pad",
-                "Count padding",
-                "average over padded zeros too (PyTorch count_include_pad)",
+            self.editors[f"{attr}_same"] = optional.unset
+            widget = optional
+            self.editors[attr] = optional.pair
+            return widget
+        elif kind == "padding":
+            padding = PaddingEditor(value, lambda v: self._change(**{attr: v}), hi)
+            padding.setToolTip(tip)
+            self._updaters.append(lambda lay: padding.set_value(getattr(lay, attr)))
+            widget = padding
+        elif kind == "axis_pads":
+            pads = AxisPadsEditor(value, lo, hi, lambda v: self._change(**{attr: v}))
+            pads.setToolTip(tip)
+            self._updaters.append(lambda lay: pads.set_value(getattr(lay, attr)))
+            widget = pads
+        elif kind == "bool":
+            check = QCheckBox()
+            check.setChecked(bool(value))
+            check.setToolTip(tip)
+            check.toggled.connect(lambda on: self._change(**{attr: bool(on)}))
+            self._updaters.append(lambda lay: set_check(check, bool(getattr(lay, attr))))
+            widget = check
+        elif kind == "choice":
+            combo = QComboBox()
+            combo.addItems(list(spec.choices))
+            combo.setCurrentText(str(value))
+            combo.setToolTip(tip)
+            combo.currentTextChanged.connect(lambda text: self._change(**{attr: text}))
+            self._updaters.append(lambda lay: set_combo(combo, str(getattr(lay, attr))))
+            widget = combo
+        elif kind == "optional_scale":
+            size_spec = type(layer).field_spec("size")
+            scale = ScaleEditor(
+                value,
+                getattr(layer, "size", None),
+                (spec.minimum, spec.maximum, spec.decimals, spec.step),
+                (int(size_spec.minimum), int(size_spec.maximum)),
+                lambda s, z: self._change(**{attr: s, "size": z}),
             )
-        if isinstance(layer, Dense):
-            self._int_row(form, "units", "Units", 1, MAX_COUNT, "number of outputs")
-            self._bool_row(form, "bias", "Bias", "add one learned bias per unit")
-        if isinstance(layer, Dropout):
-            self._float_row(
-                form, "rate", "Rate", 0.0, 0.99, 0.05, 3, "fraction of values zeroed while training"
+            scale.setToolTip(tip)
+            self._updaters.append(lambda lay: scale.set_value(getattr(lay, attr), lay.size))
+            widget = scale
+        else:  # number
+            number = double_spin_box(
+                spec.minimum, spec.maximum, float(value), spec.decimals, spec.step, tip
             )
-        if isinstance(layer, BatchNorm2D):
-            self._float_row(
-                form,
-                "eps",
-                "Epsilon",
-                1e-8,
-                0.5,
-                1e-5,
-                8,
-                "added to the variance for numerical stability",
-            )
+            number.valueChanged.connect(lambda v: self._change(**{attr: float(v)}))
+            self._updaters.append(lambda lay: set_spin(number, getattr(lay, attr)))
+            widget = number
+        self.editors[attr] = widget
+        return widget
 
-    def _bind_update(self, update: Callable[[Any], None]) -> None:
-        self._updaters.append(update)
-
-    def _int_row(
-        self, form: QFormLayout, attr: str, label: str, lo: int, hi: int, tip: str
-    ) -> None:
-        layer = self._layer()
-        box = spin_box(lo, hi, getattr(layer, attr), tip)
-        box.valueChanged.connect(lambda v: self._edit(attr, v, merge=True))
-        self._bind_update(lambda lay: set_spin(box, getattr(lay, attr)))
-        form.addRow(label, box)
-        self.editors[attr] = box
-
-    def _float_row(
-        self,
-        form: QFormLayout,
-        attr: str,
-        label: str,
-        lo: float,
-        hi: float,
-        step: float,
-        decimals: int,
-        tip: str,
-    ) -> None:
-        layer = self._layer()
-        box = QDoubleSpinBox()
-        box.setDecimals(decimals)
-        box.setRange(lo, hi)
-        box.setSingleStep(step)
-        box.setValue(getattr(layer, attr))
-        box.setToolTip(tip)
-        box.valueChanged.connect(lambda v: self._edit(attr, float(v), merge=True))
-        self._bind_update(lambda lay: set_spin(box, getattr(lay, attr)))
-        form.addRow(label, box)
-        self.editors[attr] = box
-
-    def _pair_row(self, form: QFormLayout, attr: str, label: str, lo: int, hi: int) -> None:
-        layer = self._layer()
-        editor = PairEditor(
-            getattr(layer, attr), lo, hi, lambda v: self._edit(attr, v, merge=True), attr
-        )
-        self._bind_update(lambda lay: editor.set_value(getattr(lay, attr)))
-        form.addRow(label, editor)
-        self.editors[attr] = editor
-
-    def _bool_row(self, form: QFormLayout, attr: str, label: str, tip: str) -> None:
-        layer = self._layer()
-        box = QCheckBox()
-        box.setChecked(bool(getattr(layer, attr)))
-        box.setToolTip(tip)
-        box.toggled.connect(lambda on: self._edit(attr, bool(on)))
-        self._bind_update(lambda lay: set_check(box, bool(getattr(lay, attr))))
-        form.addRow(label, box)
-        self.editors[attr] = box
-
-    def _pool_stride_row(self, form: QFormLayout, layer: MaxPool2D | AvgPool2D) -> None:
-        holder = QWidget()
-        layout = QVBoxLayout(holder)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        same = QCheckBox("same as kernel")
-        same.setChecked(layer.stride is None)
-        editor = PairEditor(
-            layer.effective_stride,
-            1,
-            MAX_SIZE,
-            lambda v: self._edit("stride", v, merge=True),
-            "stride",
-        )
-        editor.setEnabled(layer.stride is not None)
-        layout.addWidget(same)
-        layout.addWidget(editor)
-
-        def toggled(on: bool) -> None:
-            editor.setEnabled(not on)
-            current = self._layer()
-            assert isinstance(current, MaxPool2D | AvgPool2D)
-            self._edit("stride", None if on else current.effective_stride)
-
-        same.toggled.connect(toggled)
-
-        def update(lay: MaxPool2D | AvgPool2D) -> None:
-            set_check(same, lay.stride is None)
-            editor.setEnabled(lay.stride is not None)
-            editor.set_value(lay.effective_stride)
-
-        self._bind_update(update)
-        form.addRow("Stride", holder)
-        self.editors["stride"] = editor
-        self.editors["stride_same"] = same
-
-    def _groups_row(self, form: QFormLayout) -> None:
-        layer = self._layer()
-        assert isinstance(layer, Conv2D)
+    def _with_depthwise(self, groups: QWidget) -> QWidget:
         holder = QWidget()
         layout = QHBoxLayout(holder)
         layout.setContentsMargins(0, 0, 0, 0)
-        box = spin_box(
-            1,
-            MAX_COUNT,
-            layer.groups,
-            "split channels into groups; each filter sees C_in / groups channels",
-        )
-        box.valueChanged.connect(lambda v: self._edit("groups", v, merge=True))
         button = QPushButton("Depthwise")
         button.setToolTip("groups = filters = input channels: one filter per channel")
         button.clicked.connect(self._make_depthwise)
-        layout.addWidget(box, 1)
+        layout.addWidget(groups, 1)
         layout.addWidget(button)
-        self._bind_update(lambda lay: set_spin(box, lay.groups))
-        form.addRow("Groups", holder)
-        self.editors["groups"] = box
         self.editors["depthwise"] = button
+        return holder
 
     # ------------------------------------------------------------------ editing
 
     def _layer(self) -> Layer:
-        assert self._selection is not None
-        return self.design.layers[self._selection]
+        assert self._node is not None
+        return self.design.node(self._node).op
+
+    def _refused(self, reason: str) -> None:
+        """Say why, and show again what the document holds."""
+        self._feedback.setText(reason)
+        target = self._layer() if self._node is not None else self.design
+        for update in self._updaters:
+            update(target)
+
+    def _change(self, **changes: object) -> None:
+        assert self._node is not None
+        try:
+            self.document.change(self._node, **changes)
+        except (LayerSettingError, EditError) as exc:
+            self._refused(str(exc))
+            return
+        self._feedback.clear()
+
+    def _rename_design(self, field: QLineEdit, text: str) -> None:
+        try:
+            self.document.rename(text)
+        except EditError as exc:
+            # Pasted text with a tab or an escape: say why, and show what the design holds.
+            self._refused(str(exc))
+            set_text(field, self.design.name)
+            return
+        self._feedback.clear()
 
     def _input_channels(self) -> int | None:
         assert self._analysis is not None
-        assert self._selection is not None
-        row = self._analysis.rows[self._selection + 1]
-        shape = row.input_shape
-        return shape[0] if shape is not None and len(shape) == 3 else None
+        assert self._node is not None
+        shape = self._analysis.row(self._node).input_shape
+        return shape[0] if shape is not None and len(shape) >= 2 else None
 
     def _make_depthwise(self) -> None:
         c_in = self._input_channels()
@@ -377,101 +392,56 @@ class PropertyPanel(QScrollArea):
                 "error), so depthwise cannot be set."
             )
             return
-        self._replace(self._layer(), {"groups": c_in, "filters": c_in}, "Make depthwise", None)
+        try:
+            new = self._layer().with_changes(groups=c_in, filters=c_in)
+        except LayerSettingError as exc:
+            self._refused(str(exc))
+            return
+        assert self._node is not None
+        self.document.replace_layer(self._node, new, f"Make {self._layer().label} depthwise")
 
     def _switch_pool_kind(self, kind_index: int) -> None:
         layer = self._layer()
-        assert isinstance(layer, MaxPool2D | AvgPool2D)
-        cls = MaxPool2D if kind_index == 0 else AvgPool2D
+        cls = POOL_KINDS[kind_index]
         if isinstance(layer, cls):
             return
-        new = cls(
-            kernel=layer.kernel,
-            stride=layer.stride,
-            padding=layer.padding,
-            ceil_mode=layer.ceil_mode,
-            name=layer.name,
-        )
-        self._emit_design(
-            self.design.replace_layer(self._selection or 0, new),
-            f"Change pooling to {new.display_name}",
-            None,
-        )
-
-    def _edit(self, attr: str, value: object, *, merge: bool = False) -> None:
-        key: Hashable | None = ("layer", self._selection, attr) if merge else None
-        self._replace(self._layer(), {attr: value}, f"Change {attr}", key)
-
-    def _rename_design(self, field: QLineEdit, text: str) -> None:
-        try:
-            new = self.design.with_name(text)
-        except LayerSettingError as exc:
-            # Pasted text with a tab or an escape: say why, and show what the design holds.
-            self._feedback.setText(f"Design name {exc.message}")
-            set_text(field, self.design.name)
-            return
-        self._feedback.clear()
-        self._emit_design(new, "Rename design", ("design", "name"))
-
-    def _rename_layer(self, field: QLineEdit, text: str) -> None:
-        key = ("layer", self._selection, "name")
-        if not self._replace(self._layer(), {"name": text}, "Change name", key):
-            set_text(field, self._layer().name)  # refused: show what the layer holds
-
-    def _replace(
-        self, layer: Layer, changes: dict[str, object], text: str, key: Hashable | None
-    ) -> bool:
-        try:
-            new = layer.with_changes(**changes)
-        except LayerSettingError as exc:
-            self._feedback.setText(str(exc))
-            return False
-        self._feedback.clear()
-        assert self._selection is not None
-        label = layer.label
-        self._emit_design(
-            self.design.replace_layer(self._selection, new), f"{text} of {label}", key
-        )
-        return True
+        shared = {f.name: getattr(layer, f.name) for f in cls.FIELDS if hasattr(layer, f.name)}
+        new = cls(**shared, name=layer.name)
+        assert self._node is not None
+        self.document.replace_layer(self._node, new, f"Change pooling to {new.display_name}")
 
     def _edit_input(self, attr: str, value: int) -> None:
         spec = self.design.input
-        values = {"height": spec.height, "width": spec.width, "channels": spec.channels}
-        values[attr] = value
+        spatial = list(spec.spatial)
+        channels = spec.channels
+        if attr == "channels":
+            channels = value
+        else:
+            spatial[SPATIAL_NAMES[spec.rank].index(attr)] = value
         try:
-            new = InputSpec(**values)
+            new = InputSpec(spatial=spatial, channels=channels)
         except LayerSettingError as exc:
-            self._feedback.setText(str(exc))
+            self._refused(str(exc))
             return
         self._feedback.clear()
-        self._emit_design(self.design.with_input(new), f"Change input {attr}", ("input", attr))
-
-    def _emit_design(self, design: Design, text: str, key: Hashable | None) -> None:
-        if design != self.design:
-            self.designEdited.emit(design, text, key)
+        self.document.set_input(new, f"Change input {attr}", merge=attr)
 
     def _show_row(self, row: LayerRow) -> None:
         self._error.setText("" if row.ok else f"⚠ {row.message}")
         self._error.setVisible(not row.ok)
+        if row.index is not None and "inputs" in self.editors:
+            self._inputs.setText(
+                ", ".join(
+                    f"{source} ({shape_text(shape)})"
+                    for source, shape in zip(row.inputs, row.input_shapes, strict=True)
+                )
+            )
 
-    def focus_first_editor(self) -> None:
-        """Keyboard path from the pipeline: Enter on a card starts editing its settings."""
-        order = ("filters", "units", "rate", "eps", "kernel", "height", "name")
-        for name in order:
-            editor = self.editors.get(name)
-            if editor is None:
-                continue
-            target = editor.height_box if isinstance(editor, PairEditor) else editor
-            target.setFocus(Qt.FocusReason.OtherFocusReason)
-            if isinstance(target, QSpinBox | QDoubleSpinBox):
-                target.selectAll()
-            return
 
-    @property
-    def error_text(self) -> str:
-        return self._error.text()
-
-    @property
-    def feedback_text(self) -> str:
-        """Why the last edit was refused ("" after an accepted one)."""
-        return self._feedback.text()
+def _shown_pair(layer: Layer, attr: str) -> tuple[int, int]:
+    """What an unset optional pair stands for: the kernel (a pooling stride), else 1×1."""
+    value = getattr(layer, attr)
+    if value is not None:
+        return value
+    kernel = getattr(layer, "kernel", None)
+    return kernel if isinstance(kernel, tuple) else (1, 1)

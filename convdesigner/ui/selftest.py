@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from convdesigner.core.design import Design
-    from convdesigner.ui.feature_job import ViewResult
+    from convdesigner.core.viewer import ViewResult
     from convdesigner.ui.main_window import MainWindow
     from convdesigner.ui.viewer_dock import FeatureMapsController
 
@@ -156,8 +156,8 @@ def _viewer_maps(window: MainWindow, sample: Path) -> list[np.ndarray] | None:
     panel = controller.panel
     rendered: list[ViewResult] = []
     panel.rendered.connect(rendered.append)
-    last = len(window.design.layers) - 1
-    window.select_layer(last)
+    last = window.design.outputs[-1]
+    window.select_node(last)
     _check(controller.load_sample(sample.name), f"the viewer could not load {sample.name}")
 
     def shown() -> bool:  # the newest image and the last layer, not an earlier render
@@ -165,7 +165,7 @@ def _viewer_maps(window: MainWindow, sample: Path) -> list[np.ndarray] | None:
         return (
             newest is not None
             and newest.request.source is panel.source
-            and newest.request.options.layer == last
+            and newest.request.options.node == last
         )
 
     _check(
@@ -177,7 +177,7 @@ def _viewer_maps(window: MainWindow, sample: Path) -> list[np.ndarray] | None:
     assert result is not None
     _check(result.activations.design == window.design, "the viewer ran another design")
     _check(result.note == "", f"the viewer shows no maps: {result.note}")
-    _check(result.request.options.layer == last, f"the viewer shows layer {panel.selected_layer}")
+    _check(result.request.options.node == last, f"the viewer shows node {panel.selected_node}")
     _check(
         result.mosaic is not None and result.mosaic.rgba.size > 0,
         "the selected layer's mosaic is empty",

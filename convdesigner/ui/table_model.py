@@ -2,8 +2,10 @@
 
 The model formats, it never computes: every number comes from :mod:`convdesigner.core.analysis`
 (torchinfo's idea of one plain record per layer). Row ``0`` is the input, rows ``1..n`` the
-layers, and the last row the totals. A new analysis with the same number of rows only emits
-``dataChanged``, so selection and scroll position survive live edits.
+nodes in execution order, and the last row the totals. A design that is not a plain sequence
+also shows each node's id, its inputs and whether it is one of the design's outputs. A new
+analysis with the same rows and columns only emits ``dataChanged``, so selection and scroll
+position survive live edits.
 """
 
 from __future__ import annotations
@@ -22,28 +24,15 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from convdesigner.core.analysis import Analysis, LayerRow, Status, Totals, bytes_text, fmt
+from convdesigner.core.analysis import Analysis, LayerRow, Status, Totals
+from convdesigner.core.table import inputs_text, rf_text
+from convdesigner.core.units import bytes_text, fmt
+from convdesigner.ui.rows import padding_text, row_key, size_text
 
 ERROR_BACKGROUND = QColor(230, 60, 60, 70)
 BLOCKED_BACKGROUND = QColor(150, 150, 150, 50)
 
 Index = QModelIndex | QPersistentModelIndex
-
-
-def _pair_text(pair: tuple[int, int] | None) -> str:
-    if pair is None:
-        return ""
-    return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}×{pair[1]}"
-
-
-def padding_text(row: LayerRow) -> str:
-    """Padding applied, as ``h×w``; asymmetric ("same" with an odd total) as ``before+after``."""
-    if row.padding is None:
-        return ""
-    top, bottom, left, right = row.padding
-    h = str(top) if top == bottom else f"{top}+{bottom}"
-    w = str(left) if left == right else f"{left}+{right}"
-    return h if h == w else f"{h}×{w}"
 
 
 def _percent(part: int, whole: int) -> str:
@@ -53,27 +42,6 @@ def _percent(part: int, whole: int) -> str:
     if part and share < 0.1:
         return "<0.1%"
     return f"{share:.1f}%"
-
-
-def row_key(row: LayerRow) -> tuple[object, ...]:
-    """Everything a view shows of a row, without the (lazily computed) derivation texts."""
-    return (
-        row.index,
-        row.name,
-        row.layer,
-        row.output_shape,
-        row.status,
-        row.message,
-        row.weights,
-        row.biases,
-        row.trainable,
-        row.non_trainable,
-        row.macs,
-        row.kernel,
-        row.stride,
-        row.padding,
-        row.receptive_field,
-    )
 
 
 def _share(row: LayerRow, part: int, whole: int) -> str:
@@ -96,8 +64,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("#", lambda r, a: "" if r.index is None else str(r.index), numeric=True),
     Column("Name", lambda r, a: r.name),
     Column("Type", lambda r, a: r.type),
-    Column("Kernel", lambda r, a: _pair_text(r.kernel), explains=("output_height",)),
-    Column("Stride", lambda r, a: _pair_text(r.stride), explains=("output_height",)),
+    Column("Kernel", lambda r, a: size_text(r.kernel), explains=("output_height",)),
+    Column("Stride", lambda r, a: size_text(r.stride), explains=("output_height",)),
     Column(
         "Padding",
         lambda r, a: padding_text(r),
@@ -137,7 +105,7 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column(
         "Receptive field",
-        lambda r, a: _rf_text(r),
+        lambda r, a: rf_text(r),
         numeric=True,
         explains=("receptive_field",),
         tip="input pixels (height×width) one output value depends on",
@@ -152,15 +120,34 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 
-def _rf_text(row: LayerRow) -> str:
-    if row.receptive_field is not None:
-        h, w = row.receptive_field
-        return f"{h}×{w}"
-    return "all" if row.ok else ""
+_GRAPH_ONLY = (
+    Column("Id", lambda r, a: "" if r.index is None else r.id, tip="the node's id"),
+    Column(
+        "Inputs",
+        inputs_text,
+        tip="the nodes this one reads, when it is not simply the one above",
+    ),
+    Column(
+        "Design output",
+        lambda r, a: "yes" if r.is_output else "",
+        tip="nothing reads this node's output: it is one of the design's results",
+    ),
+)
+GRAPH_COLUMNS: tuple[Column, ...] = (
+    COLUMNS[0],
+    _GRAPH_ONLY[0],
+    *COLUMNS[1:3],
+    *_GRAPH_ONLY[1:],
+    *COLUMNS[3:],
+)
+"""The columns of a design with branches (or ids of its own)."""
 
 
-def _totals_text(column: int, analysis: Analysis, t: Totals) -> str:
-    title = COLUMNS[column].title
+def columns_for(analysis: Analysis) -> tuple[Column, ...]:
+    return COLUMNS if analysis.design.is_sequential else GRAPH_COLUMNS
+
+
+def _totals_text(title: str, t: Totals) -> str:
     return {
         "Name": "Total",
         "Weights": fmt(t.weights),
@@ -180,9 +167,6 @@ _BACKGROUND = Qt.ItemDataRole.BackgroundRole.value
 _FONT = Qt.ItemDataRole.FontRole.value
 _RIGHT = (Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value
 _LEFT = (Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter).value
-_ALIGNMENTS = tuple(_RIGHT if c.numeric else _LEFT for c in COLUMNS)
-_N_COLUMNS = len(COLUMNS)
-_SHARE_COLUMNS = tuple(c for c, column in enumerate(COLUMNS) if column.share)
 _TOTALS_TIP = "Totals for one image (1 MAC = 2 FLOPs)"
 
 
@@ -209,6 +193,12 @@ class LayerTableModel(QAbstractTableModel):
         self._rows = analysis.rows
         self._n = len(analysis.rows)
         self._texts: dict[int, tuple[str, ...]] = {}
+        columns = columns_for(analysis)
+        self.columns = columns
+        """The columns shown (they depend on whether the design is a plain sequence)."""
+        self._n_columns = len(columns)
+        self._alignments = tuple(_RIGHT if c.numeric else _LEFT for c in columns)
+        self._share_columns = tuple(c for c, column in enumerate(columns) if column.share)
 
     @property
     def analysis(self) -> Analysis:
@@ -217,14 +207,14 @@ class LayerTableModel(QAbstractTableModel):
     def set_analysis(self, analysis: Analysis) -> None:
         """Show a new analysis; only rows whose content changed are announced (and repainted)."""
         old_rows = self._rows
-        if len(analysis.rows) != len(old_rows):
+        if len(analysis.rows) != len(old_rows) or columns_for(analysis) is not self.columns:
             self.beginResetModel()
             self._install(analysis)
             self.endResetModel()
             return
         old_totals = self._analysis.totals
         self._install(analysis)
-        last_column = len(COLUMNS) - 1
+        last_column = self._n_columns - 1
         changed = [
             i
             for i, (a, b) in enumerate(zip(old_rows, analysis.rows, strict=True))
@@ -236,14 +226,14 @@ class LayerTableModel(QAbstractTableModel):
             # The totals row, and the share columns of every row; the view repaints only the
             # cells announced (half the table or less for a typical edit).
             self.dataChanged.emit(self.index(self._n, 0), self.index(self._n, last_column))
-            for c in _SHARE_COLUMNS:
+            for c in self._share_columns:
                 self.dataChanged.emit(self.index(0, c), self.index(self._n - 1, c))
 
     def _row_texts(self, r: int) -> tuple[str, ...]:
         texts = self._texts.get(r)
         if texts is None:
             row = self._rows[r]
-            texts = tuple(column.text(row, self._analysis) for column in COLUMNS)
+            texts = tuple(column.text(row, self._analysis) for column in self.columns)
             self._texts[r] = texts
         return texts
 
@@ -255,7 +245,7 @@ class LayerTableModel(QAbstractTableModel):
         """
         if row == self._n:
             totals = self._analysis.totals
-            return tuple(_totals_text(c, self._analysis, totals) for c in range(len(COLUMNS)))
+            return tuple(_totals_text(c.title, totals) for c in self.columns)
         return self._row_texts(row)
 
     def row_font(self, row: int) -> QFont | None:
@@ -278,20 +268,20 @@ class LayerTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else self._n + 1
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
+        return 0 if parent.isValid() else self._n_columns
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < self._n_columns:
             return None
-        column = COLUMNS[section]
+        column = self.columns[section]
         if role == Qt.ItemDataRole.DisplayRole:
             return column.title
         if role == Qt.ItemDataRole.ToolTipRole and column.tip:
             return column.tip
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _ALIGNMENTS[section]
+            return self._alignments[section]
         return None
 
     # Painting a cell costs Qt one call into Python per virtual it reaches: ``index()`` (whose
@@ -302,7 +292,7 @@ class LayerTableModel(QAbstractTableModel):
     # children: what this model wants), and the delegate's ``multiData`` gets every role at once.
 
     def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
-        if parent.isValid() or not (0 <= row <= self._n and 0 <= column < _N_COLUMNS):
+        if parent.isValid() or not (0 <= row <= self._n and 0 <= column < self._n_columns):
             return QModelIndex()
         return self.createIndex(row, column)
 
@@ -310,7 +300,7 @@ class LayerTableModel(QAbstractTableModel):
         if not index.isValid():
             return None
         r, c = index.row(), index.column()
-        if not (0 <= r <= self._n and 0 <= c < _N_COLUMNS):
+        if not (0 <= r <= self._n and 0 <= c < self._n_columns):
             return None
         return self._value(r, c, int(role))
 
@@ -318,7 +308,7 @@ class LayerTableModel(QAbstractTableModel):
         if not index.isValid():
             return
         r, c = index.row(), index.column()
-        if not (0 <= r <= self._n and 0 <= c < _N_COLUMNS):
+        if not (0 <= r <= self._n and 0 <= c < self._n_columns):
             return
         # A span is iterable through __getitem__, which the stubs leave out.
         span: Any = (roleDataSpan,) if isinstance(roleDataSpan, QModelRoleData) else roleDataSpan
@@ -331,10 +321,10 @@ class LayerTableModel(QAbstractTableModel):
         """The cell's value for ``role``; ``r`` and ``c`` are in range."""
         if role == _DISPLAY:
             if r == self._n:
-                return _totals_text(c, self._analysis, self._analysis.totals)
+                return _totals_text(self.columns[c].title, self._analysis.totals)
             return self._row_texts(r)[c]
         if role == _ALIGN:
-            return _ALIGNMENTS[c]
+            return self._alignments[c]
         if role == _FONT:
             return self.row_font(r)
         if r == self._n:
@@ -350,5 +340,5 @@ class LayerTableModel(QAbstractTableModel):
             row = self._rows[r]
             if not row.ok:
                 return row.message
-            return COLUMNS[c].tip or None
+            return self.columns[c].tip or None
         return None

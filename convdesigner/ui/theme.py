@@ -16,6 +16,23 @@ from PySide6.QtWidgets import QApplication
 
 SCHEME_ENV = "CONVDESIGNER_COLOR_SCHEME"
 
+FAMILY_COLOURS: dict[str, str] = {
+    "conv": "#3b7dd8",
+    "pool": "#2e9e6a",
+    "act": "#e08a1e",
+    "norm": "#8e5bd0",
+    "shape": "#c2417e",
+    "dense": "#1f9bb0",
+    "merge": "#9a6b2f",
+    "input": "#6b7280",
+}
+"""One colour per op family (``OpSpec.family``): icons, card stripes and palette groups. Each
+reads on light and dark backgrounds with white drawn on it."""
+
+
+def family_colour(family: str) -> QColor:
+    return QColor(FAMILY_COLOURS.get(family, FAMILY_COLOURS["input"]))
+
 
 def wanted_scheme(app: QGuiApplication) -> Qt.ColorScheme:
     forced = os.environ.get(SCHEME_ENV, "").strip().lower()

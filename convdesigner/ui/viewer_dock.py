@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import os
-from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +25,8 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
 )
+
+from convdesigner.core.design import InputSpec
 
 if TYPE_CHECKING:
     import numpy as np
@@ -42,7 +43,13 @@ SAMPLES: dict[str, str] = {
 }
 """Bundled sample images with their menu titles, in menu order."""
 DEFAULT_SAMPLE = "chelsea.png"
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.npy);;All files (*)"
+
+
+def image_filter() -> str:
+    """The Load Image dialog's filter, from the suffixes the image reader takes."""
+    from convdesigner.core.images import IMAGE_SUFFIXES
+
+    return f"Images ({' '.join('*' + s for s in IMAGE_SUFFIXES)});;All files (*)"
 
 
 class Fit(Enum):
@@ -84,7 +91,7 @@ class FeatureMapsController(QObject):
         self._default_place()
         self._build_actions()
         window.designChanged.connect(self._on_design)
-        window.selectedLayerChanged.connect(self._on_selection)
+        window.selectedNodeChanged.connect(self._on_selection)
         window.imageFileDropped.connect(self.open_image)
         reset = getattr(window, "layoutReset", None)
         if reset is not None:
@@ -165,7 +172,7 @@ class FeatureMapsController(QObject):
             from convdesigner.ui.feature_maps import FeatureMapPanel
 
             panel = FeatureMapPanel(self.window.design)
-            panel.set_selected_layer(self.window.selected_layer())
+            panel.set_selected_node(self.window.selected_node())
             panel.statusMessage.connect(
                 lambda text: self.window.statusBar().showMessage(text, 4000)
             )
@@ -207,13 +214,13 @@ class FeatureMapsController(QObject):
 
     # ------------------------------------------------------------------ following the window
 
-    def _on_design(self, design: object) -> None:
+    def _on_design(self, _design: object) -> None:
         if self._panel is not None:
-            self._panel.set_design(design)  # type: ignore[arg-type]
+            self._panel.set_design(self.window.design, self.window.analysis)
 
-    def _on_selection(self, index: object) -> None:
+    def _on_selection(self, _node: object) -> None:
         if self._panel is not None:
-            self._panel.set_selected_layer(index)  # type: ignore[arg-type]
+            self._panel.set_selected_node(self.window.selected_node())
 
     # ------------------------------------------------------------------ images
 
@@ -309,7 +316,7 @@ class FeatureMapsController(QObject):
                 return False
             if fit is Fit.SET_INPUT:
                 try:
-                    new_input = replace(spec, height=h, width=w)
+                    new_input = InputSpec(h, w, spec.channels)
                 except ValueError as exc:
                     panel.show_problem(f"Cannot use {w}×{h} as the input size: {exc}")
                     return False
@@ -325,7 +332,7 @@ class FeatureMapsController(QObject):
 
     def load_image_dialog(self) -> bool:
         """Ask for a file and start reading it; False if the user cancelled."""
-        path, _filter = QFileDialog.getOpenFileName(self.window, "Load Image", "", IMAGE_FILTER)
+        path, _filter = QFileDialog.getOpenFileName(self.window, "Load Image", "", image_filter())
         if not path:
             return False
         self.open_image(path)

@@ -92,7 +92,7 @@ def test_every_palette_entry_can_be_dropped(window: MainWindow) -> None:
 def test_reorder_by_drag(window: MainWindow) -> None:
     before = window.design
     view = window.pipeline
-    data = view.move_mime(0)
+    data = view.move_mime("0")
     pos = _lower(view.layer_rect(2))  # below the last card
     accepted, dropped = drag_and_drop(view.viewport(), data, pos, Qt.DropAction.MoveAction)
     assert accepted
@@ -107,13 +107,13 @@ def test_reorder_upwards_and_onto_itself(window: MainWindow) -> None:
     before = window.design
     view = window.pipeline
     drag_and_drop(
-        view.viewport(), view.move_mime(2), _upper(view.layer_rect(1)), Qt.DropAction.MoveAction
+        view.viewport(), view.move_mime("2"), _upper(view.layer_rect(1)), Qt.DropAction.MoveAction
     )
     assert window.design.layers == (before.layers[0], before.layers[2], before.layers[1])
     count = window.undo_stack.count()
     # Dropping a card right where it is changes nothing and adds no undo step.
     drag_and_drop(
-        view.viewport(), view.move_mime(1), _upper(view.layer_rect(1)), Qt.DropAction.MoveAction
+        view.viewport(), view.move_mime("1"), _upper(view.layer_rect(1)), Qt.DropAction.MoveAction
     )
     assert window.undo_stack.count() == count
 
@@ -124,7 +124,7 @@ def test_layer_drag_from_another_window_is_refused(window: MainWindow, qtbot: Qt
     other = MainWindow()
     qtbot.addWidget(other)
     before = window.design
-    data = other.pipeline.move_mime(0)
+    data = other.pipeline.move_mime("0")
     accepted, dropped = drag_and_drop(
         window.pipeline.viewport(), data, _lower(window.pipeline.layer_rect(2))
     )

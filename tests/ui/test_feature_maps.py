@@ -44,19 +44,19 @@ def wait_render(qtbot: QtBot, panel: FeatureMapPanel, count: int) -> None:
     qtbot.waitUntil(lambda: panel.render_count >= count and not panel.busy, timeout=30000)
 
 
-def engine_maps(design: Design, path: Path, layer: int | None) -> np.ndarray:
+def engine_maps(design: Design, path: Path, node: str | None) -> np.ndarray:
     spec = design.input
     image = load_image(path, spec.channels, (spec.height, spec.width))
-    return run_design(design, image)[0 if layer is None else layer + 1]
+    return run_design(design, image)[0 if node is None else design.index_of(node) + 1]
 
 
-def assert_shows(panel: FeatureMapPanel, design: Design, path: Path, layer: int | None) -> None:
-    """The ImageItem holds the mosaic of the engine's output for ``layer``, pixel for pixel."""
+def assert_shows(panel: FeatureMapPanel, design: Design, path: Path, node: str | None) -> None:
+    """The ImageItem holds the mosaic of the engine's output for ``node``, pixel for pixel."""
     result = panel.result
     assert result is not None
     assert result.request.design == design
-    assert result.request.options.layer == layer
-    expected = engine_maps(design, path, layer)
+    assert result.request.options.node == node
+    expected = engine_maps(design, path, node)
     np.testing.assert_array_equal(result.layer_array, expected)
     mosaic = render(
         expected,
@@ -72,14 +72,14 @@ def assert_shows(panel: FeatureMapPanel, design: Design, path: Path, layer: int 
     assert result.mosaic.layout.channels == expected.shape[0]
 
 
-@pytest.mark.parametrize("layer", [0, 1, 2, None])
+@pytest.mark.parametrize("node", ["0", "1", "2", None])
 def test_loading_a_sample_draws_the_engine_activations(
-    qtbot: QtBot, panel: FeatureMapPanel, qa: Design, layer: int | None
+    qtbot: QtBot, panel: FeatureMapPanel, qa: Design, node: str | None
 ) -> None:
-    panel.set_selected_layer(layer)
+    panel.set_selected_node(node)
     assert panel.load_image_file(CHELSEA)
     wait_render(qtbot, panel, 1)
-    assert_shows(panel, qa, CHELSEA, layer)
+    assert_shows(panel, qa, CHELSEA, node)
     # the input view shows what the network sees: the greyscale, resized picture
     net = engine_maps(qa, CHELSEA, None)
     shown_input = panel.input_item.image
@@ -91,13 +91,13 @@ def test_loading_a_sample_draws_the_engine_activations(
 
 
 def test_editing_a_property_re_renders(qtbot: QtBot, panel: FeatureMapPanel, qa: Design) -> None:
-    panel.set_selected_layer(0)
+    panel.set_selected_node("0")
     panel.load_image_file(CHELSEA)
     wait_render(qtbot, panel, 1)
     edited = qa.replace_layer(0, qa.layers[0].with_changes(filters=12, kernel=(3, 3)))
     with qtbot.waitSignal(panel.rendered, timeout=10000):
         panel.set_design(edited)
-    assert_shows(panel, edited, CHELSEA, 0)
+    assert_shows(panel, edited, CHELSEA, "0")
     assert panel.result is not None
     assert panel.result.layer_array is not None
     assert panel.result.layer_array.shape == (12, 25, 64)
@@ -108,8 +108,8 @@ def test_edits_reuse_the_converted_picture(
 ) -> None:
     """Converting and resizing the picture is done once per input shape, not on every edit
     (0.2 s for a 12-megapixel photo)."""
+    from convdesigner.core import viewer
     from convdesigner.core.images import to_input as original
-    from convdesigner.ui import feature_job
 
     conversions: list[tuple[int, ...]] = []
 
@@ -117,14 +117,14 @@ def test_edits_reuse_the_converted_picture(
         conversions.append((channels, *size))
         return original(array, channels, size)
 
-    monkeypatch.setattr(feature_job, "to_input", counting)
+    monkeypatch.setattr(viewer, "to_input", counting)
     panel.load_image_file(CHELSEA)
     wait_render(qtbot, panel, 1)
     for filters in (7, 8):
         with qtbot.waitSignal(panel.rendered, timeout=10000):
             panel.set_design(qa.replace_layer(0, qa.layers[0].with_changes(filters=filters)))
     assert conversions == [(1, 25, 64)]
-    wider = qa.with_input(replace(qa.input, width=80))
+    wider = qa.with_input(InputSpec(25, 80, 1))
     with qtbot.waitSignal(panel.rendered, timeout=10000):
         panel.set_design(wider)
     assert conversions == [(1, 25, 64), (1, 25, 80)]
@@ -141,7 +141,7 @@ def test_a_result_draws_the_mosaic_first_then_the_enlarged_channel(
 ) -> None:
     """The mosaic is drawn when the result arrives, the enlarged channel and its histogram in
     the next pass (``busy`` until then); the input picture is set again only if it changed."""
-    panel.set_selected_layer(0)
+    panel.set_selected_node("0")
     panel.load_image_file(CHELSEA)
     wait_render(qtbot, panel, 1)
     picture = panel.input_item.image
@@ -158,7 +158,7 @@ def test_a_result_draws_the_mosaic_first_then_the_enlarged_channel(
     np.testing.assert_array_equal(panel.detail_item.image, expected)
     assert panel.detail_title.text.startswith("Channel 0 · mean")
     assert panel.input_item.image is picture  # a layer edit leaves the input picture alone
-    taller = edited.with_input(replace(edited.input, height=30))
+    taller = edited.with_input(InputSpec(30, 64, 1))
     panel.set_design(taller)
     wait_render(qtbot, panel, 3)
     assert panel.input_item.image.shape[0] == 30
@@ -168,12 +168,12 @@ def test_a_result_draws_the_mosaic_first_then_the_enlarged_channel(
 def test_the_input_title_forgets_a_receptive_field_no_longer_shown(
     qtbot: QtBot, panel: FeatureMapPanel
 ) -> None:
-    panel.set_selected_layer(2)
+    panel.set_selected_node("2")
     panel.load_image_file(CHELSEA)
     wait_render(qtbot, panel, 1)
     panel.select_position(3, 5, 7)
     assert "receptive field" in panel.input_title.text
-    panel.set_selected_layer(0)
+    panel.set_selected_node("0")
     wait_render(qtbot, panel, 2)
     assert panel.input_title.text == "Input 25×64×1"
     assert not panel.rf_rect.isVisible()
@@ -182,7 +182,7 @@ def test_the_input_title_forgets_a_receptive_field_no_longer_shown(
 def test_burst_of_edits_renders_once_the_final_design(
     qtbot: QtBot, panel: FeatureMapPanel, qa: Design
 ) -> None:
-    panel.set_selected_layer(2)
+    panel.set_selected_node("2")
     panel.load_image_file(CHELSEA)
     wait_render(qtbot, panel, 1)
     before = panel.render_count
@@ -194,7 +194,7 @@ def test_burst_of_edits_renders_once_the_final_design(
     wait_render(qtbot, panel, before + 1)
     qtbot.wait(50)  # nothing else arrives later
     assert panel.render_count == before + 1
-    assert_shows(panel, design, CHELSEA, 2)
+    assert_shows(panel, design, CHELSEA, "2")
     stats = panel.worker.stats
     started = stats.started - stats_before.started
     submitted = stats.submitted - stats_before.submitted
@@ -209,7 +209,7 @@ def test_burst_of_edits_renders_once_the_final_design(
 def test_colormap_and_scale_re_render_without_re_running(
     qtbot: QtBot, panel: FeatureMapPanel, qa: Design
 ) -> None:
-    panel.set_selected_layer(0)
+    panel.set_selected_node("0")
     panel.load_image_file(CHELSEA)
     wait_render(qtbot, panel, 1)
     activations = panel.activations
@@ -218,7 +218,7 @@ def test_colormap_and_scale_re_render_without_re_running(
     with qtbot.waitSignal(panel.rendered, timeout=10000):
         panel.set_scale(Scale.SHARED)
     assert panel.activations is activations  # the engine did not run again
-    assert_shows(panel, qa, CHELSEA, 0)
+    assert_shows(panel, qa, CHELSEA, "0")
     with pytest.raises(ValueError, match="unknown colormap"):
         panel.set_colormap("jet")
 
@@ -226,7 +226,7 @@ def test_colormap_and_scale_re_render_without_re_running(
 def test_corrupt_image_gives_a_message_and_changes_nothing(
     qtbot: QtBot, panel: FeatureMapPanel, qa: Design, tmp_path: Path
 ) -> None:
-    panel.set_selected_layer(0)
+    panel.set_selected_node("0")
     panel.load_image_file(CHELSEA)
     wait_render(qtbot, panel, 1)
     source, shown = panel.source, panel.mosaic_item.image.copy()
@@ -245,7 +245,7 @@ def test_corrupt_image_gives_a_message_and_changes_nothing(
 def test_hover_reads_back_the_value_under_the_mouse(
     qtbot: QtBot, panel: FeatureMapPanel, qa: Design
 ) -> None:
-    panel.set_selected_layer(0)
+    panel.set_selected_node("0")
     panel.load_image_file(CHELSEA)
     wait_render(qtbot, panel, 1)
     result = panel.result
@@ -279,7 +279,7 @@ def test_receptive_field_outline_matches_brute_force(qtbot: QtBot) -> None:
     qtbot.addWidget(panel)
     rng = np.random.default_rng(1)
     panel.set_image(rng.random((14, 13, 1), dtype=np.float32), "noise")
-    panel.set_selected_layer(2)
+    panel.set_selected_node("2")
     wait_render(qtbot, panel, 1)
     base = rng.random((1, 14, 13), dtype=np.float32)
     reference = run_design(design, base)[3]
@@ -318,11 +318,11 @@ def test_vector_output_is_a_bar_plot(qtbot: QtBot) -> None:
     )
     panel = FeatureMapPanel(design)
     qtbot.addWidget(panel)
-    panel.set_selected_layer(3)
+    panel.set_selected_node("3")
     panel.load_image_file(CHELSEA)
     wait_render(qtbot, panel, 1)
     assert panel.stack.currentWidget() is panel.bar_plot
-    expected = engine_maps(design, CHELSEA, 3)
+    expected = engine_maps(design, CHELSEA, "3")
     assert expected.shape == (10,)
     np.testing.assert_allclose(panel.bars.opts["height"], expected, rtol=1e-6)
     panel.shutdown()
@@ -332,14 +332,14 @@ def test_design_error_shows_maps_up_to_the_bad_layer(qtbot: QtBot, qa: Design) -
     bad = qa.replace_layer(2, qa.layers[2].with_changes(kernel=(40, 40), padding="valid"))
     panel = FeatureMapPanel(bad)
     qtbot.addWidget(panel)
-    panel.set_selected_layer(2)
+    panel.set_selected_node("2")
     panel.load_image_file(CHELSEA)
     wait_render(qtbot, panel, 1)
     assert panel.stack.currentWidget() is panel.message
     assert "Layer 2" in panel.message.text()
     assert "up to layer 1" in panel.message.text()
     with qtbot.waitSignal(panel.rendered, timeout=10000):
-        panel.set_selected_layer(1)
+        panel.set_selected_node("1")
     assert panel.stack.currentWidget() is panel.mosaic_widget
     panel.shutdown()
 
@@ -351,7 +351,7 @@ def test_memory_limit_shows_the_estimate_instead_of_running(qtbot: QtBot) -> Non
     )
     panel = FeatureMapPanel(huge)
     qtbot.addWidget(panel)
-    panel.set_selected_layer(0)
+    panel.set_selected_node("0")
     t0 = time.monotonic()
     with qtbot.waitSignal(panel.worker.jobFailed, timeout=10000):
         panel.load_image_file(CHELSEA)
@@ -368,7 +368,7 @@ def test_long_run_shows_busy_layer_and_shutdown_stops_it(qtbot: QtBot) -> None:
     panel = FeatureMapPanel(vgg)
     qtbot.addWidget(panel)
     panel.show()
-    panel.set_selected_layer(0)
+    panel.set_selected_node("0")
     panel.load_image_file(CHELSEA)
     qtbot.waitUntil(lambda: panel.busy_label.isVisible(), timeout=5000)
     qtbot.waitUntil(lambda: "Computing layer" in panel.busy_label.text(), timeout=20000)
@@ -382,7 +382,7 @@ def test_long_run_shows_busy_layer_and_shutdown_stops_it(qtbot: QtBot) -> None:
 def test_exports(qtbot: QtBot, panel: FeatureMapPanel, qa: Design, tmp_path: Path) -> None:
     from PySide6.QtGui import QImage
 
-    panel.set_selected_layer(1)
+    panel.set_selected_node("1")
     panel.load_image_file(CHELSEA)
     wait_render(qtbot, panel, 1)
     png = tmp_path / "maps.png"
@@ -410,11 +410,11 @@ def test_exports(qtbot: QtBot, panel: FeatureMapPanel, qa: Design, tmp_path: Pat
 def test_clicked_channel_is_shown_large_with_its_histogram(
     qtbot: QtBot, panel: FeatureMapPanel, qa: Design
 ) -> None:
-    panel.set_selected_layer(2)
+    panel.set_selected_node("2")
     panel.load_image_file(CHELSEA)
     wait_render(qtbot, panel, 1)
     panel.select_position(17, 4, 9)
-    channel = engine_maps(qa, CHELSEA, 2)[17]
+    channel = engine_maps(qa, CHELSEA, "2")[17]
     np.testing.assert_array_equal(
         panel.detail_item.image, render(channel[None], colormap=panel.colormap).rgba
     )
@@ -438,7 +438,7 @@ def test_image_that_cannot_feed_the_input_says_why(qtbot: QtBot) -> None:
     )
     panel = FeatureMapPanel(design)
     qtbot.addWidget(panel)
-    panel.set_selected_layer(0)
+    panel.set_selected_node("0")
     with qtbot.waitSignal(panel.worker.jobFailed, timeout=10000):
         panel.load_image_file(CHELSEA)
     assert panel.stack.currentWidget() is panel.message
@@ -449,7 +449,7 @@ def test_image_that_cannot_feed_the_input_says_why(qtbot: QtBot) -> None:
 def test_resizing_the_view_lays_the_tiles_out_again(
     qtbot: QtBot, panel: FeatureMapPanel, qa: Design
 ) -> None:
-    panel.set_selected_layer(0)
+    panel.set_selected_node("0")
     panel.load_image_file(CHELSEA)
     wait_render(qtbot, panel, 1)
     assert panel.result is not None
@@ -462,7 +462,7 @@ def test_resizing_the_view_lays_the_tiles_out_again(
     after = panel.result.mosaic.layout
     assert after.cols > before.cols
     assert panel.activations is activations  # laid out again, not recomputed
-    assert_shows(panel, qa, CHELSEA, 0)
+    assert_shows(panel, qa, CHELSEA, "0")
 
 
 def test_heavy_runs_start_after_the_window_has_shown_the_edit(
@@ -472,7 +472,7 @@ def test_heavy_runs_start_after_the_window_has_shown_the_edit(
     # quick edits in that frame collapse into one run, and a re-render from cached activations
     # (another layer selected) never waits.
     monkeypatch.setattr(feature_maps, "DEFER_MIN_MACS", 0)  # treat the Q&A example as heavy
-    panel.set_selected_layer(0)
+    panel.set_selected_node("0")
     panel.load_image_file(CHELSEA)
     wait_render(qtbot, panel, 1)
     before, submitted = panel.render_count, panel.worker.stats.submitted
@@ -484,11 +484,11 @@ def test_heavy_runs_start_after_the_window_has_shown_the_edit(
         assert panel.worker.stats.submitted == submitted  # not yet: the window paints first
     wait_render(qtbot, panel, before + 1)
     assert panel.worker.stats.submitted == submitted + 1
-    assert_shows(panel, design, CHELSEA, 0)
-    panel.set_selected_layer(2)  # same network and image: rendered from the cache, at once
+    assert_shows(panel, design, CHELSEA, "0")
+    panel.set_selected_node("2")  # same network and image: rendered from the cache, at once
     assert panel.worker.stats.submitted == submitted + 2
     wait_render(qtbot, panel, before + 2)
-    assert_shows(panel, design, CHELSEA, 2)
+    assert_shows(panel, design, CHELSEA, "2")
     panel.set_design(design.replace_layer(0, design.layers[0].with_changes(filters=10)))
     panel.shutdown()  # a run still waiting to start is dropped with the panel
     qtbot.wait(2 * feature_maps.DEFER_MS)
@@ -529,7 +529,7 @@ def test_new_titles_never_re_lay_out_the_views(
         return [QRectF(view.geometry()) for view in views]
 
     before = geometry()
-    panel.set_selected_layer(2)
+    panel.set_selected_node("2")
     wait_render(qtbot, panel, 2)
     qtbot.wait(50)
     panel.select_position(5, 3, 0)  # input title: three lines, reaching into the padding

@@ -84,7 +84,7 @@ def test_follows_selection_and_edits(
     path = sample_path("chelsea.png")
     with qtbot.waitSignal(panel.rendered, timeout=10000):
         window.select_layer(2)
-    assert panel.selected_layer == 2
+    assert panel.selected_node == "2"
     np.testing.assert_array_equal(panel.mosaic_item.image, expected_rgba(window, viewer, path))
     edited = window.design.replace_layer(2, window.design.layers[2].with_changes(filters=9))
     with qtbot.waitSignal(panel.rendered, timeout=10000):
@@ -301,7 +301,7 @@ def test_export_without_maps_explains(
 
     def shows_layer_4() -> bool:
         result = panel.result
-        return result is not None and result.request.options.layer == 4
+        return result is not None and result.request.options.node == "4"
 
     qtbot.waitUntil(lambda: shows_layer_4() and not panel.busy, timeout=20000)
     assert panel.stack.currentWidget() is panel.bar_plot

@@ -22,10 +22,9 @@ def test_every_layer_type_and_the_presets_are_listed(window: MainWindow) -> None
     keys = palette.entry_keys()
     assert set(LAYER_TYPES) <= set(keys)
     assert {"depthwise", "conv1x1"} <= set(keys)
-    titles = [palette.item(i).text() for i in range(palette.count())]
-    assert titles == [e.title for e in ENTRIES]
-    for i in range(palette.count()):
-        item = palette.item(i)
+    items = palette.entry_items()
+    assert [item.text() for item in items] == [e.title for e in ENTRIES]
+    for item in items:
         description = item.data(DESCRIPTION_ROLE)
         assert description
         assert "\n" not in description

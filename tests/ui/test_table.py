@@ -18,7 +18,8 @@ from convdesigner.core.fileformat import save_design
 from convdesigner.core.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU
 from convdesigner.core.templates import load_template
 from convdesigner.ui.main_window import MainWindow
-from convdesigner.ui.table_model import COLUMNS, LayerTableModel, padding_text
+from convdesigner.ui.rows import padding_text
+from convdesigner.ui.table_model import COLUMNS, LayerTableModel
 from tests.ui.ui_helpers import editor
 
 TITLES = [c.title for c in COLUMNS]
@@ -109,7 +110,7 @@ def test_vectors_show_their_length() -> None:
 
 def test_padding_text_of_asymmetric_same_padding() -> None:
     row = analyse(Design(InputSpec(5, 6, 1), (Conv2D(kernel=(2, 3), padding="same"),))).rows[1]
-    assert row.padding == (0, 1, 1, 1)
+    assert row.padding == ((0, 1), (1, 1))  # (before, after) per axis
     assert padding_text(row) == "0+1×1"
 
 
