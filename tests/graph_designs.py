@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from convdesigner.core.design import Design, InputSpec, Node
-from convdesigner.core.layers import Add, BatchNorm2D, Conv2D, ReLU
+from convdesigner.core.layers import Add, BatchNorm2D, Conv2D, Dense, Flatten, GlobalAvgPool2D, ReLU
 
 
 def residual_block(size: int = 16, channels: int = 8) -> Design:
@@ -20,4 +20,27 @@ def residual_block(size: int = 16, channels: int = 8) -> Design:
             Node("relu2", ReLU()),
         ),
         name="Basic residual block",
+    )
+
+
+def small_resnet(size: int = 64) -> Design:
+    """An RGB stem, one basic residual block and a classifier: pictures go through it."""
+    return Design(
+        InputSpec(size, size, 3),
+        nodes=(
+            Node("stem", Conv2D(filters=16, kernel=3, stride=2, padding=1, bias=False)),
+            Node("stem_bn", BatchNorm2D()),
+            Node("stem_relu", ReLU()),
+            Node("conv1", Conv2D(filters=16, kernel=3, padding=1, bias=False)),
+            Node("bn1", BatchNorm2D()),
+            Node("relu1", ReLU()),
+            Node("conv2", Conv2D(filters=16, kernel=3, padding=1, bias=False)),
+            Node("bn2", BatchNorm2D()),
+            Node("add", Add(), ("bn2", "stem_relu")),
+            Node("relu2", ReLU()),
+            Node("pool", GlobalAvgPool2D()),
+            Node("flatten", Flatten()),
+            Node("fc", Dense(units=10)),
+        ),
+        name="Small ResNet",
     )

@@ -303,6 +303,14 @@ def where(row: LayerRow, *, capital: bool = False) -> str:
     return f"'{_one_line(row.id)}'"
 
 
+def title(row: LayerRow) -> str:
+    """A row's heading: "Layer 3: Conv2D" in a chain, "conv2: Conv2D" in a graph."""
+    if row.index is None:
+        return "Input"
+    where = f"Layer {row.index}" if row.id == str(row.index) else _one_line(row.id)
+    return f"{where}: {row.name}"
+
+
 def rf_text(row: LayerRow) -> str:
     """The receptive-field cell: sizes per axis, "all" once every value sees the whole input
     (after Flatten or global pooling), empty when unknown (an error)."""

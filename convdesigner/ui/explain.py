@@ -13,7 +13,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from convdesigner.core.analysis import Analysis, LayerRow, Status
-from convdesigner.core.table import ordered_derivations, where
+from convdesigner.core.table import ordered_derivations, title
 from convdesigner.core.units import bytes_text, fmt, shape_text
 
 TITLES: dict[str, str] = {
@@ -33,8 +33,7 @@ TITLES: dict[str, str] = {
 
 def explain_html(row: LayerRow, focus: tuple[str, ...] = (), *, highlight: str = "#fff3bf") -> str:
     """HTML for one row; derivations named in ``focus`` come first, highlighted."""
-    title = "Input" if row.index is None else f"{where(row, capital=True)}: {row.name}"
-    parts = [f"<h3 style='margin:0'>{html.escape(title)}</h3>"]
+    parts = [f"<h3 style='margin:0'>{html.escape(title(row))}</h3>"]
     if row.layer is not None and row.layer.name:
         parts.append(f"<p style='margin:2px 0'>{html.escape(row.layer.display_name)}</p>")
     if len(row.inputs) > 1:

@@ -46,7 +46,7 @@ from convdesigner.core.design import Design, InputSpec
 from convdesigner.core.engine.forward import MemoryLimitError
 from convdesigner.core.images import read_image
 from convdesigner.core.mosaic import COLORMAPS, Mosaic, Scale
-from convdesigner.core.table import where
+from convdesigner.core.table import title
 from convdesigner.core.viewer import (
     Activations,
     RenderOptions,
@@ -587,12 +587,12 @@ class FeatureMapPanel(QWidget):
             self._clear_detail()
             return
         row = self._row(result.analysis, node)
-        title = "Input" if node is None else f"{where(row, capital=True)}: {row.name}"
+        heading = title(row)
         if result.mosaic is not None:
-            self._draw_mosaic(result.mosaic, f"{title} · {row.shape_text}", array.shape[0])
+            self._draw_mosaic(result.mosaic, f"{heading} · {row.shape_text}", array.shape[0])
             self._detail_timer.start()  # -> _draw_pending_detail, once the mosaic is painted
         else:
-            self._draw_bars(array, f"{title} · {array.shape[0]:,} values")
+            self._draw_bars(array, f"{heading} · {array.shape[0]:,} values")
             self._clear_detail()
 
     def _draw_pending_detail(self) -> None:

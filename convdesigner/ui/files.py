@@ -8,10 +8,10 @@ status-bar messages and the recent-files list.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
 from convdesigner.core.document import Document
 from convdesigner.core.fileformat import DesignFileError, load_design, save_design
@@ -19,14 +19,15 @@ from convdesigner.core.table import to_csv
 from convdesigner.ui import mime
 from convdesigner.ui.settings import add_recent_file, recent_files
 
-if TYPE_CHECKING:
-    from convdesigner.ui.main_window import MainWindow
-
 
 class DocumentFiles:
-    def __init__(self, window: MainWindow, document: Document) -> None:
+    def __init__(
+        self, window: QMainWindow, document: Document, on_image: Callable[[str], None]
+    ) -> None:
         self.window = window
         self.document = document
+        self._on_image = on_image
+        """Where a dropped image goes (the feature-map viewer, through the window)."""
 
     def _status(self, text: str) -> None:
         self.window.statusBar().showMessage(text, 5000)
@@ -147,7 +148,7 @@ class DocumentFiles:
         if designs:
             self.open_design(designs[0])
         if images:
-            self.window.drop_image(images[0])
+            self._on_image(images[0])
 
     def dialog_folder(self) -> str:
         path = self.document.path

@@ -97,7 +97,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.document = Document(default_design() if design is None else design, path)
         self.undo_stack = UndoStack(self.document, self)
-        self.files = DocumentFiles(self, self.document)
+        self.files = DocumentFiles(self, self.document, self.drop_image)
         self._syncing = False
         self._docks: list[QDockWidget] = []
         self._dock_areas: dict[str, Qt.DockWidgetArea] = {}
@@ -175,6 +175,12 @@ class MainWindow(QMainWindow):
 
     def save_design_as(self, path: str) -> bool:
         return self.files.save_design_as(path)
+
+    def open_dialog(self) -> bool:
+        return self.files.open_dialog()
+
+    def save_as_dialog(self) -> bool:
+        return self.files.save_as_dialog()
 
     def save(self) -> bool:
         return self.files.save()

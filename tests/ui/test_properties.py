@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSpinBox
 from pytestqt.qtbot import QtBot
 
-from convdesigner.core.analysis import analyse
 from convdesigner.core.design import Design
+from convdesigner.core.document import Document
 from convdesigner.core.fileformat import load_design
 from convdesigner.core.layers import MAX_COUNT, MAX_SIZE, AvgPool2D, Conv2D, MaxPool2D
 from convdesigner.ui.editors import PaddingEditor, PairEditor
@@ -176,7 +176,7 @@ def _panel_on_file(
     qtbot: QtBot, tmp_path: Path, layer_entry: dict[str, object]
 ) -> tuple[PropertyPanel, list[Design]]:
     """A property panel showing the only layer of a design read from a file, and the designs
-    its edits emit."""
+    its edits make."""
     path = tmp_path / "big.json"
     path.write_text(
         json.dumps(
@@ -189,11 +189,12 @@ def _panel_on_file(
         ),
         encoding="utf-8",
     )
-    panel = PropertyPanel()
+    document = Document(load_design(path))
+    panel = PropertyPanel(document)
     qtbot.addWidget(panel)
-    panel.set_state(analyse(load_design(path)), 0)
+    panel.set_state(document.analysis, "0")
     emitted: list[Design] = []
-    panel.designEdited.connect(lambda design, _text, _key: emitted.append(design))
+    document.subscribe(lambda change: emitted.append(change.after.design))
     return panel, emitted
 
 
