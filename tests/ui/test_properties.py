@@ -240,3 +240,57 @@ def test_editors_show_every_value_the_core_accepts(
     else:
         assert isinstance(widget, QSpinBox)
         assert widget.value() == value
+
+
+def test_every_op_gets_a_form_from_its_fields(window: MainWindow) -> None:
+    """The form is generated from the op's FIELDS: one editor per field, with the field's
+    limits, whatever the op (the new ones included)."""
+    from convdesigner.core.ops import REGISTRY
+
+    for name, spec in REGISTRY.items():
+        window.document.load(Design(layers=(spec.cls(),)), None)
+        window.select_layer(0)
+        editors = window.properties.editors
+        for field in spec.cls.FIELDS:
+            if field.kind == "optional_size" and name == "upsample":
+                assert "scale" in editors  # edited as "size instead" of the scale
+                continue
+            assert field.name in editors, (name, field.name)
+            widget = editors[field.name]
+            if isinstance(widget, QSpinBox):
+                assert (widget.minimum(), widget.maximum()) == (field.minimum, field.maximum)
+
+
+def test_new_ops_are_edited_through_their_generated_forms(window: MainWindow) -> None:
+    from convdesigner.core.layers import GELU, LeakyReLU, Upsample, ZeroPad2D
+    from convdesigner.ui.editors import AxisPadsEditor, ScaleEditor
+
+    window.insert_entry("zeropad2d", 3)
+    pads = editor(window, "padding")
+    assert isinstance(pads, AxisPadsEditor)
+    pads.boxes["bottom"].setValue(3)
+    assert layer(window, 3) == ZeroPad2D(padding=((1, 3), (1, 1)))
+    assert window.analysis.row_for_layer(3).output_shape == (150, 17, 34)
+
+    window.insert_entry("leakyrelu", 4)
+    editor(window, "negative_slope").setValue(0.2)
+    assert layer(window, 4) == LeakyReLU(negative_slope=0.2)
+
+    window.insert_entry("gelu", 5)
+    editor(window, "approximate").setCurrentText("tanh")
+    assert layer(window, 5) == GELU(approximate="tanh")
+
+    window.insert_entry("upsample", 6)
+    scale = editor(window, "scale")
+    assert isinstance(scale, ScaleEditor)
+    scale.width_scale.setValue(3.0)
+    assert layer(window, 6) == Upsample(scale=(2.0, 3.0))
+    scale.use_size.setChecked(True)
+    scale.size_pair.height_box.setValue(40)
+    assert layer(window, 6).scale is None
+    assert layer(window, 6).size == (40, 40)
+    assert window.analysis.row_for_layer(6).output_shape == (150, 40, 40)
+    editor(window, "align_corners").setChecked(True)  # only for bilinear: refused, said why
+    assert layer(window, 6).align_corners is False
+    assert "bilinear" in window.properties.feedback_text
+    assert not editor(window, "align_corners").isChecked()  # shows what the layer holds

@@ -1,0 +1,167 @@
+"""Designs with branches in the window: cards with ids and what merges read, skip edges, the
+table's graph columns, the properties' inputs, edits by id and the viewer on any node."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QColor
+from pytestqt.qtbot import QtBot
+
+from convdesigner.core.design import Design
+from convdesigner.core.engine.forward import run_design
+from convdesigner.core.fileformat import load_design, save_design
+from convdesigner.core.images import load_image
+from convdesigner.ui.main_window import MainWindow
+from convdesigner.ui.pipeline_view import GUTTER_PAD, make_card
+from convdesigner.ui.table_model import GRAPH_COLUMNS
+from convdesigner.ui.viewer_dock import install_feature_maps, sample_path
+from tests.graph_designs import small_resnet
+from tests.ui.ui_helpers import drag_and_drop
+
+
+@pytest.fixture
+def resnet_file(tmp_path: Path) -> Path:
+    path = tmp_path / "resnet.json"
+    save_design(small_resnet(), path)
+    return path
+
+
+@pytest.fixture
+def graph_window(window: MainWindow, resnet_file: Path) -> MainWindow:
+    assert window.open_design(str(resnet_file))
+    return window
+
+
+def test_opening_a_graph_shows_every_node_as_a_card_with_what_it_reads(
+    graph_window: MainWindow, resnet_file: Path
+) -> None:
+    window = graph_window
+    design = window.design
+    assert design == load_design(resnet_file)
+    assert not design.is_sequential
+    model = window.pipeline_model
+    assert model.rowCount() == len(design) + 1
+    for row, node_id in enumerate(design.ids, start=1):
+        assert model.index(row, 0).data() == f"{node_id} {design.node(node_id).label}"
+    analysis = window.analysis
+    add = make_card(analysis.row("add"), analysis)
+    assert add.title == "add  Add"
+    assert add.detail == "← bn2, stem_relu"
+    assert add.family == "merge"
+    assert add.icon_key == "add"
+    conv = make_card(analysis.row("conv1"), analysis)
+    assert conv.detail == "16 filters · 3×3 · pad 1 · no bias"  # reads the card above: no arrow
+    # One skip edge: from stem_relu (row 3) into add (row 9), in the first lane.
+    assert model.edges == [(3, 9, 0)]
+    assert model.gutter > 0
+
+
+def test_the_skip_edge_is_drawn_beside_the_cards(graph_window: MainWindow, qtbot: QtBot) -> None:
+    view = graph_window.pipeline
+    model = graph_window.pipeline_model
+    view.scrollTo(model.index(6, 0))
+    qtbot.wait(20)
+    top = view.visualRect(model.index(3, 0)).center().y()
+    bottom = view.visualRect(model.index(9, 0)).center().y()
+    image = view.viewport().grab().toImage()
+    ratio = image.devicePixelRatio()
+    x = model.gutter - GUTTER_PAD // 2
+    background = view.viewport().palette().color(view.viewport().backgroundRole())
+    ys = range(max(top + 10, 2), min(bottom - 10, view.viewport().height() - 2), 7)
+    assert len(ys) > 3
+    for y in ys:
+        pixel = QColor(image.pixel(round(x * ratio), round(y * ratio)))
+        assert pixel != background, y
+    # A chain has no margin at all.
+    graph_window.document.load(Design(), None)
+    assert graph_window.pipeline_model.gutter == 0
+
+
+def test_the_table_shows_ids_inputs_and_outputs(graph_window: MainWindow) -> None:
+    model = graph_window.table_model
+    assert model.columns == GRAPH_COLUMNS
+    titles = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    assert titles[:6] == ["#", "Id", "Name", "Type", "Inputs", "Design output"]
+    design = graph_window.design
+
+    def cells(node: str) -> dict[str, str]:
+        row = design.index_of(node) + 1
+        return {t: model.index(row, c).data() for c, t in enumerate(titles)}
+
+    assert cells("add")["Id"] == "add"
+    assert cells("add")["Inputs"] == "bn2, stem_relu"
+    assert cells("conv1")["Inputs"] == ""  # it simply reads the node above
+    assert [n for n in design.ids if cells(n)["Design output"] == "yes"] == ["fc"]
+    assert cells("add")["Padding"] == ""
+    assert cells("stem")["Padding"] == "1"
+    # Back to a sequential design: the first version's columns again.
+    graph_window.document.load(Design(), None)
+    assert model.columnCount() == len(titles) - 3
+
+
+def test_selection_and_edits_follow_node_ids(graph_window: MainWindow, qtbot: QtBot) -> None:
+    window = graph_window
+    selections: list[object] = []
+    window.selectedNodeChanged.connect(selections.append)
+    window.select_node("add")
+    assert window.table.currentIndex().row() == window.design.index_of("add") + 1
+    inputs = window.properties.editors["inputs"]
+    assert inputs.text() == "bn2 (32×32×16), stem_relu (32×32×16)"  # type: ignore[attr-defined]
+    assert window.explain.toPlainText().startswith("add: Add")
+    window.insert_entry("relu", 0)  # above everything: positions shift, ids stay
+    assert window.selected_node() == "relu_1"
+    window.select_node("conv2")
+    window.properties.editors["filters"].setValue(8)  # type: ignore[attr-defined]
+    assert window.design.node("conv2").op.filters == 8  # type: ignore[attr-defined]
+    assert window.selected_node() == "conv2"
+    assert window.history.model().index(2, 0).data() == "Change filters of Conv2D"
+    assert selections == ["add", "relu_1", "conv2"]
+    window.undo_stack.undo()
+    window.undo_stack.undo()
+    assert window.design == small_resnet()
+
+
+def test_a_move_the_graph_forbids_is_explained_and_changes_nothing(
+    graph_window: MainWindow,
+) -> None:
+    window = graph_window
+    before = window.design
+    view = window.pipeline
+    count = window.undo_stack.count()
+    rect = view.layer_rect(0)
+    drag_and_drop(
+        view.viewport(),
+        view.move_mime("add"),
+        QPoint(rect.center().x(), rect.top() + 3),
+        Qt.DropAction.MoveAction,
+    )
+    assert window.design == before
+    assert window.undo_stack.count() == count
+    assert "cannot move 'add'" in window.statusBar().currentMessage()
+
+
+def test_the_viewer_shows_a_merge_nodes_maps(graph_window: MainWindow, qtbot: QtBot) -> None:
+    window = graph_window
+    controller = install_feature_maps(window, lazy=False)
+    try:
+        panel = controller.panel
+        window.select_node("add")
+
+        def shows_add() -> bool:
+            result = panel.result
+            return result is not None and result.request.options.node == "add" and not panel.busy
+
+        qtbot.waitUntil(shows_add, timeout=30000)
+        spec = window.design.input
+        image = load_image(sample_path("chelsea.png"), spec.channels, (spec.height, spec.width))
+        expected = run_design(window.design, image)[window.design.index_of("add") + 1]
+        result = panel.result
+        assert result is not None
+        np.testing.assert_array_equal(result.layer_array, expected)
+        assert panel.mosaic_title.text.startswith("add: Add")
+    finally:
+        controller.shutdown()
