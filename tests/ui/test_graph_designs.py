@@ -15,8 +15,8 @@ from convdesigner.core.design import Design
 from convdesigner.core.engine.forward import run_design
 from convdesigner.core.fileformat import load_design, save_design
 from convdesigner.core.images import load_image
+from convdesigner.ui.cards import GUTTER_PAD, make_card
 from convdesigner.ui.main_window import MainWindow
-from convdesigner.ui.pipeline_view import GUTTER_PAD, make_card
 from convdesigner.ui.table_model import GRAPH_COLUMNS
 from convdesigner.ui.viewer_dock import install_feature_maps, sample_path
 from tests.graph_designs import small_resnet

@@ -13,8 +13,9 @@ from convdesigner.core.analysis import analyse
 from convdesigner.core.design import Design, InputSpec
 from convdesigner.core.layers import Conv2D, Dense, ReLU
 from convdesigner.ui import pipeline_view, theme
+from convdesigner.ui.cards import make_card
 from convdesigner.ui.main_window import MainWindow
-from convdesigner.ui.pipeline_view import PipelineModel, PipelineView, make_card
+from convdesigner.ui.pipeline_view import PipelineModel, PipelineView
 
 
 def test_pipeline_model_passes_qtmodeltester(

@@ -1,0 +1,122 @@
+"""What the pipeline shows of each node, without Qt: the card's texts and the skip-edge lanes.
+
+A card names the node by id, says what it does (the op's own summary from the registry) and,
+when the node does not simply read the card above, what it reads ("← bn2, input"). The lines
+beside the cards join each node to the inputs that are not right above it; lanes keep lines
+whose spans overlap apart, so each can be followed from its source to its target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from convdesigner.core.analysis import Analysis, LayerRow, Status
+from convdesigner.core.design import INPUT_ID, InputSpec
+from convdesigner.core.ops import spec_for
+
+
+@dataclass(frozen=True)
+class Card:
+    """What one pipeline card shows, formatted once per analysis row."""
+
+    row: LayerRow
+    title: str
+    detail: str
+    shape: str
+    params: str
+    icon_key: str
+    family: str
+
+    @property
+    def bad(self) -> bool:
+        return self.row.status is Status.ERROR
+
+    @property
+    def blocked(self) -> bool:
+        return self.row.status is Status.NOT_COMPUTABLE
+
+
+def input_summary(spec: InputSpec) -> str:
+    kind = {1: "greyscale", 3: "RGB", 4: "RGBA"}.get(spec.channels, f"{spec.channels} channels")
+    sizes = "×".join(str(s) for s in spec.spatial)
+    unit = {1: "samples", 2: "pixels", 3: "voxels"}[spec.rank]
+    return f"{sizes} {unit}, {kind}"
+
+
+def reads_above(row: LayerRow, analysis: Analysis) -> bool:
+    """The node reads only the card right above it (no line or arrow needed)."""
+    assert row.index is not None
+    above = analysis.design.ids[row.index - 1] if row.index > 0 else INPUT_ID
+    return row.inputs == (above,)
+
+
+def make_card(row: LayerRow, analysis: Analysis) -> Card:
+    layer = row.layer
+    if layer is None:
+        title, detail, key, family = (
+            row.name,
+            input_summary(analysis.design.input),
+            "input",
+            "input",
+        )
+    else:
+        spec = spec_for(layer)
+        title = f"{row.id}  {row.name}"
+        if layer.name:
+            title += f"  ({layer.display_name})"
+        detail, key, family = spec.card_text(layer), spec.icon_key(layer), spec.family
+        if not reads_above(row, analysis):
+            sources = "← " + ", ".join(row.inputs)
+            detail = sources if family == "merge" else f"{sources} · {detail}"
+        if (
+            row.is_output
+            and not analysis.design.is_sequential
+            and row.index != len(analysis.design) - 1
+        ):
+            detail += " · output"
+    if row.status is Status.ERROR:
+        detail = row.message
+    elif row.status is Status.NOT_COMPUTABLE:
+        detail = "not computable (a node it depends on has an error) · " + detail
+    bad = row.status is Status.ERROR
+    shape = f"→ {row.shape_text}" if row.output_shape else ("error" if bad else "—")
+    params = f"{row.params:,} params" if row.output_shape is not None and layer is not None else ""
+    return Card(row, title, detail, shape, params, key, family)
+
+
+MAX_LANES = 8
+"""Skip edges are drawn in at most this many columns of the margin (more share the last)."""
+LANE_WIDTH = 9
+GUTTER_PAD = 14
+
+
+def skip_edges(analysis: Analysis) -> list[tuple[int, int, int]]:
+    """(source row, target row, lane) of every input that is not the card right above.
+
+    Rows count the input card as 0. Short edges get the lanes nearest the cards, and two edges
+    whose rows overlap never share a lane (up to :data:`MAX_LANES`), so each line can be
+    followed from its source to its target.
+    """
+    design = analysis.design
+    edges: list[tuple[int, int]] = []
+    for row in analysis.rows[1:]:
+        assert row.index is not None
+        if reads_above(row, analysis):
+            continue
+        target = row.index + 1
+        for source in row.inputs:
+            start = 0 if source == INPUT_ID else design.index_of(source) + 1
+            if start != target - 1:
+                edges.append((start, target))
+    lanes: list[list[tuple[int, int]]] = []
+    placed: list[tuple[int, int, int]] = []
+    for start, end in sorted(edges, key=lambda e: (e[1] - e[0], e[0])):
+        free = (i for i, spans in enumerate(lanes) if all(end < a or start > b for a, b in spans))
+        lane = next(free, None)
+        if lane is None:
+            if len(lanes) < MAX_LANES:
+                lanes.append([])
+            lane = len(lanes) - 1
+        lanes[lane].append((start, end))
+        placed.append((start, end, lane))
+    return placed
