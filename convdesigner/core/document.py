@@ -224,7 +224,7 @@ class Document:
         if not design.nodes:
             return None
         old = self.design.index_of(current) if current in self.design else len(design) - 1
-        return design.ids[min(old, len(design) - 1)]
+        return design.nodes[min(old, len(design) - 1)].id
 
     def _index(self, node_id: str) -> int:
         try:
@@ -239,7 +239,7 @@ class Document:
         """Insert ``layer`` at position ``index`` (reading the node above); returns its id."""
         index = max(0, min(index, len(self.design)))
         design = self.design.insert(index, layer)
-        new_id = design.ids[index]
+        new_id = design.nodes[index].id
         self._push(design, text or f"Insert {layer.display_name}", new_id)
         return new_id
 
@@ -269,7 +269,7 @@ class Document:
             design = self.design.remove(index)
         except ValueError as exc:
             raise EditError(str(exc)) from None
-        selection = design.ids[min(index, len(design) - 1)] if design.nodes else None
+        selection = design.nodes[min(index, len(design) - 1)].id if design.nodes else None
         self._push(design, f"Remove {label}", selection)
 
     def duplicate(self, node_id: str) -> str:
@@ -289,7 +289,7 @@ class Document:
         except (ValueError, IndexError) as exc:
             raise EditError(str(exc)) from None
         where = "up" if destination < source else "down"
-        self._push(design, f"Move {label} {where}", design.ids[destination], always=True)
+        self._push(design, f"Move {label} {where}", design.nodes[destination].id, always=True)
 
     def replace_layer(
         self,
@@ -338,7 +338,7 @@ class Document:
         entry above, so chains stay chains)."""
         index = self._index(node_id)
         node = self.design.nodes[index]
-        above = self.design.ids[index - 1] if index > 0 else INPUT_ID
+        above = self.design.nodes[index - 1].id if index > 0 else INPUT_ID
         new = replace(node, inputs=None if inputs == (above,) else inputs)
         try:
             return self.design.replace_node(index, new)

@@ -46,8 +46,7 @@ def input_summary(spec: InputSpec) -> str:
 def reads_above(row: LayerRow, analysis: Analysis) -> bool:
     """The node reads only the card right above it (no line or arrow needed)."""
     assert row.index is not None
-    above = analysis.design.ids[row.index - 1] if row.index > 0 else INPUT_ID
-    return row.inputs == (above,)
+    return row.inputs == (analysis.rows[row.index].id,)  # rows[0] is the input's
 
 
 def make_card(row: LayerRow, analysis: Analysis) -> Card:
@@ -68,11 +67,9 @@ def make_card(row: LayerRow, analysis: Analysis) -> Card:
         if not reads_above(row, analysis):
             sources = "← " + ", ".join(row.inputs)
             detail = sources if family == "merge" else f"{sources} · {detail}"
-        if (
-            row.is_output
-            and not analysis.design.is_sequential
-            and row.index != len(analysis.design) - 1
-        ):
+        # Outputs are few: ask the (linear) is_sequential only for them.
+        last = row.index == len(analysis.design) - 1
+        if row.is_output and not last and not analysis.design.is_sequential:
             detail += " · output"
     if row.status is Status.ERROR:
         detail = row.message
@@ -108,15 +105,17 @@ def skip_edges(analysis: Analysis) -> list[tuple[int, int, int]]:
             start = 0 if source == INPUT_ID else design.index_of(source) + 1
             if start != target - 1:
                 edges.append((start, target))
-    lanes: list[list[tuple[int, int]]] = []
+    # Rows each lane already crosses; C-speed searches keep this linear-ish on DenseNet-sized
+    # graphs (hundreds of concat inputs), since the pipeline recomputes it on every edit.
+    taken: list[bytearray] = []
     placed: list[tuple[int, int, int]] = []
+    rows = len(analysis.rows)
     for start, end in sorted(edges, key=lambda e: (e[1] - e[0], e[0])):
-        free = (i for i, spans in enumerate(lanes) if all(end < a or start > b for a, b in spans))
-        lane = next(free, None)
+        lane = next((i for i, t in enumerate(taken) if t.find(1, start, end + 1) < 0), None)
         if lane is None:
-            if len(lanes) < MAX_LANES:
-                lanes.append([])
-            lane = len(lanes) - 1
-        lanes[lane].append((start, end))
+            if len(taken) < MAX_LANES:
+                taken.append(bytearray(rows))
+            lane = len(taken) - 1
+        taken[lane][start : end + 1] = b"\x01" * (end + 1 - start)
         placed.append((start, end, lane))
     return placed

@@ -163,7 +163,7 @@ class MainWindow(QMainWindow):
         n = len(self.design)
         if index is not None and not 0 <= index < n:
             raise IndexError(f"layer index {index} is out of range 0..{n - 1}")
-        self.document.select(None if index is None else self.design.ids[index])
+        self.document.select(None if index is None else self.design.nodes[index].id)
 
     def apply_design(self, new: Design, text: str) -> None:
         """Replace the whole design as one undoable step (e.g. input size taken from an image)."""
@@ -494,7 +494,7 @@ class MainWindow(QMainWindow):
             self.statusBar().clearMessage()
 
     def _node_at_row(self, row: int) -> str | None:
-        return None if row == 0 else self.design.ids[row - 1]
+        return None if row == 0 else self.design.nodes[row - 1].id
 
     def _pipeline_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if self._syncing or not current.isValid():
