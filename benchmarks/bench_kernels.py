@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
-from convdesigner.core.engine import activations, pipeline
+from convdesigner.core import parallel
+from convdesigner.core.engine import activations
 from convdesigner.core.engine.conv_transpose import conv_transpose2d
 from convdesigner.core.engine.resample import upsample
 
@@ -160,8 +161,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=41, help="timed runs per figure (41)")
     parser.add_argument(
-        "--threads", type=int, default=pipeline.WORKERS,
-        help=f"threads for the multi-threaded figures (the engine's {pipeline.WORKERS})",
+        "--threads", type=int, default=parallel.WORKERS,
+        help=f"threads for the multi-threaded figures (the engine's {parallel.WORKERS})",
     )  # fmt: skip
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch column")
     args = parser.parse_args()
@@ -175,7 +176,7 @@ def main() -> int:
             torch = torch_module
     print(f"numpy {np.__version__}" + ("" if torch is None else f", torch {torch.__version__}"))
     print(
-        f"engine threads: {pipeline.WORKERS}; load average {os.getloadavg()[0]:.2f} "
+        f"engine threads: {parallel.WORKERS}; load average {os.getloadavg()[0]:.2f} "
         "(other work on the machine makes every figure noisier)"
     )
     bench(args.threads, args.repeat, torch)

@@ -443,7 +443,7 @@ def _merge_fields(
         return _HUGE, str
     rank = len(known[0][0].size)
     # Per axis, the input whose field is widest there (the first one on a tie).
-    picks = [max(range(len(known)), key=lambda k, i=i: known[k][0].size[i]) for i in range(rank)]
+    picks = [_widest(known, i) for i in range(rank)]
     best = Field(
         tuple(known[k][0].size[i] for i, k in enumerate(picks)),
         tuple(known[k][0].jump[i] for i, k in enumerate(picks)),
@@ -464,6 +464,15 @@ def _merge_fields(
         )
 
     return best, text
+
+
+def _widest(known: Sequence[tuple[Field, str]], axis: int) -> int:
+    """Index of the input whose receptive field is widest along ``axis`` (first on a tie)."""
+    best = 0
+    for k in range(1, len(known)):
+        if known[k][0].size[axis] > known[best][0].size[axis]:
+            best = k
+    return best
 
 
 class _Quoted(Sequence[str]):

@@ -159,7 +159,7 @@ def test_overflowing_weights_print_no_numpy_warning(tmp_path: Path) -> None:
         "1.weight": np.full((2, 2, 3, 3), -1e30, np.float32),
         "1.bias": np.zeros(2, np.float32),
     }
-    np.savez(tmp_path / "w.npz", **weights)
+    np.savez(tmp_path / "w.npz", **weights)  # type: ignore[arg-type]
     image = tmp_path / "x.npy"
     np.save(image, np.full((1, 8, 8), 1e30, np.float32))
     run = subprocess.run(
