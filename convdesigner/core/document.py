@@ -40,7 +40,8 @@ class ChangeKind(StrEnum):
     """A file was loaded: new design, history cleared, clean."""
     SELECT = "select"
     CLEAN = "clean"
-    """Saved (or declared saved): the clean mark moved to the current step."""
+    """Saved (or declared saved): the clean mark moved to the current step; or, after
+    :meth:`Document.restore` without a file, no step is clean any more."""
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,18 @@ class Document:
         """Replace everything by an opened file: new design, empty history, clean."""
         self.history.clear()
         self._install(DocState(design, None, path), ChangeKind.RESET)
+
+    def restore(self, design: Design, path: str | None, *, base: Design | None, text: str) -> None:
+        """Replace everything by a recovered copy of unsaved work (core/autosave.py).
+
+        With ``base`` (what the file holds now) the document starts clean at ``base`` and one
+        undo step ``text`` leads to ``design``, so Undo shows the file's version and Redo the
+        recovered one. Without it there is no step and no clean state: closing asks to save.
+        """
+        self.load(design if base is None else base, path)
+        if base is None or not self._push(design, text, None):
+            self.history.clean_index = None
+            self._install(self._state, ChangeKind.CLEAN)
 
     def start_from(self, design: Design, text: str) -> None:
         """Replace the design by a template, as one undoable step that leaves the document clean

@@ -20,6 +20,7 @@ from convdesigner.cli.errors import UsageParser
 
 if TYPE_CHECKING:
     from convdesigner.ui.main_window import MainWindow
+    from convdesigner.ui.recovery import Autosave
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,13 +72,14 @@ def main(argv: list[str]) -> int:
 
     window = MainWindow()
     window.show()
+    from convdesigner.ui.recovery import Autosave
+
+    autosave = Autosave(window)
     # The viewer (NumPy engine, pyqtgraph: about half a second of imports) and a file named on
     # the command line wait for the first paint, so the window appears at once and a bad file's
     # message box shows over a working window.
     window.call_after_first_paint(lambda: _install_viewer(window))
-    if args.design:
-        design = args.design
-        window.call_after_first_paint(lambda: window.open_design(design))
+    window.call_after_first_paint(lambda: _start(window, autosave, args.design))
     _close_on_interrupt(app)
     return app.exec()
 
@@ -93,6 +95,20 @@ def _close_on_interrupt(app: QApplication) -> QTimer:
     timer.timeout.connect(lambda: None)
     timer.start(250)
     return timer
+
+
+def _start(window: MainWindow, autosave: Autosave, design: str | None) -> None:
+    """Offer what a killed session left, then open the file named on the command line (unless
+    recovered work now fills the window: the user can open it again)."""
+    from convdesigner.ui.recovery import offer_recovery
+
+    if offer_recovery(window, autosave):
+        if design:
+            window.statusBar().showMessage(
+                f"Recovered unsaved work; {design} was not opened (open it again to see it)", 15000
+            )
+    elif design:
+        window.open_design(design)
 
 
 def _install_viewer(window: MainWindow) -> None:

@@ -1,4 +1,4 @@
-"""Where the app keeps its settings (window layout, recent files).
+"""Where the app keeps its settings (window layout, recent files) and its data (autosave, log).
 
 One INI file per user, so tests and the self-test can redirect it with ``QSettings.setPath`` or
 the ``CONVDESIGNER_SETTINGS_DIR`` environment variable and never touch the user's real settings.
@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QStandardPaths
 
 ORGANIZATION = "convdesigner"
 APPLICATION = "convdesigner"
 SETTINGS_DIR_ENV = "CONVDESIGNER_SETTINGS_DIR"
+DATA_DIR_ENV = "CONVDESIGNER_DATA_DIR"
 MAX_RECENT = 8
 
 
@@ -24,6 +25,15 @@ def app_settings() -> QSettings:
     return QSettings(
         QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION
     )
+
+
+def app_data_dir() -> Path:
+    """Where autosave copies and the log go: the platform's application-data folder
+    (``QStandardPaths.AppDataLocation``), or ``CONVDESIGNER_DATA_DIR`` (tests, the self-test)."""
+    folder = os.environ.get(DATA_DIR_ENV)
+    if not folder:
+        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    return Path(folder)
 
 
 def recent_files() -> list[str]:

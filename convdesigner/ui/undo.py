@@ -44,7 +44,11 @@ class UndoStack(QUndoStack):
             elif kind is ChangeKind.RESET:
                 self.clear()
             elif kind is ChangeKind.CLEAN:
-                super().setClean()
+                # A recovered copy has no clean state at all (Document.restore).
+                if self.document.is_clean:
+                    super().setClean()
+                else:
+                    self.resetClean()
         finally:
             self.following = False
 

@@ -32,11 +32,13 @@ def _no_worker_left_running() -> Iterator[None]:
 def _isolated_settings(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Keep the app's QSettings (layout, recent files) out of the user's real configuration."""
+    """Keep the app's QSettings (layout, recent files) and its data (autosave copies, log) out
+    of the user's real configuration."""
     from PySide6.QtCore import QSettings
 
     folder = str(tmp_path_factory.mktemp("settings"))
     monkeypatch.setenv("CONVDESIGNER_SETTINGS_DIR", folder)
+    monkeypatch.setenv("CONVDESIGNER_DATA_DIR", str(tmp_path_factory.mktemp("data")))
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, folder)
 
 
