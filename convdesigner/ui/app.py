@@ -72,16 +72,22 @@ def main(argv: list[str]) -> int:
 
     window = MainWindow()
     window.show()
+    from convdesigner.ui.crash import CrashHandler, install_log
     from convdesigner.ui.recovery import Autosave
+    from convdesigner.ui.settings import app_data_dir
 
     autosave = Autosave(window)
+    crash = CrashHandler(window, autosave.write_now, install_log(app_data_dir()))
     # The viewer (NumPy engine, pyqtgraph: about half a second of imports) and a file named on
     # the command line wait for the first paint, so the window appears at once and a bad file's
     # message box shows over a working window.
     window.call_after_first_paint(lambda: _install_viewer(window))
     window.call_after_first_paint(lambda: _start(window, autosave, args.design))
     _close_on_interrupt(app)
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        crash.uninstall()
 
 
 def _close_on_interrupt(app: QApplication) -> QTimer:
