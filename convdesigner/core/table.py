@@ -110,7 +110,7 @@ FIELDS = tuple(name for name, _ in COLUMNS)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _safe_text(value: str) -> str:
+def safe_text(value: str) -> str:
     """Neutralise spreadsheet formula injection in text cells (numbers stay raw)."""
     return "'" + value if value.startswith(_FORMULA_START) else value
 
@@ -132,7 +132,7 @@ def to_csv(analysis: Analysis, path: str | os.PathLike[str] | None = None) -> st
             if value is None:
                 cells.append("")
             elif isinstance(value, str):
-                cells.append(_safe_text(value))
+                cells.append(safe_text(value))
             else:
                 cells.append(str(value))
         writer.writerow(cells)

@@ -14,6 +14,7 @@ from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetricsF, QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QTableView, QWidget
 
+from convdesigner.core.table import safe_text
 from convdesigner.ui.table_model import LayerTableModel
 
 
@@ -146,7 +147,8 @@ class LayerTableView(QTableView):
             cells = []
             for c in columns:
                 text = model.index(r, c).data() if (r, c) in chosen else ""
-                cells.append(str(text or "").replace("\t", " ").replace("\n", " "))
+                # As the CSV export: a pasted "=HYPERLINK(...)" must stay text in a spreadsheet.
+                cells.append(safe_text(str(text or "").replace("\t", " ").replace("\n", " ")))
             lines.append("\t".join(cells))
         return "\n".join(lines) + "\n"
 
