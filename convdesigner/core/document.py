@@ -123,6 +123,8 @@ class Document:
     def _install(self, state: DocState, kind: ChangeKind, step: Step | None = None) -> None:
         before = self._state
         self._state = state
+        if before.design is not state.design:
+            before.design.forget_derived()  # now only a snapshot in the history
         change = Change(kind, before, state, step)
         for listener in list(self._listeners):  # a listener may unsubscribe itself
             listener(change)
@@ -174,6 +176,26 @@ class Document:
         if step is None:
             return False
         self._restore(step.after, step.sets_path, ChangeKind.REDO, step)
+        return True
+
+    def go_to(self, index: int) -> bool:
+        """Undo or redo until ``index`` steps are applied, telling the listeners once.
+
+        A click far back in the History list is one change for the views (one analysis, one
+        refresh), not one per step: 2,600 steps of a 10,000-node design took a minute that way.
+        """
+        history = self.history
+        index = max(0, min(index, len(history)))
+        if index == history.index:
+            return False
+        state, kind = self._state, ChangeKind.UNDO if index < history.index else ChangeKind.REDO
+        step: Step | None = None
+        while history.index != index:
+            step = history.undo() if kind is ChangeKind.UNDO else history.redo()
+            assert step is not None
+            target = step.before if kind is ChangeKind.UNDO else step.after
+            state = replace(target, path=target.path if step.sets_path else state.path)
+        self._install(state, kind, step)
         return True
 
     def load(self, design: Design, path: str | None) -> None:

@@ -2,13 +2,12 @@
 
 Kept only for what Qt gives with it: the Undo/Redo actions with their standard shortcuts and
 texts, and the History dock (``QUndoView``). Every document step is pushed here as a command that
-does nothing when pushed; undoing or redoing it (a shortcut, a click in the History dock) asks
-the document, and the document's own undo, merge and clean mark are copied back.
+does nothing, pushed or undone; when the stack's index moves (a shortcut, a click in the History
+dock, however many steps back) the document goes to that index in one change, and the document's
+own undo, merge and clean mark are copied back.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QUndoCommand, QUndoStack
@@ -26,9 +25,21 @@ class UndoStack(QUndoStack):
         self.following = False
         """True while copying a document change here: the commands must not act on it."""
         document.subscribe(self._follow)
+        # Undo, redo and clicks in the History list move the index (a click: across many
+        # commands, undoing each); the document then moves once, to the same index.
+        self.indexChanged.connect(self._index_moved)
 
     def setClean(self) -> None:
         self.document.mark_clean()
+
+    def _index_moved(self, index: int) -> None:
+        if self.following:  # copying the document's own change
+            return
+        self.following = True
+        try:
+            self.document.go_to(index)
+        finally:
+            self.following = False
 
     def _follow(self, change: Change) -> None:
         if self.following:
@@ -39,10 +50,8 @@ class UndoStack(QUndoStack):
             if kind in (ChangeKind.EDIT, ChangeKind.MERGED, ChangeKind.OBSOLETE):
                 assert change.step is not None
                 self.push(_Step(self, change.step.text, kind))
-            elif kind is ChangeKind.UNDO:
-                self.undo()
-            elif kind is ChangeKind.REDO:
-                self.redo()
+            elif kind in (ChangeKind.UNDO, ChangeKind.REDO):
+                self.setIndex(self.document.history.index)  # one step or many (go_to)
             elif kind is ChangeKind.RESET:
                 self.clear()
             elif kind is ChangeKind.CLEAN:
@@ -72,18 +81,4 @@ class _Step(QUndoCommand):
             self.setObsolete(True)
         return kind is not ChangeKind.EDIT
 
-    def undo(self) -> None:
-        self._ask(self._stack.document.undo)
-
-    def redo(self) -> None:
-        self._ask(self._stack.document.redo)
-
-    def _ask(self, action: Callable[[], bool]) -> None:
-        stack = self._stack
-        if stack.following:  # pushed or replayed from the document: it is done already
-            return
-        stack.following = True
-        try:
-            action()
-        finally:
-            stack.following = False
+    # undo() and redo() do nothing: the stack's indexChanged moves the document (see above).

@@ -1,0 +1,39 @@
+"""A click far back in the History dock is one refresh of the window (issue 12 item 8: 2,600
+undo steps of a deep design froze the window for 12 to 19 s, one full refresh per step)."""
+
+from __future__ import annotations
+
+from convdesigner.core.design import Design, InputSpec
+from convdesigner.core.layers import Conv2D, ReLU
+from convdesigner.ui.main_window import MainWindow
+
+
+def test_undo_across_many_steps_refreshes_once_and_stays_in_step(window: MainWindow) -> None:
+    layers = [
+        Conv2D(filters=4, kernel=3, padding="same") if i % 2 == 0 else ReLU() for i in range(60)
+    ]
+    start = Design(InputSpec(16, 16, 3), layers=layers)
+    window.document.load(start, None)
+    ids = start.ids
+    for i in range(300):
+        window.document.change(ids[(2 * i) % 60], filters=5 + i % 9)
+    final = window.design
+    refreshed: list[object] = []
+    window.designChanged.connect(refreshed.append)
+    stack = window.undo_stack
+    stack.setIndex(0)  # what a click on "Opened design" in the History dock does
+    assert window.design == start
+    assert window.table_model.analysis.design is window.design
+    assert len(refreshed) == 1
+    assert stack.index() == window.document.history.index == 0
+    stack.setIndex(150)
+    assert len(refreshed) == 2
+    assert window.document.history.index == 150
+    stack.redo()
+    window.action_undo.trigger()
+    window.action_redo.trigger()
+    assert window.document.history.index == 151
+    stack.setIndex(stack.count())
+    assert window.design == final
+    window.document.undo()  # the document's own undo moves the stack
+    assert stack.index() == 299
