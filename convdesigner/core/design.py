@@ -275,12 +275,12 @@ class Design:
         return all(ins == (prev,) for ins, prev in zip(
             self.resolved_inputs, (INPUT_ID, *self.ids[:-1]), strict=True))  # fmt: skip
 
-    @property
+    @cached_property  # asked several times per edit; a walk over every node
     def has_default_ids(self) -> bool:
         """Ids are positions ("0", "1", ...): the ``nn.Sequential`` layout of version 1 files."""
         return all(n.id == _default_id(i) for i, n in enumerate(self.nodes))
 
-    @property
+    @cached_property
     def is_sequential(self) -> bool:
         """A chain with default ids: what format version 1 (and ``nn.Sequential``) can hold."""
         return self.has_default_ids and all(n.inputs is None for n in self.nodes)
@@ -390,7 +390,7 @@ class Design:
         return replace(self, name=name)
 
 
-_DERIVED = ("_index", "resolved_inputs", "consumers", "outputs")
+_DERIVED = ("_index", "resolved_inputs", "consumers", "outputs", "has_default_ids", "is_sequential")
 
 
 def fresh_id(layer: Layer, used: set[str] | Iterable[str]) -> str:

@@ -1,0 +1,123 @@
+"""Deep designs and long histories in the window (issue 12 item 8): the longest event-loop stall.
+
+Run:  python benchmarks/bench_deep.py [--layers N] [--steps S] [--no-viewer]
+
+A design of N layers (default 10,000: conv 3×3 "same" and ReLU alternating, 32×32×3 input) is
+opened in the window with the feature-map viewer (a bundled sample as input). A 1 ms timer
+records every event-loop tick while each action runs and 0.3 s after it; the longest gap
+between ticks is how long the window was frozen at worst. Actions: open the design, one edit,
+S more edits (one undo step each), a click on the oldest entry of the History dock (undo all S
+steps), and back to the newest. The resident memory per undo step is printed too. Reference in
+the same run: ``analyse()`` of the same design alone (what any edit must redo) and the longest
+gap of an idle loop. Budget of issue 12: 30 ms for any design the loader accepts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import itertools
+import os
+import sys
+import time
+from collections.abc import Callable
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from convdesigner.core.analysis import analyse
+from convdesigner.core.design import Design, InputSpec
+from convdesigner.core.layers import Conv2D, ReLU
+from convdesigner.ui.app import create_app
+from convdesigner.ui.main_window import MainWindow
+
+
+def rss_mib() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def longest_gap(app: QApplication, action: Callable[[], object], tail: float = 0.3) -> float:
+    """Run ``action`` from the event loop; the longest gap between 1 ms ticks until ``tail``
+    seconds after it returned (background results arrive and are drawn then)."""
+    ticks: list[float] = []
+    done: list[float] = []
+    timer = QTimer()
+    timer.setInterval(1)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+
+    def run() -> None:
+        action()
+        done.append(time.perf_counter())
+
+    start = time.perf_counter()
+    timer.start()
+    QTimer.singleShot(0, run)
+    while not done or time.perf_counter() - done[0] < tail:
+        app.processEvents()
+        time.sleep(0.0005)
+    timer.stop()
+    stamps = [start, *ticks, time.perf_counter()]
+    return max(b - a for a, b in itertools.pairwise(stamps))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--layers", type=int, default=10_000)
+    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--no-viewer", action="store_true")
+    args = parser.parse_args()
+    app = create_app()
+    conv = Conv2D(filters=4, kernel=3, padding="same")
+    design = Design(
+        InputSpec(32, 32, 3), layers=[conv if i % 2 == 0 else ReLU() for i in range(args.layers)]
+    )
+    t0 = time.perf_counter()
+    analyse(design)
+    alone = time.perf_counter() - t0
+    load = os.getloadavg()[0]
+    print(f"{args.layers} layers; load average {load:.2f}; analyse() alone {alone * 1e3:.0f} ms")
+
+    window = MainWindow()
+    window.resize(1500, 1000)
+    window.show()
+    if not args.no_viewer:
+        from convdesigner.ui.viewer_dock import install_feature_maps
+
+        install_feature_maps(window, lazy=False)
+    for _ in range(20):
+        app.processEvents()
+    gc.collect()
+    idle = longest_gap(app, lambda: None)
+    doc = window.document
+    ids = design.ids
+
+    def show(label: str, action: Callable[[], object]) -> None:
+        print(f"  {label:36s}{longest_gap(app, action) * 1e3:8.1f} ms")
+
+    print(f"  {'idle loop':36s}{idle * 1e3:8.1f} ms")
+    show("open the design", lambda: doc.load(design, None))
+    show("one edit", lambda: doc.change(ids[0], filters=5))
+    before = rss_mib()
+    t0 = time.perf_counter()
+    for i in range(args.steps):
+        doc.change(ids[(2 * i + 2) % args.layers], filters=6 + i % 7)
+    per_edit = (time.perf_counter() - t0) / args.steps
+    for _ in range(5):
+        app.processEvents()
+    per_step = (rss_mib() - before) / args.steps
+    print(
+        f"  {args.steps} edits in a row: {per_edit * 1e3:.0f} ms each, {per_step:.2f} MiB per step"
+    )
+    stack = window.undo_stack
+    show(f"undo {stack.count()} steps (History click)", lambda: stack.setIndex(0))
+    show("redo them all", lambda: stack.setIndex(stack.count()))
+    stack.setClean()
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
