@@ -569,12 +569,12 @@ class FeatureMapPanel(QWidget):
             self.input_view.enableAutoRange()  # refit on resize too, until the user zooms
             self._drawn_input = (source, spec)
         resized = (source.height, source.width) != (spec.height, spec.width)
-        size = f"{source.width}×{source.height}"
+        size = f"{source.height}×{source.width}"
         if resized:
-            self.source_label.setText(f"{source.name} {size} → {spec.width}×{spec.height}")
+            self.source_label.setText(f"{source.name} {size} → {spec.height}×{spec.width}")
             self.source_label.setToolTip(
                 f"{source.name}: {size} pixels, resized to the design's input "
-                f"{spec.width}×{spec.height}"
+                f"{spec.height}×{spec.width} (H×W)"
             )
         else:
             self.source_label.setText(f"{source.name} {size}")

@@ -224,22 +224,30 @@ class FeatureMapsController(QObject):
 
     # ------------------------------------------------------------------ images
 
-    def choose_fit(self, name: str, image_hw: tuple[int, int]) -> Fit:
-        """Ask whether to resize the image or adopt its size (tests replace this)."""
+    def fit_texts(self, name: str, image_hw: tuple[int, int]) -> tuple[str, str, str]:
+        """The question, and the resize and adopt buttons' texts; sizes as H×W, the way the
+        table, the properties and the cards write them."""
         spec = self.window.design.input
         h, w = image_hw
+        return (
+            f"{name} is {h}×{w} pixels (H×W); the design's input is {spec.height}×{spec.width}.",
+            f"Resize to {spec.height}×{spec.width}",
+            f"Set Input to {h}×{w}",
+        )
+
+    def choose_fit(self, name: str, image_hw: tuple[int, int]) -> Fit:
+        """Ask whether to resize the image or adopt its size (tests replace this)."""
+        question, resize_text, adopt_text = self.fit_texts(name, image_hw)
         box = QMessageBox(self.window)
         box.setWindowTitle("Image size")
         box.setIcon(QMessageBox.Icon.Question)
-        box.setText(f"{name} is {w}×{h} pixels; the design's input is {spec.width}×{spec.height}.")
+        box.setText(question)
         box.setInformativeText(
             "Resize the image to the input, or change the design's input size to the image "
             "(an edit you can undo)?"
         )
-        resize = box.addButton(
-            f"Resize to {spec.width}×{spec.height}", QMessageBox.ButtonRole.AcceptRole
-        )
-        adopt = box.addButton(f"Set Input to {w}×{h}", QMessageBox.ButtonRole.ActionRole)
+        resize = box.addButton(resize_text, QMessageBox.ButtonRole.AcceptRole)
+        adopt = box.addButton(adopt_text, QMessageBox.ButtonRole.ActionRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(resize)
         box.exec()
@@ -318,10 +326,10 @@ class FeatureMapsController(QObject):
                 try:
                     new_input = InputSpec(h, w, spec.channels)
                 except ValueError as exc:
-                    panel.show_problem(f"Cannot use {w}×{h} as the input size: {exc}")
+                    panel.show_problem(f"Cannot use {h}×{w} as the input size: {exc}")
                     return False
                 self.window.apply_design(
-                    self.window.design.with_input(new_input), f"Set Input Size to {w}×{h}"
+                    self.window.design.with_input(new_input), f"Set Input Size to {h}×{w}"
                 )
         panel.set_image(pixels, name)
         self.dock.show()

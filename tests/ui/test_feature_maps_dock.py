@@ -151,8 +151,8 @@ def test_load_image_resize_or_set_input_size(
         viewer.load_action.trigger()
     assert panel.source.name == "coffee.png"
     assert window.design == original
-    assert "resized to the design's input 64×25" in panel.source_label.toolTip()
-    assert panel.source_label.text() == "coffee.png 256×171 → 64×25"
+    assert "resized to the design's input 25×64" in panel.source_label.toolTip()
+    assert panel.source_label.text() == "coffee.png 171×256 → 25×64"
 
     answer = Fit.SET_INPUT
     with qtbot.waitSignal(panel.rendered, timeout=10000):
