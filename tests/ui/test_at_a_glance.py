@@ -4,14 +4,18 @@ limits said, numbers never cut off, panels that fit their contents."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any, cast
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
+from convdesigner.core.design import MAX_INPUT_SIDE
 from convdesigner.ui.main_window import MainWindow
 from convdesigner.ui.viewer_dock import FeatureMapsController, install_feature_maps
-from tests.ui.ui_helpers import drag_and_drop
+from tests.ui.ui_helpers import drag_and_drop, editor, layer
 
 
 @pytest.fixture
@@ -71,3 +75,47 @@ def test_image_size_prompt_says_height_by_width(
     assert "input is 25×64" in question
     assert resize == "Resize to 25×64"
     assert adopt == "Set Input to 170×256"
+
+
+def _press(qtbot: QtBot, widget: QWidget, shortcut: QKeySequence) -> None:
+    """Press the first key combination of ``shortcut`` (the platform's own), as a user would."""
+    combo = cast(Any, shortcut)[0]  # QKeyCombination; the stubs lack QKeySequence.__getitem__
+    qtbot.keyClick(widget, combo.key(), combo.keyboardModifiers())
+
+
+def test_undo_in_a_number_field_undoes_the_document_repeatedly(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    window.select_layer(0)
+    box = editor(window, "filters")
+    original = window.design
+    box.setFocus()
+    qtbot.waitUntil(box.hasFocus)
+    box.setValue(64)
+    editor(window, "dilation").height_box.setValue(2)  # another field: another undo step
+    box.setValue(32)
+    assert window.undo_stack.count() == 3
+    for filters, dilation in ((64, 2), (64, 1), (100, 1)):
+        _press(qtbot, box, window.action_undo.shortcut())
+        conv = layer(window, 0)
+        assert (conv.filters, conv.dilation[0]) == (filters, dilation)
+        assert box.value() == filters
+        assert window.action_redo.isEnabled()
+    assert window.design == original
+    _press(qtbot, box, window.action_redo.shortcut())
+    assert layer(window, 0).filters == 64
+    assert box.hasFocus()
+
+
+def test_a_value_past_the_limit_says_the_limit(qtbot: QtBot, window: MainWindow) -> None:
+    window.select_layer(None)
+    box = editor(window, "height")
+    assert f"to {MAX_INPUT_SIDE:,}" in box.toolTip()
+    box.setFocus()
+    box.selectAll()
+    typed = str(MAX_INPUT_SIDE * 2)
+    qtbot.keyClicks(box, typed)
+    assert box.value() == int(typed[:-1])  # the last digit was refused...
+    message = window.statusBar().currentMessage()
+    assert f"{int(typed):,} is more than the limit" in message  # ...and the user is told why
+    assert f"to {MAX_INPUT_SIDE:,}" in message
