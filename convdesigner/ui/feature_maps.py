@@ -337,6 +337,7 @@ class FeatureMapPanel(QWidget):
         if state.node != self._state.node:
             self._detail_channel = None
             self._rf_target = None
+            self._clear_hover()
         self._state = state
         with QSignalBlocker(self.colormap_box), QSignalBlocker(self.shared_scale):
             self.colormap_box.setCurrentText(state.colormap)
@@ -375,8 +376,20 @@ class FeatureMapPanel(QWidget):
         self._analysis = (
             analysis if analysis is not None and analysis.design is design else analyse(design)
         )
+        self._clear_hover()  # it described a value of the design before this edit
         self._state = self._state.following(design)
         self._request()
+
+    def forget_shown(self, message: str) -> None:
+        """Another design was opened: take the previous one's maps, titles and readout off the
+        screen now, rather than when the new design's maps are ready (seconds for VGG-16)."""
+        self._show_message(message)
+        self.mosaic_item.clear()
+        self.mosaic_title.setText("")
+        self._clear_detail("")
+        self._clear_hover()
+        self._rf_target = None
+        self.rf_rect.hide()
 
     def set_image(self, pixels_hwc: np.ndarray, name: str) -> None:
         """Use a decoded picture ((H, W, C) float32 in [0, 1]) as the input."""
@@ -583,8 +596,9 @@ class FeatureMapPanel(QWidget):
         node = request.options.node
         array = result.layer_array
         if array is None:
-            self._show_message(result.note or "This node has no output.")
-            self._clear_detail()
+            note = result.note or "This node has no output."
+            self._show_message(note)
+            self._clear_detail(f"No values to show: {note}")
             return
         row = self._row(result.analysis, node)
         heading = title(row)
@@ -593,7 +607,7 @@ class FeatureMapPanel(QWidget):
             self._detail_timer.start()  # -> _draw_pending_detail, once the mosaic is painted
         else:
             self._draw_bars(array, f"{heading} · {array.shape[0]:,} values")
-            self._clear_detail()
+            self._clear_detail("A vector: its values are the bars on the right")
 
     def _draw_pending_detail(self) -> None:
         result = self._result
@@ -646,12 +660,18 @@ class FeatureMapPanel(QWidget):
         self.detail_item.setImage(detail.rgba, autoLevels=False)
         self.detail_view.enableAutoRange()
         self.histogram_curve.setData(detail.edges, detail.counts)
+        self.histogram.show()
         self.detail_title.setText(f"Channel {channel} · {detail.stats}")
 
-    def _clear_detail(self) -> None:
+    def _clear_detail(self, why: str) -> None:
+        """No channel to enlarge: say ``why`` instead of an empty histogram on a made-up axis."""
         self.detail_item.clear()
         self.histogram_curve.setData([0, 1], [0])
-        self.detail_title.setText("")
+        self.histogram.hide()
+        self.detail_title.setText(why)
+
+    def _clear_hover(self) -> None:
+        self.hover_label.setText(" ")
 
     # ------------------------------------------------------------------ mouse
 

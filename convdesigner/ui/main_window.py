@@ -48,9 +48,9 @@ from PySide6.QtWidgets import (
 from convdesigner import __version__
 from convdesigner.core.analysis import Analysis
 from convdesigner.core.design import Design
-from convdesigner.core.document import Change, Document, EditError
+from convdesigner.core.document import Change, ChangeKind, Document, EditError
 from convdesigner.core.fileformat import DesignFileError
-from convdesigner.core.table import where
+from convdesigner.core.table import not_computed, where
 from convdesigner.core.units import bytes_text, si
 from convdesigner.ui import mime
 from convdesigner.ui.explain import ExplainPanel
@@ -86,6 +86,9 @@ class MainWindow(QMainWindow):
     """``str | None``: id of the selected node; None for the input row or nothing."""
     imageFileDropped = Signal(str)
     """An image file (png/jpg/jpeg/bmp/npy) was dropped on the window."""
+    designOpened = Signal(object)
+    """A design replaced the document (opened, new, from a template): emitted before
+    ``designChanged``, so views drop what they showed of the previous design at once."""
     layoutReset = Signal()
     """View → Reset Layout put every dock back in its area (docks may refine their place)."""
 
@@ -97,7 +100,9 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.document = Document(default_design() if design is None else design, path)
         self.undo_stack = UndoStack(self.document, self)
-        self.files = DocumentFiles(self, self.document, self.drop_image)
+        self.files = DocumentFiles(
+            self, self.document, self.drop_image, lambda design: self.designOpened.emit(design)
+        )
         self._syncing = False
         self._docks: list[QDockWidget] = []
         self._dock_areas: dict[str, Qt.DockWidgetArea] = {}
@@ -197,6 +202,9 @@ class MainWindow(QMainWindow):
     def new_from_template(self, template_id: str) -> bool:
         return self.files.new_from_template(template_id)
 
+    def new_empty(self) -> bool:
+        return self.files.new_empty()
+
     def open_dropped_files(self, paths: list[str]) -> None:
         self.files.open_dropped_files(paths)
 
@@ -267,7 +275,7 @@ class MainWindow(QMainWindow):
         self.view_menu = bar.addMenu("&View")
         self.help_menu = bar.addMenu("&Help")
 
-        self.new_menu = self.file_menu.addMenu("&New from Template")
+        self.new_menu = self.file_menu.addMenu("&New")
         self._fill_templates()
         self.action_open = self._action(
             self.file_menu, "&Open…", self.files.open_dialog, QKeySequence.StandardKey.Open
@@ -409,6 +417,8 @@ class MainWindow(QMainWindow):
         if change.design_changed or change.selection_changed:
             self._show_selection(scroll=change.selection_changed)
         self._update_title()
+        if change.kind is ChangeKind.RESET:
+            self.designOpened.emit(change.after.design)
         if change.design_changed:
             self.designChanged.emit(change.after.design)
         if change.selection_changed:
@@ -430,9 +440,19 @@ class MainWindow(QMainWindow):
         finally:
             self._syncing = False
         totals = analysis.totals
+        partial = ""
+        if analysis.partial:
+            n = not_computed(analysis)
+            partial = f"   ·   partial: {n} layer{'s' if n != 1 else ''} not computed"
         self.totals_label.setText(
             f"Params {totals.params:,}   ·   MACs {si(totals.macs)} "
             f"({si(totals.flops)} FLOPs)   ·   Activations {bytes_text(totals.activation_bytes)}"
+            + partial
+        )
+        self.totals_label.setToolTip(
+            "These totals leave out the layers that could not be computed (an error, or after one)"
+            if partial
+            else "Totals for one image (1 MAC = 2 FLOPs)"
         )
         first = analysis.first_error
         if first is None:
@@ -581,6 +601,11 @@ class MainWindow(QMainWindow):
 
     def _fill_templates(self) -> None:
         self.new_menu.clear()
+        self.action_new_empty = self.new_menu.addAction("&Empty Design")
+        self.action_new_empty.setShortcut(QKeySequence.StandardKey.New)
+        self.action_new_empty.setStatusTip("Just an input: add layers from the palette")
+        self.action_new_empty.triggered.connect(lambda _checked=False: self.new_empty())
+        self.new_menu.addSection("From a template")
         try:
             from convdesigner.core.templates import list_templates
 
@@ -595,9 +620,6 @@ class MainWindow(QMainWindow):
             action.triggered.connect(
                 lambda _checked=False, t=template.id: self.new_from_template(t)
             )
-        if templates and templates[0].id == "qa-example":
-            self.new_menu.actions()[0].setShortcut(QKeySequence.StandardKey.New)
-        self.new_menu.setEnabled(bool(templates))
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()

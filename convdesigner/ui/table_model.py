@@ -25,7 +25,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from convdesigner.core.analysis import Analysis, LayerRow, Status, Totals
-from convdesigner.core.table import inputs_text, rf_text
+from convdesigner.core.table import inputs_text, partial_note, rf_text
 from convdesigner.core.units import bytes_text, fmt
 from convdesigner.ui.rows import padding_text, row_key, size_text
 
@@ -147,9 +147,9 @@ def columns_for(analysis: Analysis) -> tuple[Column, ...]:
     return COLUMNS if analysis.design.is_sequential else GRAPH_COLUMNS
 
 
-def _totals_text(title: str, t: Totals) -> str:
+def _totals_text(title: str, t: Totals, partial: bool = False) -> str:
     return {
-        "Name": "Total",
+        "Name": "Total (partial)" if partial else "Total",
         "Weights": fmt(t.weights),
         "Biases": fmt(t.biases),
         "Params": fmt(t.params),
@@ -212,7 +212,7 @@ class LayerTableModel(QAbstractTableModel):
             self._install(analysis)
             self.endResetModel()
             return
-        old_totals = self._analysis.totals
+        old_totals = (self._analysis.totals, self._analysis.partial)
         self._install(analysis)
         last_column = self._n_columns - 1
         changed = [
@@ -222,7 +222,7 @@ class LayerTableModel(QAbstractTableModel):
         ]
         if changed:
             self.dataChanged.emit(self.index(changed[0], 0), self.index(changed[-1], last_column))
-        if self._analysis.totals != old_totals:
+        if (self._analysis.totals, self._analysis.partial) != old_totals:
             # The totals row, and the share columns of every row; the view repaints only the
             # cells announced (half the table or less for a typical edit).
             self.dataChanged.emit(self.index(self._n, 0), self.index(self._n, last_column))
@@ -245,7 +245,8 @@ class LayerTableModel(QAbstractTableModel):
         """
         if row == self._n:
             totals = self._analysis.totals
-            return tuple(_totals_text(c.title, totals) for c in self.columns)
+            partial = self._analysis.partial
+            return tuple(_totals_text(c.title, totals, partial) for c in self.columns)
         return self._row_texts(row)
 
     def row_font(self, row: int) -> QFont | None:
@@ -321,7 +322,8 @@ class LayerTableModel(QAbstractTableModel):
         """The cell's value for ``role``; ``r`` and ``c`` are in range."""
         if role == _DISPLAY:
             if r == self._n:
-                return _totals_text(self.columns[c].title, self._analysis.totals)
+                analysis = self._analysis
+                return _totals_text(self.columns[c].title, analysis.totals, analysis.partial)
             return self._row_texts(r)[c]
         if role == _ALIGN:
             return self._alignments[c]
@@ -329,6 +331,8 @@ class LayerTableModel(QAbstractTableModel):
             return self.row_font(r)
         if r == self._n:
             if role == _TOOLTIP:
+                if self._analysis.partial:
+                    return _TOTALS_TIP + partial_note(self._analysis) + ": an error stops the rest"
                 return _TOTALS_TIP
             return None
         if role == _BACKGROUND:

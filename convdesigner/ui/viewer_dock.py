@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
 )
 
-from convdesigner.core.design import InputSpec
+from convdesigner.core.design import Design, InputSpec
 
 if TYPE_CHECKING:
     import numpy as np
@@ -90,6 +90,7 @@ class FeatureMapsController(QObject):
             self.dock.show()
         self._default_place()
         self._build_actions()
+        window.designOpened.connect(self._on_design_opened)
         window.designChanged.connect(self._on_design)
         window.selectedNodeChanged.connect(self._on_selection)
         window.imageFileDropped.connect(self.open_image)
@@ -217,6 +218,10 @@ class FeatureMapsController(QObject):
     def _on_design(self, _design: object) -> None:
         if self._panel is not None:
             self._panel.set_design(self.window.design, self.window.analysis)
+
+    def _on_design_opened(self, design: Design) -> None:
+        if self._panel is not None:
+            self._panel.forget_shown(f"Computing the feature maps of {design.name}…")
 
     def _on_selection(self, _node: object) -> None:
         if self._panel is not None:

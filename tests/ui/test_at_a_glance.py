@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from convdesigner.core.design import MAX_INPUT_SIDE
+from convdesigner.core.templates import load_template
 from convdesigner.ui.main_window import MainWindow
 from convdesigner.ui.viewer_dock import FeatureMapsController, install_feature_maps
 from tests.ui.ui_helpers import drag_and_drop, editor, layer
@@ -119,3 +120,87 @@ def test_a_value_past_the_limit_says_the_limit(qtbot: QtBot, window: MainWindow)
     message = window.statusBar().currentMessage()
     assert f"{int(typed):,} is more than the limit" in message  # ...and the user is told why
     assert f"to {MAX_INPUT_SIDE:,}" in message
+
+
+def test_file_new_empty_design(window: MainWindow) -> None:
+    texts = [a.text() for a in window.new_menu.actions()]
+    assert texts[0] == "&Empty Design"
+    assert window.action_new_empty.shortcut() == QKeySequence(QKeySequence.StandardKey.New)
+    original = window.design
+    window.action_new_empty.trigger()
+    assert len(window.design) == 0
+    assert window.design.name == "Untitled"
+    assert window.path is None
+    assert not window.isWindowModified()
+    window.undo_stack.undo()
+    assert window.design == original
+
+
+def test_a_design_from_a_template_has_its_own_name_and_description_shown(
+    window: MainWindow,
+) -> None:
+    assert window.new_from_template("vgg16")
+    template = load_template("vgg16")
+    assert window.design.name == f"Untitled (from {template.name})"
+    assert template.description not in window.design.description
+    assert window.design.description == f"Started from the {template.name} template."
+    assert window.design.name in window.windowTitle()
+    window.select_node(None)
+    shown = editor(window, "description")
+    assert shown.text() == window.design.description
+
+
+def test_opening_another_design_clears_the_previous_maps_at_once(
+    qtbot: QtBot, window: MainWindow, viewer: FeatureMapsController
+) -> None:
+    panel = viewer.panel
+    assert panel.mosaic_title.text  # the Q&A example's maps are on screen
+    panel.hover_label.setText("channel 0 · row 1, col 2 · value 0.5")
+    assert window.new_from_template("lenet5")
+    # Synchronously, before any new map is computed:
+    assert panel.stack.currentWidget() is panel.message
+    assert "Computing the feature maps of Untitled (from LeNet-5)" in panel.message.text()
+    assert panel.mosaic_item.image is None
+    assert panel.hover_label.text().strip() == ""
+    qtbot.waitUntil(lambda: not panel.busy, timeout=30000)
+
+
+def test_hover_readout_is_cleared_by_an_edit(
+    window: MainWindow, viewer: FeatureMapsController
+) -> None:
+    panel = viewer.panel
+    panel.hover_label.setText("channel 0 · row 1, col 2 · value 0.5")
+    window.select_layer(0)
+    editor(window, "filters").setValue(50)
+    assert panel.hover_label.text().strip() == ""
+
+
+def _break_first_layer(window: MainWindow) -> None:
+    window.select_layer(0)
+    # A 30×30 kernel without padding does not fit the 25×64 input.
+    window.document.change(window.design.nodes[0].id, kernel=(30, 30), padding="valid")
+
+
+def test_an_errored_layer_shows_a_message_not_an_empty_histogram(
+    qtbot: QtBot, window: MainWindow, viewer: FeatureMapsController
+) -> None:
+    panel = viewer.panel
+    _break_first_layer(window)
+    assert not window.analysis.ok
+    qtbot.waitUntil(lambda: not panel.busy, timeout=30000)
+    assert panel.stack.currentWidget() is panel.message
+    assert panel.histogram.isVisible() is False
+    assert panel.detail_title.text.startswith("No values to show")
+
+
+def test_totals_say_they_are_partial(window: MainWindow) -> None:
+    _break_first_layer(window)
+    n = len(window.design)
+    last = window.table_model.rowCount() - 1
+    assert window.table_model.index(last, 1).data() == "Total (partial)"
+    tip = window.table_model.index(last, 1).data(Qt.ItemDataRole.ToolTipRole)
+    assert f"partial: {n} layers not computed" in tip
+    assert f"partial: {n} layers not computed" in window.totals_label.text()
+    window.undo_stack.undo()
+    assert window.table_model.index(last, 1).data() == "Total"
+    assert "partial" not in window.totals_label.text()
