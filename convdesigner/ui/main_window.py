@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QByteArray,
@@ -64,6 +65,9 @@ from convdesigner.ui.table_model import LayerTableModel
 from convdesigner.ui.table_view import LayerTableView
 from convdesigner.ui.undo import UndoStack
 
+if TYPE_CHECKING:
+    from convdesigner.ui.help_docs import HelpViewer
+
 APP_TITLE = "ConvDesigner"
 STATE_VERSION = 1
 """Bump when the dock layout changes, so an old saved layout is not applied to new docks."""
@@ -108,6 +112,7 @@ class MainWindow(QMainWindow):
         self._dock_areas: dict[str, Qt.DockWidgetArea] = {}
         self._painted = False
         self._after_paint: list[Callable[[], object]] = []
+        self._help: HelpViewer | None = None
 
         analysis = self.document.analysis
         self.pipeline_model = PipelineModel(analysis)
@@ -337,6 +342,16 @@ class MainWindow(QMainWindow):
         self._view_separator = self.view_menu.addSeparator()
         self.action_reset_layout = self._action(self.view_menu, "Reset &Layout", self.reset_layout)
 
+        self.action_user_guide = self._action(
+            self.help_menu,
+            "User &Guide",
+            lambda: self.show_help("user-guide"),
+            QKeySequence.StandardKey.HelpContents,
+        )
+        self.action_formulas = self._action(
+            self.help_menu, "&Formulas", lambda: self.show_help("formulas")
+        )
+        self.help_menu.addSeparator()
         self.action_about = self._action(self.help_menu, "&About ConvDesigner", self.about)
         self.action_about.setMenuRole(QAction.MenuRole.AboutRole)
         self.action_about_qt = self._action(self.help_menu, "About &Qt", QApplication.aboutQt)
@@ -687,6 +702,15 @@ class MainWindow(QMainWindow):
             dock.show()
         self._default_layout()
         self.layoutReset.emit()
+
+    def show_help(self, page: str) -> HelpViewer:
+        """Open a bundled help page ("user-guide", "formulas") in the help window."""
+        from convdesigner.ui.help_docs import HelpViewer
+
+        if self._help is None:
+            self._help = HelpViewer(self)
+        self._help.show_page(page)
+        return self._help
 
     def about(self) -> None:
         from PySide6 import __version__ as pyside_version

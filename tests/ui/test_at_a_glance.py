@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from convdesigner.core.design import MAX_INPUT_SIDE
 from convdesigner.core.templates import load_template
+from convdesigner.ui.help_docs import HelpViewer
 from convdesigner.ui.main_window import MainWindow
 from convdesigner.ui.viewer_dock import FeatureMapsController, install_feature_maps
 from tests.ui.ui_helpers import drag_and_drop, editor, layer
@@ -204,3 +205,22 @@ def test_totals_say_they_are_partial(window: MainWindow) -> None:
     window.undo_stack.undo()
     assert window.table_model.index(last, 1).data() == "Total"
     assert "partial" not in window.totals_label.text()
+
+
+@pytest.mark.parametrize(
+    ("action", "heading"),
+    [("action_user_guide", "ConvDesigner user guide"), ("action_formulas", "Formulas")],
+)
+def test_help_menu_opens_the_bundled_pages(window: MainWindow, action: str, heading: str) -> None:
+    menu = [a.text() for a in window.help_menu.actions()]
+    assert menu[:2] == ["User &Guide", "&Formulas"]
+    getattr(window, action).trigger()
+    viewer = window.findChild(HelpViewer)
+    assert viewer is not None
+    assert viewer.isVisible()
+    assert viewer.browser.isReadOnly()
+    text = viewer.browser.toPlainText()
+    assert text.startswith(heading)  # rendered Markdown: the "#" is gone
+    assert "# " not in text.splitlines()[0]
+    assert viewer.windowTitle().split(" — ")[0] in ("User Guide", "Formulas")
+    viewer.close()
