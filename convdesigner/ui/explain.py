@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 from convdesigner.core.analysis import Analysis, LayerRow, Status
 from convdesigner.core.table import ordered_derivations, title
 from convdesigner.core.units import bytes_text, fmt, shape_text
+from convdesigner.ui.rows import param_shapes_text
 
 TITLES: dict[str, str] = {
     "output_height": "Output height",
@@ -48,6 +49,9 @@ def explain_html(row: LayerRow, focus: tuple[str, ...] = (), *, highlight: str =
         )
     elif row.output_shape is not None:
         parts.append(f"<p style='margin:4px 0'><b>{row.shape_text}</b></p>")
+    tensors = param_shapes_text(row)
+    if tensors:
+        parts.append(f"<p style='margin:2px 0'>Parameter tensors: {html.escape(tensors)}</p>")
     if row.status is not Status.OK:
         label = "Error" if row.status is Status.ERROR else "Not computable"
         parts.append(

@@ -59,6 +59,7 @@ from convdesigner.ui.editors import (
     set_text,
     spin_box,
 )
+from convdesigner.ui.rows import param_shapes_text
 
 Update = Callable[[Any], None]
 """Shows a new value of what the form edits (a layer, or the design for the input form)."""
@@ -84,6 +85,7 @@ class PropertyPanel(QScrollArea):
         self._error = QLabel()
         self._feedback = QLabel()
         self._inputs = QLabel()
+        self._tensors = QLabel()
 
     # ------------------------------------------------------------------ public
 
@@ -151,6 +153,14 @@ class PropertyPanel(QScrollArea):
         description.setObjectName("propertyDescription")
         outer.addWidget(title)
         outer.addWidget(description)
+        self._tensors = QLabel()
+        self._tensors.setObjectName("propertyTensors")
+        self._tensors.setWordWrap(True)
+        self._tensors.setToolTip(
+            "The parameter tensors: kernel height × width × input channels (per group) × filters"
+        )
+        self._tensors.hide()
+        outer.addWidget(self._tensors)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -434,7 +444,15 @@ class PropertyPanel(QScrollArea):
         self._feedback.clear()
         self.document.set_input(new, f"Change input {attr}", merge=attr)
 
+    @property
+    def tensors_text(self) -> str:
+        """The parameter tensors' shapes as shown ("" when the node has none)."""
+        return self._tensors.text()
+
     def _show_row(self, row: LayerRow) -> None:
+        tensors = param_shapes_text(row)
+        self._tensors.setText(tensors[:1].upper() + tensors[1:])
+        self._tensors.setVisible(bool(tensors))
         self._error.setText("" if row.ok else f"⚠ {row.message}")
         self._error.setVisible(not row.ok)
         if row.index is not None and "inputs" in self.editors:

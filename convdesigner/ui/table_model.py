@@ -27,7 +27,15 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from convdesigner.core.analysis import Analysis, LayerRow, Status, Totals
 from convdesigner.core.table import inputs_text, partial_note, rf_text
 from convdesigner.core.units import bytes_text, fmt
-from convdesigner.ui.rows import padding_text, row_key, size_text
+from convdesigner.ui.rows import (
+    padding_text,
+    padding_tip,
+    param_shapes_text,
+    row_key,
+    size_text,
+    type_text,
+    weight_shape_text,
+)
 
 ERROR_BACKGROUND = QColor(230, 60, 60, 70)
 BLOCKED_BACKGROUND = QColor(150, 150, 150, 50)
@@ -58,36 +66,39 @@ class Column:
     tip: str = ""
     share: bool = False
     """The text is a share of the totals, so it changes in every row when the totals do."""
+    cell_tip: Callable[[LayerRow], str] | None = None
+    """A tooltip per cell (the whole story where the cell shows a short form)."""
 
+
+_KERNEL = Column("Kernel", lambda r, a: size_text(r.kernel), explains=("output_height",))
+_STRIDE = Column("Stride", lambda r, a: size_text(r.stride), explains=("output_height",))
+_PADDING = Column(
+    "Padding",
+    lambda r, a: padding_text(r),
+    explains=("padding", "output_height", "output_width"),
+    tip="zeros added around the input; one number when every side gets the same",
+    cell_tip=padding_tip,
+)
+_WEIGHT_SHAPE = Column(
+    "Weight shape",
+    lambda r, a: weight_shape_text(r),
+    explains=("weights",),
+    tip="the weight tensor: kernel height × width × input channels (per group) × filters",
+    cell_tip=param_shapes_text,
+)
 
 COLUMNS: tuple[Column, ...] = (
     Column("#", lambda r, a: "" if r.index is None else str(r.index), numeric=True),
     Column("Name", lambda r, a: r.name),
-    Column("Type", lambda r, a: r.type),
-    Column("Kernel", lambda r, a: size_text(r.kernel), explains=("output_height",)),
-    Column("Stride", lambda r, a: size_text(r.stride), explains=("output_height",)),
-    Column(
-        "Padding",
-        lambda r, a: padding_text(r),
-        explains=("padding", "output_height", "output_width"),
-        tip="padding applied (height×width); a+b = a before, b after",
-    ),
+    Column("Type", lambda r, a: type_text(r)),
+    # The answers first, so they are on screen without scrolling in a narrow table.
     Column(
         "Output H×W×C",
         lambda r, a: r.shape_text if r.output_shape else "—",
         explains=("output_height", "output_width", "output_channels"),
     ),
-    Column("Weights", lambda r, a: fmt(r.weights), numeric=True, explains=("weights",)),
-    Column("Biases", lambda r, a: fmt(r.biases), numeric=True, explains=("biases",)),
     Column(
         "Params", lambda r, a: fmt(r.params), numeric=True, explains=("params", "non_trainable")
-    ),
-    Column(
-        "% Params",
-        lambda r, a: _share(r, r.params, a.totals.params),
-        numeric=True,
-        explains=("params",),
-        share=True,
     ),
     Column(
         "MACs",
@@ -103,6 +114,19 @@ COLUMNS: tuple[Column, ...] = (
         explains=("macs",),
         share=True,
     ),
+    Column(
+        "% Params",
+        lambda r, a: _share(r, r.params, a.totals.params),
+        numeric=True,
+        explains=("params",),
+        share=True,
+    ),
+    _WEIGHT_SHAPE,
+    _KERNEL,
+    _STRIDE,
+    _PADDING,
+    Column("Weights", lambda r, a: fmt(r.weights), numeric=True, explains=("weights",)),
+    Column("Biases", lambda r, a: fmt(r.biases), numeric=True, explains=("biases",)),
     Column(
         "Receptive field",
         lambda r, a: rf_text(r),
@@ -150,8 +174,9 @@ GRAPH_COLUMNS: tuple[Column, ...] = (
     COLUMNS[0],
     _GRAPH_ONLY[0],
     *COLUMNS[1:3],
+    *COLUMNS[3:8],
     *_GRAPH_ONLY[1:],
-    *COLUMNS[3:],
+    *COLUMNS[8:],
 )
 """The columns of a design with branches (or ids of its own)."""
 
@@ -357,5 +382,8 @@ class LayerTableModel(QAbstractTableModel):
             row = self._rows[r]
             if not row.ok:
                 return row.message
-            return self.columns[c].tip or None
+            column = self.columns[c]
+            if column.cell_tip is not None:
+                return column.cell_tip(row) or column.tip or None
+            return column.tip or None
         return None

@@ -224,3 +224,11 @@ def test_help_menu_opens_the_bundled_pages(window: MainWindow, action: str, head
     assert "# " not in text.splitlines()[0]
     assert viewer.windowTitle().split(" — ")[0] in ("User Guide", "Formulas")
     viewer.close()
+
+
+def test_weight_tensor_shapes_in_properties_and_explain(window: MainWindow) -> None:
+    window.select_layer(2)  # Conv2D 5×5, 100 → 150 channels
+    assert window.properties.tensors_text == "Weights 5×5×100×150, bias 150"
+    assert "Parameter tensors: weights 5×5×100×150, bias 150" in window.explain.toPlainText()
+    window.select_layer(1)  # max pooling: no parameters
+    assert window.properties.tensors_text == ""
