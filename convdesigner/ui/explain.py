@@ -32,6 +32,10 @@ TITLES: dict[str, str] = {
 }
 
 
+PRE_SIZE = "small"
+"""Font size of the formulas (a CSS keyword: Qt takes no percentages here)."""
+
+
 def explain_html(row: LayerRow, focus: tuple[str, ...] = (), *, highlight: str = "#fff3bf") -> str:
     """HTML for one row; derivations named in ``focus`` come first, highlighted."""
     parts = [f"<h3 style='margin:0'>{html.escape(title(row))}</h3>"]
@@ -63,9 +67,12 @@ def explain_html(row: LayerRow, focus: tuple[str, ...] = (), *, highlight: str =
     for key, text in items:
         style = f"background:{highlight};" if key in focus else ""
         heading = TITLES.get(key, key.replace("_", " ").capitalize())
+        # Tight margins and a slightly smaller monospace: one conv layer's whole derivation
+        # fits the panel's height on a 1366×768 screen without scrolling.
         parts.append(
-            f"<div style='{style} margin:6px 0'><b>{html.escape(heading)}</b>"
-            f"<pre style='margin:2px 0 0 8px; white-space:pre-wrap'>{html.escape(text)}</pre></div>"
+            f"<div style='{style} margin:2px 0 0 0'><b>{html.escape(heading)}</b>"
+            f"<pre style='margin:0 0 0 6px; white-space:pre-wrap; font-size:{PRE_SIZE}'>"
+            f"{html.escape(text)}</pre></div>"
         )
     if row.layer is not None and any(k == "macs" for k, _ in items):
         parts.append("<p style='margin-top:8px'><i>1 MAC (multiply-accumulate) = 2 FLOPs.</i></p>")

@@ -72,6 +72,8 @@ from convdesigner.ui.workers import Job, LatestWorker
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
+LEFT_MIN_WIDTH = 200
+"""Narrowest the input / enlarged channel column gets."""
 BUSY_DELAY_MS = 200
 """Runs shorter than this finish without flashing a busy indicator."""
 DETAIL_DELAY_MS = 10
@@ -206,6 +208,8 @@ class FeatureMapPanel(QWidget):
         self.histogram.setMouseEnabled(x=False, y=False)
         self.histogram.hideButtons()
         self.histogram.setLabel("bottom", "value")
+        # No "(x0.001)" scale in the label: it was clipped in a narrow column; the ticks say it.
+        self.histogram.getAxis("bottom").enableAutoSIPrefix(False)
         # A fixed width for the counts' axis, wide enough for 5 digits: left to itself it widens
         # as the counts grow and re-lays out the detail view under the plot.
         counts_axis = self.histogram.getAxis("left")
@@ -260,7 +264,9 @@ class FeatureMapPanel(QWidget):
         body.addWidget(self.stack)
         body.setStretchFactor(0, 1)
         body.setStretchFactor(1, 2)
-        left.setMinimumWidth(160)
+        # Wide enough for the histogram's ticks and the titles, also when a restored layout
+        # gives the dock little room (the splitter's sizes are not part of the saved layout).
+        left.setMinimumWidth(LEFT_MIN_WIDTH)
         self._body = body
         self._sized = False
 

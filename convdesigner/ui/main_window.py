@@ -22,6 +22,7 @@ from PySide6.QtCore import (
     QItemSelectionModel,
     QMetaMethod,
     QModelIndex,
+    QSize,
     Qt,
     QTimer,
     Signal,
@@ -69,8 +70,18 @@ if TYPE_CHECKING:
     from convdesigner.ui.help_docs import HelpViewer
 
 APP_TITLE = "ConvDesigner"
-STATE_VERSION = 1
+STATE_VERSION = 2
+PROPERTIES_HEIGHT = 430
+"""Room for the tallest form (a convolution: name, filters, kernel, stride, two rows of padding,
+dilation, groups, bias) and its header, without a scroll bar."""
 """Bump when the dock layout changes, so an old saved layout is not applied to new docks."""
+
+
+def first_size(available: QSize) -> tuple[int, int]:
+    """The window's size on first start: 1400×900, or the whole screen when that is smaller
+    (a 1366×768 laptop), and most of a large screen."""
+    width, height = available.width(), available.height()
+    return min(width, max(1400, width * 9 // 10)), min(height, max(900, height * 9 // 10))
 
 
 def default_design() -> Design:
@@ -234,12 +245,13 @@ class MainWindow(QMainWindow):
             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
             | QDockWidget.DockWidgetFeature.DockWidgetClosable
         )
-        self.addDockWidget(area, dock)
         self._docks.append(dock)
         self._dock_areas[dock.objectName()] = area
         self.view_menu.insertAction(self._view_separator, dock.toggleViewAction())
-        # Docks created after the saved layout was restored get their saved place back.
-        self.restoreDockWidget(dock)
+        # Docks created after the saved layout was restored get their saved place back (only
+        # when not added first: Qt then keeps the place it was added to).
+        if not self.restoreDockWidget(dock):
+            self.addDockWidget(area, dock)
 
     def docks(self) -> list[QDockWidget]:
         return list(self._docks)
@@ -381,10 +393,13 @@ class MainWindow(QMainWindow):
     def _build_docks(self) -> None:
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        # The right column (properties, explain) runs the full height, so a derivation fits.
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
         self.palette_dock = self._dock("Layer Palette", "paletteDock", self.palette_list, left)
-        self.properties_dock = self._dock("Properties", "propertiesDock", self.properties, right)
+        self.properties_dock = self._dock("Properties", "propertiesDock", self.properties, left)
         self.explain_dock = self._dock("Explain", "explainDock", self.explain, right)
         self.table_dock = self._dock("Layer Table", "tableDock", self.table, bottom)
         self.history = QUndoView(self.undo_stack)
@@ -394,16 +409,35 @@ class MainWindow(QMainWindow):
         self._default_layout()
 
     def _default_layout(self) -> None:
-        self.splitDockWidget(self.properties_dock, self.explain_dock, Qt.Orientation.Vertical)
+        self.splitDockWidget(self.palette_dock, self.properties_dock, Qt.Orientation.Vertical)
         # The undo history (click an entry to go back to it) shares the Explain panel's place.
         self.tabifyDockWidget(self.explain_dock, self.history_dock)
         self.explain_dock.raise_()
-        self.resizeDocks([self.palette_dock], [300], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.properties_dock], [380], Qt.Orientation.Horizontal)
+        self._size_docks()
+        # Dock sizes only hold once the window has its real size: again after showing.
+        QTimer.singleShot(0, self, self._size_docks)
+
+    def _size_docks(self) -> None:
+        """Share the window so the answers show at a glance (1366×768 and up).
+
+        Left: the compact palette over the properties, which get the height of their form (no
+        scroll bar). Right: the explanation, the window's full height, for one layer's whole
+        derivation. Middle: the pipeline, with the table (key columns in view) under it.
+        """
+        width, height = max(self.width(), 1000), max(self.height(), 600)
+        left = max(300, min(340, width * 20 // 100))
+        right = max(420, min(560, width * 30 // 100))
         self.resizeDocks(
-            [self.properties_dock, self.explain_dock], [420, 300], Qt.Orientation.Vertical
+            [self.palette_dock, self.explain_dock], [left, right], Qt.Orientation.Horizontal
         )
-        self.resizeDocks([self.table_dock], [300], Qt.Orientation.Vertical)
+        usable = height - self.menuBar().height() - self.statusBar().height()
+        properties = max(240, min(PROPERTIES_HEIGHT, usable * 62 // 100))
+        self.resizeDocks(
+            [self.palette_dock, self.properties_dock],
+            [usable - properties, properties],
+            Qt.Orientation.Vertical,
+        )
+        self.resizeDocks([self.table_dock], [max(180, height * 28 // 100)], Qt.Orientation.Vertical)
 
     def _build_status_bar(self) -> None:
         self.totals_label = QLabel()
@@ -684,7 +718,7 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray) and self.restoreGeometry(geometry):
             pass
         else:
-            self.resize(1400, 900)
+            self.resize(*first_size(self.screen().availableGeometry().size()))
         state = settings.value("mainWindow/state")
         if isinstance(state, QByteArray):
             self.restoreState(state, STATE_VERSION)

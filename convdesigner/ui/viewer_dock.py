@@ -135,7 +135,7 @@ class FeatureMapsController(QObject):
         self.export_npz_action = add("Export &Activations (.npz)…", self.export_npz_dialog)
 
     def _default_place(self) -> None:
-        """First run: beside the layer table, taking half the bottom area and half the height.
+        """First run: under the layer table, taking two fifths of the height.
 
         A saved layout (which already places this dock) is left alone.
         """
@@ -145,23 +145,23 @@ class FeatureMapsController(QObject):
             self.place_default()
 
     def place_default(self) -> None:
-        """Put the dock beside the layer table (first run, and View → Reset Layout)."""
+        """Put the dock under the layer table (first run, and View → Reset Layout): the table
+        keeps the width its number columns need."""
         window = self.window
         table = getattr(window, "table_dock", None)
         if table is None:
             return
         self.dock.setFloating(False)
-        window.splitDockWidget(table, self.dock, Qt.Orientation.Horizontal)
+        window.splitDockWidget(table, self.dock, Qt.Orientation.Vertical)
 
         def share() -> None:
             # Sizes only hold once the window has its real size: applied again after showing.
-            width, height = max(window.width(), 1000), max(window.height(), 700)
+            height = max(window.height(), 600)
             window.resizeDocks(
                 [table, self.dock],
-                [width * 45 // 100, width * 55 // 100],
-                Qt.Orientation.Horizontal,
+                [max(170, height * 26 // 100), max(240, height * 40 // 100)],
+                Qt.Orientation.Vertical,
             )
-            window.resizeDocks([self.dock], [height // 2], Qt.Orientation.Vertical)
 
         share()
         QTimer.singleShot(0, window, share)

@@ -232,3 +232,100 @@ def test_weight_tensor_shapes_in_properties_and_explain(window: MainWindow) -> N
     assert "Parameter tensors: weights 5×5×100×150, bias 150" in window.explain.toPlainText()
     window.select_layer(1)  # max pooling: no parameters
     assert window.properties.tensors_text == ""
+
+
+KEY_COLUMNS = ("Output H×W×C", "Params", "MACs", "% MACs")
+
+
+@pytest.fixture
+def small_screen(qtbot: QtBot, window: MainWindow) -> Iterator[FeatureMapsController]:
+    """The window as on a 1366×768 laptop, in the default layout, with the viewer docked."""
+    window.resize(1366, 768)
+    controller = install_feature_maps(window, lazy=True)
+    window.reset_layout()
+    qtbot.wait(50)
+    yield controller
+    controller.shutdown()
+
+
+def _numbers_fit(window: MainWindow) -> None:
+    table = window.table
+    header = table.horizontalHeader()
+    widths = table.content_widths(range(window.table_model.rowCount()))
+    for c, column in enumerate(window.table_model.columns):
+        if column.numeric and c < header.count() - 1:
+            assert header.sectionSize(c) >= widths[c], column.title
+
+
+def test_key_columns_and_whole_numbers_in_view_at_1366x768(
+    qtbot: QtBot, window: MainWindow, small_screen: FeatureMapsController
+) -> None:
+    window.apply_design(load_template("vgg16"), "VGG-16")
+    window.table.widen_columns()
+    table = window.table
+    header = table.horizontalHeader()
+    titles = [c.title for c in window.table_model.columns]
+    for title in KEY_COLUMNS:
+        c = titles.index(title)
+        right = header.sectionViewportPosition(c) + header.sectionSize(c)
+        assert 0 <= header.sectionViewportPosition(c) and right <= table.viewport().width(), title
+    dense = next(r for r in window.analysis.rows if r.type == "dense")
+    assert dense.params == 102_764_544
+    _numbers_fit(window)
+
+
+def test_a_huge_input_does_not_keep_the_output_column_wide(
+    qtbot: QtBot, window: MainWindow, small_screen: FeatureMapsController
+) -> None:
+    header = window.table.horizontalHeader()
+    output = [c.title for c in window.table_model.columns].index("Output H×W×C")
+    before = header.sectionSize(output)
+    window.select_node(None)
+    editor(window, "height").setValue(16000)
+    editor(window, "width").setValue(16000)
+    window.table.widen_columns()
+    assert header.sectionSize(output) > before
+    _numbers_fit(window)
+    window.undo_stack.undo()
+    window.undo_stack.undo()
+    window.table.widen_columns()
+    assert header.sectionSize(output) == before
+
+
+def test_explain_shows_a_conv_layers_whole_derivation_at_1366x768(
+    qtbot: QtBot, window: MainWindow, small_screen: FeatureMapsController
+) -> None:
+    window.select_layer(2)  # Conv2D 5×5, "same" padding: the longest derivation of the example
+    qtbot.wait(20)
+    explain = window.explain
+    assert "Receptive field" in explain.toPlainText()
+    assert explain.document().size().height() <= explain.viewport().height()
+    assert not explain.verticalScrollBar().isVisible()
+
+
+def test_properties_of_every_op_without_a_scroll_bar_at_1366x768(
+    qtbot: QtBot, window: MainWindow, small_screen: FeatureMapsController
+) -> None:
+    panel = window.properties
+    for key in window.palette_list.entry_keys():
+        window.insert_entry(key, 0)
+        window.select_layer(0)
+        qtbot.wait(5)
+        assert not panel.verticalScrollBar().isVisible(), key
+        page = panel.widget()
+        assert page is not None
+        assert page.sizeHint().height() <= panel.viewport().height(), key
+        window.undo_stack.undo()
+    window.select_layer(0)
+    for name in ("dilation", "groups", "bias"):
+        assert editor(window, name).isVisible(), name
+
+
+def test_the_palette_is_a_compact_grid(
+    qtbot: QtBot, window: MainWindow, small_screen: FeatureMapsController
+) -> None:
+    palette = window.palette_list
+    assert window.palette_dock.width() <= 1366 * 23 // 100
+    first, second = (palette.visualItemRect(item) for item in palette.entry_items()[:2])
+    assert first.top() == second.top()  # two entries to a row
+    assert second.left() > first.left()
