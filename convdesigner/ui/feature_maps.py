@@ -72,6 +72,8 @@ from convdesigner.ui.workers import Job, LatestWorker
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
+HISTOGRAM_MIN_HEIGHT = 56
+"""Room for the bars and the value axis with its label."""
 LEFT_MIN_WIDTH = 200
 """Narrowest the input / enlarged channel column gets."""
 BUSY_DELAY_MS = 200
@@ -210,10 +212,10 @@ class FeatureMapPanel(QWidget):
         self.histogram.setLabel("bottom", "value")
         # No "(x0.001)" scale in the label: it was clipped in a narrow column; the ticks say it.
         self.histogram.getAxis("bottom").enableAutoSIPrefix(False)
-        # A fixed width for the counts' axis, wide enough for 5 digits: left to itself it widens
-        # as the counts grow and re-lays out the detail view under the plot.
-        counts_axis = self.histogram.getAxis("left")
-        counts_axis.setWidth(self.fontMetrics().horizontalAdvance("00000") + 10)
+        # No counts axis: the histogram's shape is what a learner reads, and in a short plot
+        # (a 768-pixel screen) its tick labels ran into each other.
+        self.histogram.hideAxis("left")
+        self.histogram.setMinimumHeight(HISTOGRAM_MIN_HEIGHT)
         self.histogram_curve = self.histogram.plot(
             stepMode="center", fillLevel=0, brush=(90, 140, 220, 150), pen=pg.mkPen(60, 100, 180)
         )

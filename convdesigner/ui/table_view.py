@@ -10,11 +10,46 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer
-from PySide6.QtGui import QFont, QFontMetricsF, QGuiApplication, QKeyEvent, QKeySequence
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QTableView, QWidget
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtGui import (
+    QFont,
+    QFontMetricsF,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QPainter,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QWidget,
+)
 
 from convdesigner.ui.table_model import LayerTableModel
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class EdgeDelegate(QStyledItemDelegate):
+    """For the one column cut by the view's right edge: its cells are drawn into the visible part
+    only, so a number too long for it ends in "…" instead of being silently cut ("102,760,"
+    for 102,760,448 read as a smaller number)."""
+
+    def __init__(self, view: QTableView) -> None:
+        super().__init__(view)
+        self._view = view
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        visible = self._view.viewport().rect()
+        if option.rect.right() > visible.right():
+            option = QStyleOptionViewItem(option)
+            option.rect = option.rect.intersected(visible)
+        super().paint(painter, option, index)
 
 
 class LayerTableView(QTableView):
@@ -53,6 +88,13 @@ class LayerTableView(QTableView):
         header.sectionResized.connect(self._section_resized)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
         model.modelReset.connect(self.fit_columns)
+        # Only the column under the right edge gets the (Python) clipping delegate: a Python
+        # paint for every cell would cost milliseconds per repaint.
+        self._edge_delegate = EdgeDelegate(self)
+        self._edge_column: int | None = None
+        header.sectionResized.connect(lambda *_: self._mark_edge_column())
+        header.geometriesChanged.connect(self._mark_edge_column)
+        self.horizontalScrollBar().valueChanged.connect(lambda _v: self._mark_edge_column())
         # Edits can make numbers longer; widen columns a moment later, off the edit's frame.
         self._widen_timer = QTimer(self)
         self._widen_timer.setSingleShot(True)
@@ -156,6 +198,32 @@ class LayerTableView(QTableView):
                     header.resizeSection(c, width)
         finally:
             self._fitting = False
+
+    def _mark_edge_column(self) -> None:
+        header = self.horizontalHeader()
+        edge = self.viewport().width() - 1
+        column: int | None = header.logicalIndexAt(edge)
+        if column is not None and (
+            column < 0
+            or header.sectionViewportPosition(column) + header.sectionSize(column) <= edge + 1
+        ):
+            column = None
+        if column == self._edge_column:
+            return
+        if self._edge_column is not None:
+            self.setItemDelegateForColumn(self._edge_column, None)  # type: ignore[arg-type]
+        if column is not None:
+            self.setItemDelegateForColumn(column, self._edge_delegate)
+        self._edge_column = column
+        self.viewport().update()
+
+    def edge_column(self) -> int | None:
+        """The column the view's right edge cuts (drawn elided), if any."""
+        return self._edge_column
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._mark_edge_column()
 
     def _section_resized(self, column: int, _old: int, _new: int) -> None:
         if not self._fitting:

@@ -14,8 +14,10 @@ from pytestqt.qtbot import QtBot
 
 from convdesigner.core.design import MAX_INPUT_SIDE
 from convdesigner.core.templates import load_template
+from convdesigner.ui.feature_maps import LEFT_MIN_WIDTH
 from convdesigner.ui.help_docs import HelpViewer
 from convdesigner.ui.main_window import MainWindow
+from convdesigner.ui.table_view import EdgeDelegate
 from convdesigner.ui.viewer_dock import FeatureMapsController, install_feature_maps
 from tests.ui.ui_helpers import drag_and_drop, editor, layer
 
@@ -330,3 +332,30 @@ def test_the_palette_is_a_compact_grid(
     first, second = (palette.visualItemRect(item) for item in palette.entry_items()[:2])
     assert first.top() == second.top()  # two entries to a row
     assert second.left() > first.left()
+
+
+def test_a_number_cut_by_the_tables_edge_is_elided_not_cut(
+    qtbot: QtBot, window: MainWindow, small_screen: FeatureMapsController
+) -> None:
+    window.apply_design(load_template("vgg16"), "VGG-16")
+    table = window.table
+    table.widen_columns()
+    edge = table.edge_column()
+    assert edge is not None  # 16 columns do not all fit beside the feature maps
+    header = table.horizontalHeader()
+    assert (
+        header.sectionViewportPosition(edge) + header.sectionSize(edge) > table.viewport().width()
+    )
+    assert isinstance(table.itemDelegateForColumn(edge), EdgeDelegate)
+    table.horizontalScrollBar().setValue(table.horizontalScrollBar().maximum())
+    assert table.edge_column() is None  # scrolled to the end: every column whole
+    assert table.itemDelegateForColumn(edge) is None
+
+
+def test_feature_map_side_column_keeps_room_for_its_labels(
+    qtbot: QtBot, window: MainWindow, viewer: FeatureMapsController
+) -> None:
+    panel = viewer.panel
+    panel._body.setSizes([10, 2000])  # what a restored layout with a narrow dock could give
+    assert panel._body.sizes()[0] >= LEFT_MIN_WIDTH
+    assert not panel.histogram.getAxis("bottom").autoSIPrefix
