@@ -40,7 +40,8 @@ def weight_shape_text(row: LayerRow) -> str:
         return _dims((shape[0], layer.units))
     if not row.weights:
         return ""
-    params = spec_for(layer).param_shapes(layer, row.input_shapes)
+    shapes = tuple(s for s in row.input_shapes if s is not None)  # all known on an OK row
+    params = spec_for(layer).param_shapes(layer, shapes)
     weight = params.get("weight")
     return _dims(weight) if weight else ""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from convdesigner.core.analysis import analyse
+from convdesigner.core.analysis import LayerRow, analyse
 from convdesigner.core.design import Design, InputSpec
 from convdesigner.core.ops import BatchNorm2D, Dense, Flatten, ReLU
 from convdesigner.core.ops.conv import Conv2D, ConvTranspose2D
@@ -10,7 +10,7 @@ from convdesigner.core.teaching import bias_shape_text, weight_shape_text, weigh
 from convdesigner.core.templates import load_template
 
 
-def qa_rows() -> list:
+def qa_rows() -> list[LayerRow]:
     return list(analyse(load_template("qa-example")).rows)
 
 
