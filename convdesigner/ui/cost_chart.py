@@ -26,6 +26,26 @@ MAX_TICKS = 40
 """Beyond this many layers only every n-th bar is labelled (DenseNet has hundreds)."""
 
 
+class CountAxis(pg.AxisItem):
+    """Counts as people read them (156 M, not 1.56e+08), so the label never overlaps."""
+
+    def __init__(self, orientation: str) -> None:
+        super().__init__(orientation)
+        self.enableAutoSIPrefix(False)  # the ticks carry the prefix themselves
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        return [_compact(v) for v in values]
+
+
+def _compact(value: float) -> str:
+    if value < 0:
+        return ""
+    for div, unit in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if value >= div:
+            return f"{value / div:.4g} {unit}"
+    return f"{value:.4g}"
+
+
 class CostChart(QWidget):
     """Two bar plots sharing the layer axis: MACs above, parameters below."""
 
@@ -40,11 +60,12 @@ class CostChart(QWidget):
         )
         self.caption.setWordWrap(True)
         self.plots = pg.GraphicsLayoutWidget()
-        self.macs_plot = self.plots.addPlot(row=0, col=0)
-        self.params_plot = self.plots.addPlot(row=1, col=0)
+        self.macs_plot = self.plots.addPlot(row=0, col=0, axisItems={"left": CountAxis("left")})
+        self.params_plot = self.plots.addPlot(row=1, col=0, axisItems={"left": CountAxis("left")})
         self.params_plot.setXLink(self.macs_plot)
         for plot, name in ((self.macs_plot, "MACs"), (self.params_plot, "params")):
             plot.setLabel("left", name)
+            plot.getAxis("left").setWidth(self.fontMetrics().horizontalAdvance("000.0 M") + 24)
             plot.setMouseEnabled(x=True, y=False)
             plot.hideButtons()
             plot.showGrid(y=True, alpha=0.3)
