@@ -26,7 +26,7 @@ MAX_TICKS = 40
 """Beyond this many layers only every n-th bar is labelled (DenseNet has hundreds)."""
 
 
-class CountAxis(pg.AxisItem):
+class CountAxis(pg.AxisItem):  # type: ignore[misc]  # pyqtgraph ships no type hints
     """Counts as people read them (156 M, not 1.56e+08), so the label never overlaps."""
 
     def __init__(self, orientation: str) -> None:

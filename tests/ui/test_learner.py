@@ -178,7 +178,7 @@ def test_cost_chart_tab_draws_macs_and_params(
     window.select_layer(2)
     views.chart_dock.raise_()
     qtbot.waitUntil(lambda: views.chart is not None and views.chart.isVisible())
-    chart = views.chart
+    chart = window.learner.chart  # built by the wait above
     assert chart is not None
     assert [(b.label, b.macs, b.params) for b in chart.bars] == [
         ("0", 7_840_000, 5_000), ("1", 0, 0), ("2", 156_000_000, 375_150),
