@@ -295,3 +295,16 @@ def test_install_user_puts_launcher_metainfo_and_icons_in_place(tmp_path: Path) 
     )
     assert result.returncode == 2
     assert "not an app bundle" in result.stderr
+
+
+def test_every_python_package_is_listed_for_setuptools() -> None:
+    # The list in pyproject.toml is explicit (resources/ is mapped into the package): a new
+    # subpackage left out of it works in an editable install and is missing from a real one
+    # (the frozen app once failed with "No module named 'convdesigner.core.ops'").
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(project["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(path.parent.relative_to(ROOT).parts)
+        for path in (ROOT / "convdesigner").rglob("__init__.py")
+    }
+    assert found <= listed, sorted(found - listed)

@@ -415,21 +415,6 @@ def _row_from(values: dict[str, Any]) -> LayerRow:
     return row
 
 
-def _new_row(**values: Any) -> LayerRow:
-    """``LayerRow(**values)`` without the frozen dataclass's per-field ``object.__setattr__``.
-
-    That generated ``__init__`` was half of analyse()'s time on a 500-layer design (26 fields,
-    one call each), and the analysis runs on every keystroke. The object is the same: equal to
-    one built normally, and still frozen against assignment. Every field without a default must
-    be given (the tests check that rows carry every field).
-    """
-    row = object.__new__(LayerRow)
-    state = row.__dict__
-    state.update(_ROW_DEFAULTS)
-    state.update(values)
-    return row
-
-
 def _merge_fields(
     sources: Sequence[str], fields_by_id: Mapping[str, Field | None]
 ) -> tuple[Field | None, Callable[[], str]]:

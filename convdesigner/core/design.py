@@ -330,13 +330,16 @@ class Design:
                     )
                 n = replace(n, inputs=tuple(sources[0] if s == gone.id else s for s in n.inputs))
             nodes.append(n)
-        if index < len(nodes) and nodes[index].inputs is None and index > 0:
+        if index < len(nodes) and nodes[index].inputs is None:
             # The node below read the removed one implicitly; keep it reading what that read.
-            above = nodes[index - 1].id
+            above = nodes[index - 1].id if index > 0 else INPUT_ID
+            if len(sources) != 1:
+                raise ValueError(
+                    f"'{gone.id}' merges {len(sources)} inputs and '{nodes[index].id}' reads "
+                    f"it: connect '{nodes[index].id}' to another node first"
+                )
             if sources != (above,):
                 nodes[index] = replace(nodes[index], inputs=sources)
-        elif index == 0 and nodes and nodes[0].inputs is None and sources != (INPUT_ID,):
-            nodes[0] = replace(nodes[0], inputs=sources)
         return self._with_nodes(nodes, self.is_sequential)
 
     def move(self, source: int, destination: int) -> Design:

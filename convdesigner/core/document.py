@@ -308,14 +308,14 @@ class Document:
     def change(self, node_id: str, **changes: object) -> bool:
         """Change some settings of a node, validated like a new layer (LayerSettingError).
 
-        Changing one setting is a step that merges with the next change of the same setting of
-        the same node: holding a spin box's arrow, or typing "128", is one undo step.
+        A change merges with the next change of the same settings of the same node: holding a
+        spin box's arrow, or typing "128", is one undo step.
         """
         index = self._index(node_id)
         layer = self.design.nodes[index].op
         new = layer.with_changes(**changes)
         names = ", ".join(changes)
-        key = ("node", node_id, *changes) if len(changes) == 1 else None
+        key = ("node", node_id, *sorted(changes))
         return self.replace_layer(node_id, new, f"Change {names} of {layer.label}", key)
 
     def set_input(self, spec: InputSpec, text: str = "Change input", merge: str = "") -> bool:

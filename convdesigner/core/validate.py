@@ -136,10 +136,15 @@ def to_name(value: object, field_name: str = "name") -> str:
         raise LayerSettingError(field_name, f"must be a string, got {describe_value(value)}")
     if len(value) > MAX_NAME:
         raise LayerSettingError(field_name, f"must be at most {MAX_NAME} characters long")
-    if any(ch < " " or ch == "\x7f" for ch in value):
+    if any(ch < " " or "\x7f" <= ch <= "\x9f" for ch in value):
         # A line break or tab in a name would break tables, CSV rows and menus.
         raise LayerSettingError(
             field_name, "must be one line of text (no line breaks, tabs or control characters)"
+        )
+    if any("\ud800" <= ch <= "\udfff" for ch in value):
+        # Half a surrogate pair cannot be written as UTF-8: the design could never be saved.
+        raise LayerSettingError(
+            field_name, "contains half of a surrogate pair (not valid Unicode text)"
         )
     return value
 

@@ -147,6 +147,7 @@ class PropertyPanel(QScrollArea):
         outer = QVBoxLayout(page)
         outer.setContentsMargins(10, 8, 10, 8)
         title = QLabel()
+        title.setWordWrap(True)
         title.setObjectName("propertyTitle")
         font = title.font()
         font.setBold(True)
@@ -188,7 +189,7 @@ class PropertyPanel(QScrollArea):
             design = self.design
             index = design.index_of(self._node)
             where = f"Layer {index}" if design.is_sequential else self._node
-            title.setText(f"{where}: {layer.display_name}")
+            title.setText(breakable(f"{where}: {layer.display_name}"))
             description.setText(layer.description)
             self._build_layer(form, layer)
         old = self.takeWidget()
@@ -447,11 +448,23 @@ class PropertyPanel(QScrollArea):
         self._error.setVisible(not row.ok)
         if row.index is not None and "inputs" in self.editors:
             self._inputs.setText(
-                ", ".join(
-                    f"{source} ({shape_text(shape)})"
-                    for source, shape in zip(row.inputs, row.input_shapes, strict=True)
+                breakable(
+                    ", ".join(
+                        f"{source} ({shape_text(shape)})"
+                        for source, shape in zip(row.inputs, row.input_shapes, strict=True)
+                    )
                 )
             )
+
+
+ZERO_WIDTH_SPACE = "\u200b"
+
+
+def breakable(text: str) -> str:
+    """``text`` that may wrap after the dots of an id: torchvision-style ids
+    (``features.denseblock3.denselayer11.conv2``) are one long word, which would otherwise
+    widen the panel beyond its dock."""
+    return text.replace(".", "." + ZERO_WIDTH_SPACE)
 
 
 def _shown_pair(layer: Layer, attr: str) -> tuple[int, int]:

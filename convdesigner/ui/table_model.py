@@ -124,8 +124,9 @@ _GRAPH_ONLY = (
     Column("Id", lambda r, a: "" if r.index is None else r.id, tip="the node's id"),
     Column(
         "Inputs",
-        inputs_text,
-        tip="the nodes this one reads, when it is not simply the one above",
+        lambda r, a: _short_inputs(inputs_text(r, a), len(r.inputs)),
+        tip="the nodes this one reads, when it is not simply the one above (the Properties "
+        "panel lists them all)",
     ),
     Column(
         "Design output",
@@ -133,6 +134,18 @@ _GRAPH_ONLY = (
         tip="nothing reads this node's output: it is one of the design's results",
     ),
 )
+MAX_INPUTS_SHOWN = 3
+
+
+def _short_inputs(text: str, count: int) -> str:
+    """The first inputs of a wide merge and how many more (a DenseNet concat reads up to 48,
+    which would make the column wider than the screen)."""
+    if count <= MAX_INPUTS_SHOWN:
+        return text
+    shown = ", ".join(text.split(", ")[:MAX_INPUTS_SHOWN])
+    return f"{shown}, … ({count} in all)"
+
+
 GRAPH_COLUMNS: tuple[Column, ...] = (
     COLUMNS[0],
     _GRAPH_ONLY[0],

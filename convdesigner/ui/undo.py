@@ -8,6 +8,8 @@ the document, and the document's own undo, merge and clean mark are copied back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
@@ -72,12 +74,12 @@ class _Step(QUndoCommand):
     def redo(self) -> None:
         self._ask(self._stack.document.redo)
 
-    def _ask(self, action: object) -> None:
+    def _ask(self, action: Callable[[], bool]) -> None:
         stack = self._stack
         if stack.following:  # pushed or replayed from the document: it is done already
             return
         stack.following = True
         try:
-            action()  # type: ignore[operator]
+            action()
         finally:
             stack.following = False

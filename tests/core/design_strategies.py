@@ -176,5 +176,6 @@ def graph_designs(draw: st.DrawFn, max_nodes: int = 12) -> Design:
             )
         )
         nodes.append(Node(node_id, draw(layers), sources))
-    name = draw(st.text(st.characters(min_codepoint=0x20, exclude_characters="\x7f"), max_size=20))
+    # Names are one line of valid Unicode text: no control characters, no half surrogate pairs.
+    name = draw(st.text(st.characters(exclude_categories=("Cc", "Cs")), max_size=20))
     return Design(spec, nodes=nodes, name=name)

@@ -467,3 +467,27 @@ def test_receptive_field_through_a_merge_is_the_largest_on_each_axis() -> None:
         "on each axis the widest input's ('tall', 'square')"
         in (a.row("sum").derivations["receptive_field"])
     )
+
+
+def test_removing_a_merge_that_the_node_below_reads_is_refused() -> None:
+    # Before: the node below silently got both of the merge's inputs (a ReLU with two inputs).
+    from convdesigner.core.layers import ReLU
+
+    nodes = [
+        Node("a", Conv2D(4, 3, padding=1)),
+        Node("sum", Add(), ("a", "input")),
+        Node("relu", ReLU()),
+    ]
+    design = Design(InputSpec(8, 8, 4), nodes=nodes)
+    with pytest.raises(ValueError, match="'sum' merges 2 inputs and 'relu' reads it"):
+        design.remove(1)
+    assert design.remove(2).ids == ("a", "sum")
+
+
+def test_names_refuse_half_surrogate_pairs_and_c1_controls() -> None:
+    from convdesigner.core.validate import LayerSettingError
+
+    for bad in ("half \ud800", "c1 \x85 next line", "esc \x9b"):
+        with pytest.raises(LayerSettingError):
+            Design(InputSpec(8, 8, 1), name=bad)
+    assert Design(InputSpec(8, 8, 1), name="ünïcode ✓").name == "ünïcode ✓"

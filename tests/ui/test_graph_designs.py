@@ -165,3 +165,20 @@ def test_the_viewer_shows_a_merge_nodes_maps(graph_window: MainWindow, qtbot: Qt
         assert panel.mosaic_title.text.startswith("add: Add")
     finally:
         controller.shutdown()
+
+
+def test_a_wide_merge_lists_its_first_inputs_in_the_table() -> None:
+    from convdesigner.core.analysis import analyse
+    from convdesigner.core.design import InputSpec, Node
+    from convdesigner.core.layers import Concat, ReLU
+    from convdesigner.ui.table_model import LayerTableModel
+
+    branches = [Node(f"b{i}", ReLU(), ("input",)) for i in range(5)]
+    design = Design(
+        InputSpec(4, 4, 2),
+        nodes=(*branches, Node("cat", Concat(), tuple(n.id for n in branches))),
+    )
+    model = LayerTableModel(analyse(design))
+    inputs = [c.title for c in model.columns].index("Inputs")
+    assert model.index(6, inputs).data() == "b0, b1, b2, … (5 in all)"
+    assert model.index(1, inputs).data() == ""  # b0 reads the input, right above it
