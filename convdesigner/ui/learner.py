@@ -9,31 +9,57 @@ shows the pictures.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QLabel
+from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QStatusBar
 
-from convdesigner.core.document import EditError
+from convdesigner.core.analysis import Analysis
+from convdesigner.core.design import Design
+from convdesigner.core.document import Document, EditError
 from convdesigner.core.separable import find_pair, is_normal_conv
+from convdesigner.ui.explain import ExplainPanel
 from convdesigner.ui.weights_view import WeightsView
 
 if TYPE_CHECKING:
     from convdesigner.ui.cost_chart import CostChart
-    from convdesigner.ui.main_window import MainWindow
+
+
+class Window(Protocol):
+    """What these views use of the main window (which creates them: naming its class here
+    would make the two modules an import cycle)."""
+
+    document: Document
+    explain: ExplainPanel
+    explain_dock: QDockWidget
+    edit_menu: QMenu
+    designChanged: Any
+    selectedNodeChanged: Any
+    layoutReset: Any
+    """Signals (PySide6 types them per instance, which a protocol cannot spell)."""
+
+    @property
+    def analysis(self) -> Analysis: ...
+    @property
+    def design(self) -> Design: ...
+    def selected_node(self) -> str | None: ...
+    def select_node(self, node_id: str | None) -> None: ...
+    def add_dock(self, dock: QDockWidget, area: Qt.DockWidgetArea) -> None: ...
+    def tabifyDockWidget(self, first: QDockWidget, second: QDockWidget) -> None: ...
+    def statusBar(self) -> QStatusBar: ...
 
 
 class LearnerViews(QObject):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
+    def __init__(self, window: Window) -> None:
+        super().__init__()
         self.window = window
         self.weights = WeightsView()
-        self.weights_dock = QDockWidget("Weights", window)
+        self.weights_dock = QDockWidget("Weights")
         self.weights_dock.setObjectName("weightsDock")
         self.weights_dock.setWidget(self.weights)
         self.chart: CostChart | None = None
-        self.chart_dock = QDockWidget("Costs", window)
+        self.chart_dock = QDockWidget("Costs")
         self.chart_dock.setObjectName("costChartDock")
         self.chart_dock.setWidget(QLabel("The cost chart is drawn when this tab is shown."))
         right = Qt.DockWidgetArea.RightDockWidgetArea
@@ -43,12 +69,12 @@ class LearnerViews(QObject):
 
         menu = window.edit_menu
         menu.addSeparator()
-        self.action_separable = QAction("Make &Separable", window)
+        self.action_separable = QAction("Make &Separable", menu)
         self.action_separable.setStatusTip(
             "Split the selected conv into a depthwise conv and a 1×1 conv"
         )
         self.action_separable.triggered.connect(lambda: self.run("make-separable"))
-        self.action_normal = QAction("Make &Normal", window)
+        self.action_normal = QAction("Make &Normal", menu)
         self.action_normal.setStatusTip("Replace the selected depthwise-separable pair by one conv")
         self.action_normal.triggered.connect(lambda: self.run("make-normal"))
         menu.addAction(self.action_separable)
