@@ -267,6 +267,8 @@ def _ratio(big: int, small: int) -> str:
 def separable_comparison(analysis: Analysis, node_id: str) -> Comparison | None:
     """For a separable pair or a normal conv: its weights and MACs against the other form's."""
     pair = find_pair(analysis, node_id)
+    if pair is not None and node_id in pair.between:
+        return None  # a ReLU between the convs is not what the comparison is about
     if pair is not None:
         dw_row, pw_row = analysis.row(pair.depthwise), analysis.row(pair.pointwise)
         dw, pw = dw_row.layer, pw_row.layer
@@ -408,7 +410,17 @@ def _others_text(analysis: Analysis, others: list[tuple[str, float]]) -> str:
     if len(factors) == 1:
         names = ", ".join(name(n) for n, _ in others)
         return f"those of {names} by {factors.pop()}"
-    return ", ".join(f"{name(n)}'s by {_factor(r)}" for n, r in others)
+    listed = ", ".join(f"{name(n)}'s by {_factor(r)}" for n, r in others[:MAX_NAMED])
+    rest = others[MAX_NAMED:]
+    if not rest:
+        return listed
+    low, high = _factor(min(r for _, r in rest)), _factor(max(r for _, r in rest))
+    spread = low if low == high else f"{low}–{high}"
+    return f"{listed} and those of {len(rest)} more layers by {spread}"
+
+
+MAX_NAMED = 3
+"""Layers a "what if" line names one by one (a DenseNet block has dozens downstream)."""
 
 
 # --------------------------------------------------------------------------- the cost chart

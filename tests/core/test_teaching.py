@@ -155,7 +155,7 @@ def test_pair_with_batchnorm_and_relu_between_is_compared_but_not_rewritten() ->
         ],
     )
     analysis = analyse(design)
-    comparison = teaching.separable_comparison(analysis, "2")
+    comparison = teaching.separable_comparison(analysis, "3")
     assert comparison is not None
     assert comparison.text.startswith("this pair: 900 + 15,000 = 15,900 weights")
     assert "(BatchNorm, ReLU between the two convs are left out of both counts)" in comparison.text
@@ -257,3 +257,34 @@ def test_cost_bars_and_notes_for_each_question() -> None:
         "2": ["filters", "separable", "what_if"],
     }
     assert teaching.notes(analysis, None) == []
+
+
+def test_what_if_in_a_dense_block_names_three_layers_and_counts_the_rest() -> None:
+    analysis = analyse(load_template("densenet121"))
+    node = "features.denseblock3.denselayer11.conv2"
+    what = teaching.what_if_double(analysis, node)
+    assert what is not None
+    assert len(what.ratios) > 5  # every later layer of the block reads the concatenation
+    assert what.text.count("'features.") == 3
+    assert f"and those of {len(what.ratios) - 4} more layers by" in what.text
+    # exact: the extra MACs are those of the design with this layer doubled
+    layer = analysis.row(node).layer
+    assert layer is not None
+    doubled = analysis.design.replace_layer(
+        analysis.design.index_of(node), layer.with_changes(filters=64)
+    )
+    assert what.extra_macs == analyse(doubled).totals.macs - analysis.totals.macs
+
+
+def test_no_comparison_for_an_activation_between_a_pair() -> None:
+    design = Design(
+        InputSpec(10, 10, 100),
+        [
+            Conv2D(filters=100, kernel=3, padding="same", groups=100, bias=False),
+            ReLU(),
+            Conv2D(filters=150, kernel=1),
+        ],
+    )
+    analysis = analyse(design)
+    assert teaching.separable_comparison(analysis, "1") is None
+    assert teaching.separable_comparison(analysis, "2") is not None
