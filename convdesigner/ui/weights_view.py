@@ -54,35 +54,51 @@ class TensorCanvas(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         text = self.palette().color(QPalette.ColorRole.WindowText)
-        margin, gap = 12.0, 34.0
-        line = self.fontMetrics().height()
+        margin, gap = 10.0, 28.0
+        metrics = self.fontMetrics()
+        line = metrics.height()
         label_h = 3 * line
         cos, sin = math.cos(SLANT), math.sin(SLANT)
         in_h, in_w = picture.input_hw
         out_h, out_w = picture.output_hw
         kh, kw = picture.kernel
-        slots = len(picture.shown) + (1 if picture.hidden else 0)
-        # Sizes at scale 1: faces at most 120 px, depths by depth_px; then all shrink alike
-        # so that the row fits the width (a filter stays exactly as deep as the input).
+        in_label = f"input\n{in_h}×{in_w}×{picture.channels_in}"
+        out_label = f"output\n{out_h}×{out_w}×{picture.filters}"
+
+        def text_width(label: str) -> float:
+            return max(metrics.horizontalAdvance(part) for part in label.split("\n")) + 6.0
+
+        # Sizes at scale 1: faces at most 120 px, depths by depth_px. Blocks then shrink alike
+        # (a filter stays exactly as deep as the input) and, in a narrow dock, fewer filters
+        # are drawn, until the row and its labels fit.
         scale = 120 / max(in_h, in_w, out_h, out_w, 1)
         d_in = depth_px(picture.channels_in, 90)
         d_f = d_in if picture.groups == 1 else depth_px(picture.depth, 90)
         d_out = depth_px(picture.filters, 90)
         k_scale = max(scale, 14 / max(kh, kw))
+        min_slot = metrics.horizontalAdvance("#000") + 4.0
+        shown = list(picture.shown)
+        dots = text_width(f"…+{picture.filters}")
 
         def widths(f: float) -> tuple[float, float, float, float]:
-            inp = (in_w * scale + d_in * cos) * f
-            one = (kw * k_scale + d_f * cos) * f + 8
-            out = (out_w * scale + d_out * cos) * f
-            return inp, one, out, inp + slots * one + out + 2 * gap + 2 * margin
+            inp = max((in_w * scale + d_in * cos) * f, text_width(in_label))
+            one = max((kw * k_scale + d_f * cos) * f + 6, min_slot)
+            out = max((out_w * scale + d_out * cos) * f, text_width(out_label))
+            more = max(one, dots) if picture.filters > len(shown) else 0.0
+            return inp, one, out, inp + len(shown) * one + more + out + 2 * gap + 2 * margin
 
-        fixed = 8 * slots + 2 * gap + 2 * margin
         tall = max(in_h * scale + d_in * sin, out_h * scale + d_out * sin)
-        f = min(
-            1.0,
-            (self.width() - fixed) / max(widths(1.0)[3] - fixed, 1.0),
-            (self.height() - 2 * margin - label_h) / max(tall, 1.0),
-        )
+        f = min(1.0, (self.height() - 2 * margin - label_h) / max(tall, 1.0))
+        while widths(f)[3] > self.width():
+            if f > 0.4:
+                f *= 0.9
+            elif len(shown) > 2:
+                del shown[-2]  # keep the first filters and the last one
+            elif f > 0.05:
+                f *= 0.9
+            else:
+                break
+        hidden = picture.filters - len(shown)
         inp_w, one_w, _out_w, total = widths(f)
         height = tall * f
         x = max(margin, (self.width() - total) / 2 + margin)
@@ -104,7 +120,7 @@ class TensorCanvas(QWidget):
                     in_h * scale * f,
                     d_in * f * g / shown_groups,
                 )
-        self._label(painter, x, base_y, inp_w + gap, f"input\n{in_h}×{in_w}×{picture.channels_in}")
+        self._label(painter, x, base_y, inp_w, in_label)
         painter.setPen(text)
         self._symbol(painter, x + inp_w, base_y, gap, "∗")
         x += inp_w + gap
@@ -112,15 +128,15 @@ class TensorCanvas(QWidget):
         # The filters: kernel-sized faces, each as deep as the channels it spans.
         fx = x
         fw, fh = kw * k_scale * f, kh * k_scale * f
-        for i, index in enumerate(picture.shown):
-            if picture.hidden and i == len(picture.shown) - 1:
+        for i, index in enumerate(shown):
+            if hidden and i == len(shown) - 1:
                 painter.setPen(text)
                 painter.drawText(
-                    QRectF(fx, base_y - line, one_w, line),
+                    QRectF(fx, base_y - line, max(one_w, dots), line),
                     Qt.AlignmentFlag.AlignCenter,
-                    f"…+{picture.hidden}",
+                    f"…+{hidden}",
                 )
-                fx += one_w
+                fx += max(one_w, dots)
             colour = QColor(FILTER_COLOURS[index % len(FILTER_COLOURS)])
             self._cuboid(painter, fx, base_y, fw, fh, d_f * f, colour)
             painter.setPen(text)
@@ -128,11 +144,9 @@ class TensorCanvas(QWidget):
                 QRectF(fx, base_y + 2, one_w, line), Qt.AlignmentFlag.AlignLeft, f"#{index}"
             )
             fx += one_w
-        self._label(
-            painter,
-            x,
-            base_y + line,
-            slots * one_w,
+        painter.drawText(
+            QRectF(x, base_y + line + 4, fx - x, 2 * line),
+            Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap,
             f"{picture.filters} filters, each {kh}×{kw}×{picture.depth}",
         )
         self._symbol(painter, fx, base_y, gap, "=")
@@ -141,14 +155,12 @@ class TensorCanvas(QWidget):
         # The output: one map per filter, stacked; the drawn filters' maps in their colours.
         ow, oh = out_w * scale * f, out_h * scale * f
         self._cuboid(painter, x, base_y, ow, oh, d_out * f, QColor(INPUT_COLOUR))
-        for index in picture.shown:
+        for index in shown:
             painter.setPen(QPen(QColor(FILTER_COLOURS[index % len(FILTER_COLOURS)]), 2))
             self._depth_line(
                 painter, x, base_y, ow, oh, d_out * f * (index + 0.5) / picture.filters
             )
-        self._label(
-            painter, x, base_y, self.width() - x, f"output\n{out_h}×{out_w}×{picture.filters}"
-        )
+        self._label(painter, x, base_y, self.width() - x, out_label)
         painter.end()
 
     def _symbol(self, painter: QPainter, x: float, bottom: float, width: float, text: str) -> None:
