@@ -208,3 +208,15 @@ def test_chart_and_notes_on_bigger_templates(
     assert [b.macs for b in chart.bars] == [r.macs for r in window.analysis.rows[1:]]
     chart.resize(900, 420)
     assert chart.grab().save(str(shot_path(tmp_path, f"cost-chart-{template}.png")))
+
+
+def test_weights_and_costs_are_tabs_beside_explain_after_a_reset(window: MainWindow) -> None:
+    views = window.learner
+    for _ in range(2):  # as first built, then after View → Reset Layout
+        tabbed = window.tabifiedDockWidgets(window.explain_dock)
+        assert views.weights_dock in tabbed
+        assert views.chart_dock in tabbed
+        assert views.weights_dock.toggleViewAction() in window.view_menu.actions()
+        window.learner.weights_dock.setFloating(True)
+        window.reset_layout()
+    assert not views.weights_dock.isFloating()
