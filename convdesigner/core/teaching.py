@@ -330,6 +330,8 @@ class WhatIf:
     """``extra_macs`` as a percentage of the network's MACs now."""
     ratios: tuple[tuple[str, float], ...]
     """(node id, new MACs / old MACs) of every node whose MACs change, in order."""
+    macs_after: tuple[int, ...] = ()
+    """Every node's MACs in the doubled design, in design order (the cost chart's outlines)."""
 
 
 def _width_field(layer: object) -> str | None:
@@ -371,6 +373,7 @@ def what_if_double(analysis: Analysis, node_id: str) -> WhatIf | None:
             )
         elif old_row.macs and new_row.macs != old_row.macs:
             ratios.append((old_row.id, new_row.macs / old_row.macs))
+    after_macs = tuple(r.macs for r in new.rows[1:])
     what = "units" if attr == "units" else "filters"
     head = f"Doubling this layer's {what} ({fmt(before)} → {fmt(2 * before)})"
     extra = new.totals.macs - analysis.totals.macs
@@ -380,7 +383,9 @@ def what_if_double(analysis: Analysis, node_id: str) -> WhatIf | None:
     errors = [b for b in broken if b]
     if errors:
         text = f"{head} would break {errors[0]}"
-        return WhatIf(text, before, 2 * before, extra, extra_params, percent, tuple(ratios))
+        return WhatIf(
+            text, before, 2 * before, extra, extra_params, percent, tuple(ratios), after_macs
+        )
     own = dict(ratios).get(node_id, 2.0)
     others = [(i, r) for i, r in ratios if i != node_id]
     text = f"{head} multiplies this layer's MACs by {_factor(own)}"
@@ -392,7 +397,7 @@ def what_if_double(analysis: Analysis, node_id: str) -> WhatIf | None:
             " Widening two chained layers together multiplies the MACs between them by 4: the "
             "cost grows with the product of neighbouring widths."
         )
-    return WhatIf(text, before, 2 * before, extra, extra_params, percent, tuple(ratios))
+    return WhatIf(text, before, 2 * before, extra, extra_params, percent, tuple(ratios), after_macs)
 
 
 def _others_text(analysis: Analysis, others: list[tuple[str, float]]) -> str:

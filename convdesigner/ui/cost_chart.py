@@ -17,7 +17,7 @@ import pyqtgraph as pg  # after PySide6, so pyqtgraph binds to it
 
 # isort: split
 from convdesigner.core.analysis import Analysis
-from convdesigner.core.teaching import Bar, cost_bars
+from convdesigner.core.teaching import Bar, cost_bars, what_if_double
 from convdesigner.core.units import si
 
 BAR_BRUSH = (70, 130, 200)
@@ -56,7 +56,8 @@ class CostChart(QWidget):
         self.selected: str | None = None
         self.caption = QLabel(
             "A conv's MACs are H·W·C_in·C_out·k²: the product of its width and the width before "
-            "it, so widening chained layers grows the cost quadratically."
+            "it, so widening chained layers grows the cost quadratically. Orange outlines: the "
+            "MACs if the selected layer had twice the filters."
         )
         self.caption.setWordWrap(True)
         self.plots = pg.GraphicsLayoutWidget()
@@ -72,6 +73,13 @@ class CostChart(QWidget):
         self.params_plot.setLabel("bottom", "layer")
         self.macs_item = pg.BarGraphItem(x=[], height=[], width=0.8, brush=BAR_BRUSH)
         self.params_item = pg.BarGraphItem(x=[], height=[], width=0.8, brush=BAR_BRUSH)
+        # Outlines: every layer's MACs if the selected layer had twice the filters (the next
+        # conv's bar grows with it: the quadratic cost of chained widths, seen).
+        self.doubled_item = pg.BarGraphItem(
+            x=[], height=[], width=0.8, brush=None, pen=pg.mkPen(SELECTED_BRUSH, width=1.5)
+        )
+        self.doubled: tuple[int, ...] = ()
+        self.macs_plot.addItem(self.doubled_item)
         self.macs_plot.addItem(self.macs_item)
         self.params_plot.addItem(self.params_item)
         layout = QVBoxLayout(self)
@@ -90,6 +98,17 @@ class CostChart(QWidget):
         )
         self.params_item.setOpts(
             x=x, height=np.array([b.params for b in bars], dtype=np.float64), brushes=brushes
+        )
+        what_if = what_if_double(analysis, selected) if selected is not None else None
+        self.doubled = what_if.macs_after if what_if is not None else ()
+        changed_only = [
+            (i, after)
+            for i, (b, after) in enumerate(zip(bars, self.doubled, strict=False))
+            if after != b.macs
+        ]
+        self.doubled_item.setOpts(
+            x=np.array([i for i, _ in changed_only], dtype=np.float64),
+            height=np.array([a for _, a in changed_only], dtype=np.float64),
         )
         if changed:
             step = max(1, len(bars) // MAX_TICKS + (1 if len(bars) % MAX_TICKS else 0))

@@ -219,6 +219,7 @@ def test_what_if_doubling_is_exact_and_graph_aware() -> None:
     # layer 0: 25×64×100×49 = 7,840,000 MACs; layer 2: 13×32×150×100×25 = 156,000,000
     assert first.extra_macs == 7_840_000 + 156_000_000
     assert dict(first.ratios) == {"0": 2.0, "2": 2.0}
+    assert first.macs_after == (2 * 7_840_000, 0, 2 * 156_000_000)
     assert first.text.startswith(
         "Doubling this layer's filters (100 → 200) multiplies this layer's MACs by 2 and the "
         "next conv's (layer 2) by 2: +163,840,000 MACs (+100.0 % of the network)"

@@ -184,9 +184,12 @@ def test_cost_chart_tab_draws_macs_and_params(
         ("0", 7_840_000, 5_000), ("1", 0, 0), ("2", 156_000_000, 375_150),
     ]  # fmt: skip
     assert chart.selected == "2"
+    assert chart.doubled == (7_840_000, 0, 312_000_000)  # outlines: layer 2 twice as wide
     assert "selected: 156.00 M (95.2 %)" in chart.macs_plot.titleLabel.text
     window.document.change("0", filters=200)  # a wider first conv doubles the second's MACs
     assert [b.macs for b in chart.bars] == [15_680_000, 0, 312_000_000]
+    # Layer 0 is selected now: doubling it again would double both convs' bars.
+    assert chart.doubled == (31_360_000, 0, 624_000_000)
     chart.resize(760, 420)
     path = shot_path(tmp_path, "cost-chart.png")
     assert chart.grab().save(str(path))
