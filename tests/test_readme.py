@@ -45,7 +45,7 @@ def test_python_example_runs(tmp_path: Path) -> None:
 
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     code = re.findall(r"## Python\n\n```python\n(.*?)```", text, re.S)[0]
-    code = code.replace('"resources/', repr(str(ROOT / "resources"))[:-1] + "/")
+    code = code.replace('"resources/', '"' + (ROOT / "resources").as_posix() + "/")
     run = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120
     )
