@@ -44,6 +44,7 @@ from convdesigner.core.design import (
 )
 from convdesigner.core.document import Document, EditError
 from convdesigner.core.ops import AvgPool2D, FieldSpec, Layer, MaxPool2D
+from convdesigner.core.teaching import summary_line
 from convdesigner.core.units import shape_text
 from convdesigner.core.validate import MAX_NAME, LayerSettingError
 from convdesigner.ui.editors import (
@@ -59,7 +60,6 @@ from convdesigner.ui.editors import (
     set_text,
     spin_box,
 )
-from convdesigner.ui.rows import param_shapes_text
 
 Update = Callable[[Any], None]
 """Shows a new value of what the form edits (a layer, or the design for the input form)."""
@@ -85,7 +85,7 @@ class PropertyPanel(QScrollArea):
         self._error = QLabel()
         self._feedback = QLabel()
         self._inputs = QLabel()
-        self._tensors = QLabel()
+        self._summary = QLabel()
 
     # ------------------------------------------------------------------ public
 
@@ -111,6 +111,11 @@ class PropertyPanel(QScrollArea):
     def design(self) -> Design:
         assert self._analysis is not None
         return self._analysis.design
+
+    @property
+    def summary_text(self) -> str:
+        """The header's one-line answer for the selected layer ("" if none)."""
+        return self._summary.text()
 
     @property
     def error_text(self) -> str:
@@ -153,14 +158,12 @@ class PropertyPanel(QScrollArea):
         description.setObjectName("propertyDescription")
         outer.addWidget(title)
         outer.addWidget(description)
-        self._tensors = QLabel()
-        self._tensors.setObjectName("propertyTensors")
-        self._tensors.setWordWrap(True)
-        self._tensors.setToolTip(
-            "The parameter tensors: kernel height × width × input channels (per group) × filters"
-        )
-        self._tensors.hide()
-        outer.addWidget(self._tensors)
+        # The learner's one-line answer for this layer (weight shape, what a 1×1 conv does...).
+        self._summary = QLabel()
+        self._summary.setWordWrap(True)
+        self._summary.setObjectName("propertySummary")
+        self._summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        outer.addWidget(self._summary)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -444,15 +447,10 @@ class PropertyPanel(QScrollArea):
         self._feedback.clear()
         self.document.set_input(new, f"Change input {attr}", merge=attr)
 
-    @property
-    def tensors_text(self) -> str:
-        """The parameter tensors' shapes as shown ("" when the node has none)."""
-        return self._tensors.text()
-
     def _show_row(self, row: LayerRow) -> None:
-        tensors = param_shapes_text(row)
-        self._tensors.setText(tensors[:1].upper() + tensors[1:])
-        self._tensors.setVisible(bool(tensors))
+        summary = summary_line(row)
+        self._summary.setText(summary)
+        self._summary.setVisible(bool(summary))
         self._error.setText("" if row.ok else f"⚠ {row.message}")
         self._error.setVisible(not row.ok)
         if row.index is not None and "inputs" in self.editors:

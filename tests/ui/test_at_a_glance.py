@@ -7,16 +7,16 @@ from collections.abc import Iterator
 from typing import Any, cast
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QSize, Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLabel, QTextEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from convdesigner.core.design import MAX_INPUT_SIDE
 from convdesigner.core.templates import load_template
 from convdesigner.ui.feature_maps import LEFT_MIN_WIDTH
 from convdesigner.ui.help_docs import HelpViewer
-from convdesigner.ui.main_window import MainWindow
+from convdesigner.ui.main_window import MainWindow, first_size
 from convdesigner.ui.table_view import EdgeDelegate
 from convdesigner.ui.viewer_dock import FeatureMapsController, install_feature_maps
 from tests.ui.ui_helpers import drag_and_drop, editor, layer
@@ -230,10 +230,12 @@ def test_help_menu_opens_the_bundled_pages(window: MainWindow, action: str, head
 
 def test_weight_tensor_shapes_in_properties_and_explain(window: MainWindow) -> None:
     window.select_layer(2)  # Conv2D 5×5, 100 → 150 channels
-    assert window.properties.tensors_text == "Weights 5×5×100×150, bias 150"
-    assert "Parameter tensors: weights 5×5×100×150, bias 150" in window.explain.toPlainText()
-    window.select_layer(1)  # max pooling: no parameters
-    assert window.properties.tensors_text == ""
+    summary = window.properties.findChild(QLabel, "propertySummary")
+    assert summary is not None
+    assert "5×5×100×150" in summary.text()
+    assert "Weights 5×5×100×150 (375,000) · Bias 150" in window.explain.toPlainText()
+    window.insert_entry("batchnorm2d", 3)  # no learner's note for it: Explain lists its tensors
+    assert "Parameter tensors: weights 150, bias 150" in window.explain.toPlainText()
 
 
 KEY_COLUMNS = ("Output H×W×C", "Params", "MACs", "% MACs")
@@ -295,6 +297,13 @@ def test_a_huge_input_does_not_keep_the_output_column_wide(
     assert header.sectionSize(output) == before
 
 
+def _derivation_height(explain: QTextEdit) -> tuple[float, float]:
+    """Heights of the whole text and of the derivation (from "Output height" to the end)."""
+    doc = explain.document()
+    start = doc.documentLayout().blockBoundingRect(doc.find("Output height").block()).top()
+    return doc.size().height(), doc.size().height() - start
+
+
 def test_explain_shows_a_conv_layers_whole_derivation_at_1366x768(
     qtbot: QtBot, window: MainWindow, small_screen: FeatureMapsController
 ) -> None:
@@ -302,8 +311,26 @@ def test_explain_shows_a_conv_layers_whole_derivation_at_1366x768(
     qtbot.wait(20)
     explain = window.explain
     assert "Receptive field" in explain.toPlainText()
-    assert explain.document().size().height() <= explain.viewport().height()
-    assert not explain.verticalScrollBar().isVisible()
+    # The learner's notes come first; the derivation below them fits the panel in one view.
+    _whole, derivation = _derivation_height(explain)
+    assert derivation <= explain.viewport().height()
+
+
+def test_explain_shows_everything_of_a_conv_layer_at_1920x1080(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    window.resize(*first_size(QSize(1920, 1080)))
+    controller = install_feature_maps(window, lazy=True)
+    try:
+        window.reset_layout()
+        qtbot.wait(50)
+        window.select_layer(2)
+        qtbot.wait(20)
+        whole, _derivation = _derivation_height(window.explain)
+        assert whole <= window.explain.viewport().height()
+        assert not window.explain.verticalScrollBar().isVisible()
+    finally:
+        controller.shutdown()
 
 
 def test_properties_of_every_op_without_a_scroll_bar_at_1366x768(
