@@ -1,4 +1,5 @@
-"""The layer palette: a drag source listing every layer type with its icon and description.
+"""The layer palette: a drag source listing every layer type with its icon and name (the
+description in its tooltip and the status bar), two to a row.
 
 Entries come from the ops registry, grouped by family under small headings. Dragging carries
 our own MIME type (:data:`mime.LAYER_TYPE_MIME`), so the pipeline can tell a palette entry from
