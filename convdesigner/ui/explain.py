@@ -39,6 +39,23 @@ PRE_SIZE = "small"
 """Font size of the formulas (a CSS keyword: Qt takes no percentages here)."""
 
 
+FORMULA_SCHEME = "formula"
+"""Links beside each derivation (``formula:Output size``) open that section of the formulas."""
+FORMULA_SECTIONS: dict[str, str] = {
+    "output_height": "Output size",
+    "output_width": "Output size",
+    "output_channels": "Output size",
+    "padding": "Output size",
+    "weights": "Weights, biases, parameters",
+    "biases": "Weights, biases, parameters",
+    "params": "Weights, biases, parameters",
+    "non_trainable": "Weights, biases, parameters",
+    "macs": "MACs and FLOPs",
+    "receptive_field": "Receptive field, jump and start",
+    "memory": "Memory",
+}
+"""The heading of docs/formulas.md that explains each derivation."""
+
 ACTION_SCHEME = "action"
 """Links in the learner's notes (``action:make-separable``) ask the window for a rewrite."""
 
@@ -102,8 +119,15 @@ def explain_html(
         heading = TITLES.get(key, key.replace("_", " ").capitalize())
         # Tight margins and a slightly smaller monospace: one conv layer's whole derivation
         # fits the panel's height on a 1366×768 screen without scrolling.
+        section = FORMULA_SECTIONS.get(key)
+        link = (
+            f" <a href='{FORMULA_SCHEME}:{html.escape(section)}' style='font-size:small'>"
+            "formula</a>"
+            if section
+            else ""
+        )
         parts.append(
-            f"<div style='{style} margin:2px 0 0 0'><b>{html.escape(heading)}</b>"
+            f"<div style='{style} margin:2px 0 0 0'><b>{html.escape(heading)}</b>{link}"
             f"<pre style='margin:0 0 0 6px; white-space:pre-wrap; font-size:{PRE_SIZE}'>"
             f"{html.escape(text)}</pre></div>"
         )
@@ -140,6 +164,8 @@ def totals_html(analysis: Analysis) -> str:
 
 
 class ExplainPanel(QTextBrowser):
+    formulaRequested = Signal(str)
+    """A derivation's "formula" link was clicked: the heading of docs/formulas.md to show."""
     actionRequested = Signal(str, str)
     """(action, node id): a link of the learner's notes was clicked ("make-separable"...)."""
 
@@ -204,5 +230,8 @@ class ExplainPanel(QTextBrowser):
 
     def _anchor_clicked(self, url: QUrl) -> None:
         row = self._row
+        if url.scheme() == FORMULA_SCHEME:
+            self.formulaRequested.emit(url.path())
+            return
         if url.scheme() == ACTION_SCHEME and row is not None:
             self.actionRequested.emit(url.path(), row.id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import QTimer, QUrl
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QDialog, QTextBrowser, QVBoxLayout, QWidget
 
@@ -45,7 +45,8 @@ class HelpViewer(QDialog):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.browser)
 
-    def show_page(self, page: str) -> None:
+    def show_page(self, page: str, section: str | None = None) -> None:
+        """Show ``page``, scrolled to the heading ``section`` when given (and found)."""
         path = page_path(page)
         if not path.is_file():
             self.browser.setPlainText(
@@ -59,6 +60,26 @@ class HelpViewer(QDialog):
         self.show()
         self.raise_()
         self.activateWindow()
+        if section:
+            self.scroll_to(section)
+            # Again once the new window is laid out: before that the scroll range is empty.
+            QTimer.singleShot(0, self, lambda: self.scroll_to(section))
+
+    def scroll_to(self, heading: str) -> bool:
+        """Put the heading ``heading`` at the top of the view; False if the page lacks it."""
+        doc = self.browser.document()
+        block = doc.begin()
+        while block.isValid():
+            if block.text().strip() == heading and block.blockFormat().headingLevel() > 0:
+                top = doc.documentLayout().blockBoundingRect(block).top()
+                self.browser.verticalScrollBar().setValue(int(top))
+                self.current_section = heading
+                return True
+            block = block.next()
+        return False
+
+    current_section = ""
+    """The heading last scrolled to (for tests)."""
 
     def _retitle(self, url: QUrl) -> None:
         stem = Path(url.toLocalFile()).stem

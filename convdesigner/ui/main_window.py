@@ -458,6 +458,7 @@ class MainWindow(QMainWindow):
         self.pipeline.filesDropped.connect(self.open_dropped_files)
         self.pipeline.activated.connect(self._edit_current)
         self.explain_dock.visibilityChanged.connect(self.explain.set_active)
+        self.explain.formulaRequested.connect(lambda section: self.show_help("formulas", section))
         self.palette_list.insertRequested.connect(self.insert_entry_after_selection)
         self.pipeline.selectionModel().currentRowChanged.connect(self._pipeline_current_changed)
         self.table.selectionModel().currentChanged.connect(self._table_current_changed)
@@ -741,13 +742,14 @@ class MainWindow(QMainWindow):
         self._default_layout()
         self.layoutReset.emit()
 
-    def show_help(self, page: str) -> HelpViewer:
-        """Open a bundled help page ("user-guide", "formulas") in the help window."""
+    def show_help(self, page: str, section: str | None = None) -> HelpViewer:
+        """Open a bundled help page ("user-guide", "formulas") in the help window, at the
+        heading ``section`` if given."""
         from convdesigner.ui.help_docs import HelpViewer
 
         if self._help is None:
             self._help = HelpViewer(self)
-        self._help.show_page(page)
+        self._help.show_page(page, section)
         return self._help
 
     def about(self) -> None:

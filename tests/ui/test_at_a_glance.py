@@ -7,15 +7,16 @@ from collections.abc import Iterator
 from typing import Any, cast
 
 import pytest
-from PySide6.QtCore import QPoint, QSize, Qt
+from PySide6.QtCore import QPoint, QSize, Qt, QUrl
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QLabel, QTextEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from convdesigner.core.design import MAX_INPUT_SIDE
 from convdesigner.core.templates import load_template
+from convdesigner.ui.explain import FORMULA_SECTIONS
 from convdesigner.ui.feature_maps import LEFT_MIN_WIDTH
-from convdesigner.ui.help_docs import HelpViewer
+from convdesigner.ui.help_docs import HelpViewer, page_path
 from convdesigner.ui.main_window import MainWindow, first_size
 from convdesigner.ui.table_view import EdgeDelegate
 from convdesigner.ui.viewer_dock import FeatureMapsController, install_feature_maps
@@ -386,3 +387,21 @@ def test_feature_map_side_column_keeps_room_for_its_labels(
     panel._body.setSizes([10, 2000])  # what a restored layout with a narrow dock could give
     assert panel._body.sizes()[0] >= LEFT_MIN_WIDTH
     assert not panel.histogram.getAxis("bottom").autoSIPrefix
+
+
+def test_each_derivation_links_to_its_formula(qtbot: QtBot, window: MainWindow) -> None:
+    window.select_layer(2)
+    html_text = window.explain.toHtml()
+    sections = sorted(set(FORMULA_SECTIONS.values()))
+    for section in sections:
+        assert f"formula:{section}" in html_text, section
+    formulas = page_path("formulas").read_text(encoding="utf-8").splitlines()
+    for section in sections:  # every link names a real heading of the page
+        assert any(line.lstrip("#").strip() == section for line in formulas if line.startswith("#"))
+    window.explain.anchorClicked.emit(QUrl("formula:MACs and FLOPs"))
+    viewer = window.findChild(HelpViewer)
+    assert viewer is not None
+    assert viewer.isVisible()
+    assert viewer.current_section == "MACs and FLOPs"
+    qtbot.waitUntil(lambda: viewer.browser.verticalScrollBar().value() > 0, timeout=2000)
+    viewer.close()
