@@ -8,13 +8,17 @@ selected table cell puts the derivations of that column first and highlights the
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
+from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from convdesigner.core.analysis import Analysis, LayerRow, Status
 from convdesigner.core.table import ordered_derivations, title
+from convdesigner.core.teaching import ACTION_TITLES, Note, notes
 from convdesigner.core.units import bytes_text, fmt, shape_text
+from convdesigner.ui.rows import param_shapes_text
 
 TITLES: dict[str, str] = {
     "output_height": "Output height",
@@ -31,8 +35,57 @@ TITLES: dict[str, str] = {
 }
 
 
-def explain_html(row: LayerRow, focus: tuple[str, ...] = (), *, highlight: str = "#fff3bf") -> str:
-    """HTML for one row; derivations named in ``focus`` come first, highlighted."""
+PRE_SIZE = "small"
+"""Font size of the formulas (a CSS keyword: Qt takes no percentages here)."""
+
+
+FORMULA_SCHEME = "formula"
+"""Links beside each derivation (``formula:Output size``) open that section of the formulas."""
+FORMULA_SECTIONS: dict[str, str] = {
+    "output_height": "Output size",
+    "output_width": "Output size",
+    "output_channels": "Output size",
+    "padding": "Output size",
+    "weights": "Weights, biases, parameters",
+    "biases": "Weights, biases, parameters",
+    "params": "Weights, biases, parameters",
+    "non_trainable": "Weights, biases, parameters",
+    "macs": "MACs and FLOPs",
+    "receptive_field": "Receptive field, jump and start",
+    "memory": "Memory",
+}
+"""The heading of docs/formulas.md that explains each derivation."""
+
+ACTION_SCHEME = "action"
+"""Links in the learner's notes (``action:make-separable``) ask the window for a rewrite."""
+
+
+def notes_html(items: Sequence[Note]) -> str:
+    """The learner's answers for a row, each under its question, with its action as a link."""
+    parts = []
+    for note in items:
+        link = ""
+        if note.action:
+            link = (
+                f" <a href='{ACTION_SCHEME}:{note.action}'>"
+                f"{html.escape(ACTION_TITLES[note.action])}</a>"
+            )
+        parts.append(
+            f"<div style='margin:3px 0 0 0'><b>{html.escape(note.heading)}</b>"
+            f"<p style='margin:0 0 0 6px'>{html.escape(note.text)}{link}</p></div>"
+        )
+    return "\n".join(parts)
+
+
+def explain_html(
+    row: LayerRow,
+    focus: tuple[str, ...] = (),
+    *,
+    highlight: str = "#fff3bf",
+    learner: Sequence[Note] = (),
+) -> str:
+    """HTML for one row; derivations named in ``focus`` come first, highlighted; the learner's
+    notes (``learner``) come right after the shapes, where the question arises."""
     parts = [f"<h3 style='margin:0'>{html.escape(title(row))}</h3>"]
     if row.layer is not None and row.layer.name:
         parts.append(f"<p style='margin:2px 0'>{html.escape(row.layer.display_name)}</p>")
@@ -48,20 +101,35 @@ def explain_html(row: LayerRow, focus: tuple[str, ...] = (), *, highlight: str =
         )
     elif row.output_shape is not None:
         parts.append(f"<p style='margin:4px 0'><b>{row.shape_text}</b></p>")
+    tensors = "" if learner else param_shapes_text(row)  # the notes give the shapes
+    if tensors:
+        parts.append(f"<p style='margin:2px 0'>Parameter tensors: {html.escape(tensors)}</p>")
     if row.status is not Status.OK:
         label = "Error" if row.status is Status.ERROR else "Not computable"
         parts.append(
             f"<p style='color:#d63031; margin:6px 0'><b>{label}:</b> {html.escape(row.message)}</p>"
         )
+    if learner:
+        parts.append(notes_html(learner))
     items = ordered_derivations(row)
     if focus:
         items = [i for i in items if i[0] in focus] + [i for i in items if i[0] not in focus]
     for key, text in items:
         style = f"background:{highlight};" if key in focus else ""
         heading = TITLES.get(key, key.replace("_", " ").capitalize())
+        # Tight margins and a slightly smaller monospace: one conv layer's whole derivation
+        # fits the panel's height on a 1366×768 screen without scrolling.
+        section = FORMULA_SECTIONS.get(key)
+        link = (
+            f" <a href='{FORMULA_SCHEME}:{html.escape(section)}' style='font-size:small'>"
+            "formula</a>"
+            if section
+            else ""
+        )
         parts.append(
-            f"<div style='{style} margin:6px 0'><b>{html.escape(heading)}</b>"
-            f"<pre style='margin:2px 0 0 8px; white-space:pre-wrap'>{html.escape(text)}</pre></div>"
+            f"<div style='{style} margin:2px 0 0 0'><b>{html.escape(heading)}</b>{link}"
+            f"<pre style='margin:0 0 0 6px; white-space:pre-wrap; font-size:{PRE_SIZE}'>"
+            f"{html.escape(text)}</pre></div>"
         )
     if row.layer is not None and any(k == "macs" for k, _ in items):
         parts.append("<p style='margin-top:8px'><i>1 MAC (multiply-accumulate) = 2 FLOPs.</i></p>")
@@ -96,10 +164,17 @@ def totals_html(analysis: Analysis) -> str:
 
 
 class ExplainPanel(QTextBrowser):
+    formulaRequested = Signal(str)
+    """A derivation's "formula" link was clicked: the heading of docs/formulas.md to show."""
+    actionRequested = Signal(str, str)
+    """(action, node id): a link of the learner's notes was clicked ("make-separable"...)."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("explainPanel")
         self.setOpenLinks(False)
+        self.anchorClicked.connect(self._anchor_clicked)
+        self._analysis: Analysis | None = None
         self._row: LayerRow | None = None
         self._focus: tuple[str, ...] = ()
         self._stale = False
@@ -109,13 +184,22 @@ class ExplainPanel(QTextBrowser):
         )
 
     def show_totals(self, analysis: Analysis) -> None:
-        self._row, self._focus, self._stale = None, (), False
+        self._row, self._focus, self._stale, self._analysis = None, (), False, None
         self.setHtml(totals_html(analysis))
 
-    def show_row(self, row: LayerRow | None, focus: tuple[str, ...] = ()) -> None:
-        if row == self._row and focus == self._focus and not self._stale:
+    def show_row(
+        self, row: LayerRow | None, focus: tuple[str, ...] = (), analysis: Analysis | None = None
+    ) -> None:
+        """Show ``row``; with its ``analysis`` the learner's notes are added (they depend on
+        the whole design: the cost of doubling a layer, the pair a conv belongs to)."""
+        same = analysis is self._analysis or (
+            analysis is not None
+            and self._analysis is not None
+            and analysis.design is self._analysis.design
+        )
+        if row == self._row and focus == self._focus and same and not self._stale:
             return
-        self._row, self._focus = row, focus
+        self._row, self._focus, self._analysis = row, focus, analysis
         if not self._active:
             # Out of sight (closed, or behind the History tab): render when shown again, not on
             # every edit.
@@ -137,6 +221,17 @@ class ExplainPanel(QTextBrowser):
             return
         dark = self.palette().color(QPalette.ColorRole.Base).lightness() < 128
         scroll = self.verticalScrollBar().value()
-        self.setHtml(explain_html(row, focus, highlight="#5c4b00" if dark else "#fff3bf"))
+        learner = notes(self._analysis, row.id) if self._analysis is not None else []
+        self.setHtml(
+            explain_html(row, focus, highlight="#5c4b00" if dark else "#fff3bf", learner=learner)
+        )
         if not focus:
             self.verticalScrollBar().setValue(scroll)
+
+    def _anchor_clicked(self, url: QUrl) -> None:
+        row = self._row
+        if url.scheme() == FORMULA_SCHEME:
+            self.formulaRequested.emit(url.path())
+            return
+        if url.scheme() == ACTION_SCHEME and row is not None:
+            self.actionRequested.emit(url.path(), row.id)
