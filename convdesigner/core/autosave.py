@@ -13,16 +13,20 @@ snapshots); recovery instead puts one undo step between the file's content and t
 design, so Undo goes back to what is on disk.
 
 Copies are written atomically (core/atomic.py): a kill during a write leaves the previous copy.
+The periodic copy is written on a background thread (:meth:`Autosaver.write_soon`); after an
+error, at exit or before recovery it is written at once (:meth:`Autosaver.write`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
 import secrets
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,11 +37,13 @@ from convdesigner.core.atomic import atomic_write_text
 from convdesigner.core.design import Design
 from convdesigner.core.document import Document
 from convdesigner.core.fileformat import DesignFileError, design_from_dict, design_to_dict
+from convdesigner.core.history import DocState
 from convdesigner.core.safe_io import RefusedFileError, read_capped
 
 AUTOSAVE_FORMAT = "convdesigner-autosave"
 AUTOSAVE_VERSION = 1
 _NAME = re.compile(r"autosave-(\d+)-([0-9a-f]{8})\.json")
+log = logging.getLogger(__name__)
 _MAX_COPY_BYTES = 64 * 1024 * 1024
 """A copy is a design file plus a few fields; the design loader's own cap applies inside."""
 
@@ -72,6 +78,14 @@ class Autosaver:
         self.file = self.folder / f"{stem}.json"
         self._lock_file = self.folder / f"{stem}.lock"
         self._lock_fd: int | None = None
+        self._mutex = threading.Lock()
+        """Held while the copy is written or removed: a background write that lost the race
+        against :meth:`remove` must not bring the copy back."""
+        self._generation = 0
+        self._pending: tuple[int, Snapshot] | None = None
+        self._worker: threading.Thread | None = None
+        self.last_error: Exception | None = None
+        """The last background write that failed (None once one succeeds)."""
 
     def _hold_lock(self) -> None:
         if self._lock_fd is not None:
@@ -82,39 +96,101 @@ class Autosaver:
         self._lock_fd = fd
 
     def write(self, document: Document) -> None:
-        """Write the document's current state (OSError if the folder cannot be written)."""
+        """Write the document's current state now (OSError if the folder cannot be written)."""
+        snapshot = Snapshot.of(document)
+        with self._mutex:
+            self._generation += 1  # a queued background write is older than this one
+            self._pending = None
+            self._write(snapshot)
+
+    def write_soon(self, document: Document) -> None:
+        """Write the current state on a background thread: the JSON of a 10,000-layer design
+        takes 70-200 ms, a stall if done between two frames. Only the newest state waits."""
+        with self._mutex:
+            self._pending = (self._generation, Snapshot.of(document))
+            if self._worker is None:
+                self._worker = threading.Thread(
+                    target=self._write_pending, name="autosave", daemon=True
+                )
+                self._worker.start()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Until the background writes are done (tests, and before the app exits)."""
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+
+    def _write_pending(self) -> None:
+        while True:
+            with self._mutex:
+                if self._pending is None:
+                    self._worker = None
+                    return
+                generation, snapshot = self._pending
+                self._pending = None
+            text = snapshot.dumps()  # outside the mutex: the slow part
+            with self._mutex:
+                if generation != self._generation:
+                    continue  # removed or written anew meanwhile
+                try:
+                    self._write(snapshot, text)
+                except Exception as exc:  # a thread that died would never write again
+                    self.last_error = exc
+                    log.warning("autosave to %s failed: %s", self.file, exc)
+
+    def _write(self, snapshot: Snapshot, text: str | None = None) -> None:
         self._hold_lock()
-        atomic_write_text(self.file, dumps_copy(document))
+        atomic_write_text(self.file, snapshot.dumps() if text is None else text)
+        self.last_error = None
 
     def remove(self) -> None:
         """Forget the copy (the design was saved or the user chose not to keep it)."""
-        with contextlib.suppress(FileNotFoundError):
-            self.file.unlink()
-        if self._lock_fd is not None:
+        with self._mutex:
+            self._generation += 1
+            self._pending = None
             with contextlib.suppress(FileNotFoundError):
-                self._lock_file.unlink()
-            os.close(self._lock_fd)
-            self._lock_fd = None
+                self.file.unlink()
+            if self._lock_fd is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    self._lock_file.unlink()
+                os.close(self._lock_fd)
+                self._lock_fd = None
 
     def adopt(self, copy: Recovered) -> None:
         """Delete a recovered copy: its content now lives in this window (and in its copy)."""
         discard(copy)
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """What a copy holds, taken on the UI thread (designs are immutable: no copying) and
+    written on any thread."""
+
+    state: DocState
+    modified: bool
+    undo_steps: int
+
+    @classmethod
+    def of(cls, document: Document) -> Snapshot:
+        return cls(document.state, not document.is_clean, document.history.index)
+
+    def dumps(self) -> str:
+        data: dict[str, Any] = {
+            "format": AUTOSAVE_FORMAT,
+            "version": AUTOSAVE_VERSION,
+            "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "pid": os.getpid(),
+            "path": self.state.path,
+            "selection": self.state.selection,
+            "modified": self.modified,
+            "undo_steps": self.undo_steps,
+            "design": design_to_dict(self.state.design),
+        }
+        return json.dumps(data, ensure_ascii=False)
+
+
 def dumps_copy(document: Document) -> str:
-    history = document.history
-    data: dict[str, Any] = {
-        "format": AUTOSAVE_FORMAT,
-        "version": AUTOSAVE_VERSION,
-        "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "pid": os.getpid(),
-        "path": document.path,
-        "selection": document.selection,
-        "modified": not document.is_clean,
-        "undo_steps": history.index,
-        "design": design_to_dict(document.design),
-    }
-    return json.dumps(data, ensure_ascii=False)
+    return Snapshot.of(document).dumps()
 
 
 def read_copy(file: str | os.PathLike[str]) -> Recovered:

@@ -53,7 +53,7 @@ class Autosave(QObject):
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(AUTOSAVE_DELAY_MS)
-        self.timer.timeout.connect(self.write_now)
+        self.timer.timeout.connect(self._write_soon)
         self._failed = False
         self.document.subscribe(self._changed)
         app = QApplication.instance()
@@ -68,6 +68,16 @@ class Autosave(QObject):
             self.saver.remove()
         elif not self.timer.isActive():
             self.timer.start()
+
+    def _write_soon(self) -> None:
+        if self.document.is_clean:
+            self.saver.remove()
+            return
+        error = self.saver.last_error  # of the previous background write
+        if error is not None and not self._failed:  # say it once, not every two seconds
+            self.window.statusBar().showMessage(f"Autosave failed: {error}", 10000)
+        self._failed = error is not None
+        self.saver.write_soon(self.document)
 
     def write_now(self) -> bool:
         """Write the copy at once (also after an unexpected error); False if it failed."""

@@ -163,3 +163,31 @@ def test_recovery_without_a_file_is_unsaved_with_nothing_to_undo() -> None:
     assert fresh.design == doc.design
     assert not fresh.is_clean  # closing must ask to save
     assert not fresh.history.can_undo
+
+
+def test_background_writes_keep_the_newest_state_and_never_outlive_a_remove(
+    tmp_path: Path,
+) -> None:
+    doc = _edited()
+    saver = Autosaver(tmp_path)
+    for n in range(5):
+        doc.rename(f"state {n}")
+        saver.write_soon(doc)
+    saver.wait(30)
+    assert read_copy(saver.file).name == "state 4"
+    for n in range(20):  # a write queued or under way when the copy is removed
+        doc.rename(f"late {n}")
+        saver.write_soon(doc)
+        saver.remove()
+        saver.wait(30)
+        assert list(tmp_path.iterdir()) == []
+    assert saver.last_error is None
+
+
+def test_a_failed_background_write_is_reported(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    saver = Autosaver(blocker / "autosave")
+    saver.write_soon(_edited())
+    saver.wait(30)
+    assert isinstance(saver.last_error, OSError)  # the folder cannot be made
