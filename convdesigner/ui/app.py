@@ -72,7 +72,7 @@ def main(argv: list[str]) -> int:
 
     window = MainWindow()
     window.show()
-    from convdesigner.ui.crash import CrashHandler, install_log
+    from convdesigner.ui.crash import CrashHandler, close_log, install_log
     from convdesigner.ui.recovery import Autosave
     from convdesigner.ui.settings import app_data_dir
 
@@ -88,6 +88,7 @@ def main(argv: list[str]) -> int:
         return app.exec()
     finally:
         crash.uninstall()
+        close_log()
 
 
 def _close_on_interrupt(app: QApplication) -> QTimer:

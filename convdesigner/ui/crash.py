@@ -33,10 +33,7 @@ def install_log(folder: Path) -> Path | None:
     """Log the app's warnings and errors to ``folder/convdesigner.log``; None if it cannot be
     written (the app then runs without a log rather than not at all)."""
     file = folder / LOG_NAME
-    for old in list(log.handlers):  # one log at a time (tests start the app many times)
-        if isinstance(old, logging.handlers.RotatingFileHandler):
-            log.removeHandler(old)
-            old.close()
+    close_log()  # one log at a time (tests start the app many times)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         handler = logging.handlers.RotatingFileHandler(
@@ -49,6 +46,13 @@ def install_log(folder: Path) -> Path | None:
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     return file
+
+
+def close_log() -> None:
+    for old in list(log.handlers):
+        if isinstance(old, logging.handlers.RotatingFileHandler):
+            log.removeHandler(old)
+            old.close()
 
 
 def show_error(parent: QWidget | None, summary: str, details: str, note: str) -> None:

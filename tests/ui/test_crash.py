@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from convdesigner.core.autosave import read_copy
@@ -36,9 +36,7 @@ def handler(window: MainWindow, tmp_path: Path) -> Iterator[tuple[CrashHandler, 
     installed = CrashHandler(window, autosave.write_now, install_log(tmp_path))
     yield installed, autosave
     installed.uninstall()
-    for old in list(crash.log.handlers):
-        crash.log.removeHandler(old)
-        old.close()
+    crash.close_log()
 
 
 def _raise_in_slot() -> None:
@@ -142,6 +140,31 @@ def test_the_log_rotates_at_a_megabyte_keeping_three(tmp_path: Path) -> None:
         assert names == [f"convdesigner.log{s}" for s in ("", ".1", ".2", ".3")]
         assert all(p.stat().st_size <= 1_200_000 for p in tmp_path.iterdir())
     finally:
-        for old in list(crash.log.handlers):
-            crash.log.removeHandler(old)
-            old.close()
+        crash.close_log()
+
+
+def test_the_app_installs_the_hook_while_it_runs_and_logs_to_the_data_folder(
+    qapp: QApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from convdesigner.ui import app as app_module
+    from convdesigner.ui.settings import app_data_dir
+
+    monkeypatch.setattr("convdesigner.ui.app.signal.signal", lambda *args: None)
+    monkeypatch.setattr(app_module, "_install_viewer", lambda _window: None)
+    hooks: list[object] = []
+    windows: list[MainWindow] = []
+
+    def exec_once(_app: QApplication) -> int:
+        hooks.append(sys.excepthook)
+        windows.extend(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+        return 0
+
+    monkeypatch.setattr(QApplication, "exec", exec_once)
+    before = sys.excepthook
+    assert app_module.main([]) == 0
+    assert isinstance(getattr(hooks[0], "__self__", None), CrashHandler)
+    assert sys.excepthook == before  # put back when the app is done
+    assert (app_data_dir() / crash.LOG_NAME).is_file()
+    for window in windows:
+        window.undo_stack.setClean()
+        window.close()
