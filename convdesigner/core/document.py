@@ -124,11 +124,13 @@ class Document:
     def _install(self, state: DocState, kind: ChangeKind, step: Step | None = None) -> None:
         before = self._state
         self._state = state
-        if before.design is not state.design:
-            before.design.forget_derived()  # now only a snapshot in the history
         change = Change(kind, before, state, step)
         for listener in list(self._listeners):  # a listener may unsubscribe itself
             listener(change)
+        if before.design is not state.design and self._state.design is not before.design:
+            # Now only a snapshot in the history; after the listeners, which may compare it
+            # with the new design (and so fill its lookups again).
+            before.design.forget_derived()
 
     def _push(
         self,

@@ -37,3 +37,17 @@ def test_undo_across_many_steps_refreshes_once_and_stays_in_step(window: MainWin
     assert window.design == final
     window.document.undo()  # the document's own undo moves the stack
     assert stack.index() == 299
+
+
+def test_snapshots_kept_by_the_window_hold_no_lookup_tables(window: MainWindow) -> None:
+    """The views compare the old design with the new one after each edit (the pipeline's
+    wiring check filled the old design's lookups again, 1 MiB per step of 10,000 nodes)."""
+    for i in range(5):
+        window.document.change(window.design.nodes[0].id, filters=10 + i)
+        window.document.insert_entry("relu", 1)
+    lookups = {"_index", "resolved_inputs", "consumers", "outputs"}
+    history = window.document.history
+    for step in history.steps:
+        for design in (step.before.design, step.after.design):
+            if design is not window.design:
+                assert not lookups & set(vars(design))
