@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -30,6 +31,7 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import (
+    QAccessible,
     QColor,
     QDrag,
     QDragEnterEvent,
@@ -365,6 +367,34 @@ class PipelineView(QListView):
         self.setAccessibleName("Pipeline")
         self._gap: int | None = None
         self._token = f"{os.getpid()}-{id(self)}"
+
+    def dataChanged(
+        self,
+        topLeft: Index,
+        bottomRight: Index,
+        roles: Sequence[int] = (),
+    ) -> None:
+        """Repaint the changed cards in view, and nothing else.
+
+        QListView answers any data change with a delayed layout of every item (a zero-time
+        timer, so the cards are painted one event-loop pass later, after walking all rows):
+        the cards have one fixed size whatever they show, so a change of their texts never
+        moves them.
+        """
+        if QAccessible.isActive():
+            # Qt's own handling also tells assistive tools what changed; keep it for them.
+            super().dataChanged(topLeft, bottomRight, roles)
+            return
+        if not topLeft.isValid() or not bottomRight.isValid():
+            return
+        viewport = self.viewport()
+        area = viewport.rect()
+        first, last = self.visualRect(topLeft), self.visualRect(bottomRight)
+        # Rows are stacked top to bottom: the rows in between lie between these two.
+        span = QRect(area.left(), first.top(), area.width(), last.bottom() - first.top() + 1)
+        span = span.intersected(area)
+        if not span.isEmpty():
+            viewport.update(span)
 
     def pipeline_model(self) -> PipelineModel:
         model = self.model()

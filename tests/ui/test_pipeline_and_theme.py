@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPalette
+from PySide6.QtGui import QImage, QPaintEvent, QPalette
 from PySide6.QtWidgets import QApplication
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
@@ -56,6 +56,37 @@ def test_only_changed_cards_are_announced() -> None:
     assert seen == [(3, 3)]
     tooltip = model.index(2).data(Qt.ItemDataRole.ToolTipRole)
     assert tooltip == ReLU.description
+
+
+def test_changed_cards_repaint_in_the_same_pass_without_a_relayout(qtbot: QtBot) -> None:
+    # QListView would answer a data change with a delayed layout of every item and paint only
+    # one event-loop pass later; cards never change size, so they repaint straight away.
+    design = Design(InputSpec(16, 16, 1), (Conv2D(filters=2), ReLU(), Conv2D(filters=3)))
+    model = PipelineModel(analyse(design))
+    view = PipelineView(model)
+    qtbot.addWidget(view)
+    view.resize(400, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    QApplication.processEvents()
+    painted: list[int] = []
+    layouts: list[int] = []
+    original_paint, original_layout = view.paintEvent, view.doItemsLayout
+
+    def paint(event: QPaintEvent) -> None:
+        painted.append(1)
+        original_paint(event)
+
+    def layout() -> None:
+        layouts.append(1)
+        original_layout()
+
+    view.paintEvent = paint  # type: ignore[method-assign]
+    view.doItemsLayout = layout  # type: ignore[method-assign]
+    model.set_analysis(analyse(design.replace_layer(0, Conv2D(filters=5))))
+    QApplication.processEvents()
+    assert painted
+    assert not layouts
 
 
 def test_dark_scheme_installs_a_dark_palette_and_light_restores(
