@@ -37,3 +37,18 @@ def test_ci_runs_the_readme_test_line() -> None:
     oracle = ci.index('pip install -q -e ".[oracle]"')
     assert ci.index(install.group(0).replace("pip install", "pip install -q")) < oracle
     assert "python -m pytest" in ci[oracle:]
+
+
+def test_python_example_runs(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    code = re.findall(r"## Python\n\n```python\n(.*?)```", text, re.S)[0]
+    code = code.replace('"resources/', '"' + (ROOT / "resources").as_posix() + "/")
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    assert "380150 163840000" in run.stdout
+    assert (tmp_path / "layers.csv").is_file()

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from convdesigner.core import separable
 from convdesigner.core.analysis import Analysis, analyse
 from convdesigner.core.design import INPUT_ID, Design, GraphError, InputSpec, Node, fresh_id
 from convdesigner.core.history import MAX_HISTORY, DocState, History, Pushed, Step
@@ -399,6 +400,28 @@ class Document:
         what = self._label(first) if start == end else f"{first}…{last}"
         self._push(new, f"Residual connection around {what}", add_id)
         return add_id
+
+    # ------------------------------------------------------------------ rewrites
+
+    def make_separable(self, node_id: str) -> str:
+        """Split a conv into a depthwise conv and a 1×1 conv (one undo step); returns the
+        depthwise conv's id, which is selected so the comparison stays in view."""
+        try:
+            design, selected = separable.make_separable(self.analysis, node_id)
+        except separable.RewriteError as exc:
+            raise EditError(f"Cannot make '{node_id}' separable: {exc}") from None
+        self._push(design, f"Make {self._label(node_id)} separable", selected)
+        return selected
+
+    def make_normal(self, node_id: str) -> str:
+        """Replace the depthwise-separable pair ``node_id`` belongs to by one conv (one undo
+        step); returns that conv's id (selected)."""
+        try:
+            design, selected = separable.make_normal(self.analysis, node_id)
+        except separable.RewriteError as exc:
+            raise EditError(f"Cannot make '{node_id}' a normal conv: {exc}") from None
+        self._push(design, "Make separable pair normal", selected)
+        return selected
 
 
 PALETTE = {entry.key: entry for entry in palette_entries()}

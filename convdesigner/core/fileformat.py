@@ -166,8 +166,19 @@ def design_from_dict(data: object, source: str = "") -> Design:
 
     nodes = _nodes_from_list(data.get("layers", []), problems)
     if problems or spec is None or nodes is None:
-        raise DesignFileError(problems or ["input: missing"], source)
+        raise DesignFileError(_one_per_surrogate(problems) or ["input: missing"], source)
     return Design(input=spec, name=name, description=description, nodes=nodes)
+
+
+def _one_per_surrogate(problems: list[str]) -> list[str]:
+    """Half a surrogate pair in a name is found twice: by the scan of the whole document (which
+    says where in the text) and by the name's own rule. Keep the first, more precise one."""
+    scanned = {p.split(": ", 1)[0] for p in problems if "surrogate pair," in p}
+    return [
+        p
+        for p in problems
+        if not (p.endswith("(not valid Unicode text)") and p.split(": ", 1)[0] in scanned)
+    ]
 
 
 _INPUT_EXAMPLE = '{"height": 224, "width": 224, "channels": 3}'

@@ -30,6 +30,7 @@ from convdesigner.core.engine.forward import (
 )
 from convdesigner.core.images import to_input
 from convdesigner.core.mosaic import COLORMAPS, DEFAULT_COLORMAP, Mosaic, Scale, render
+from convdesigner.core.ops import spec_for
 from convdesigner.core.table import where
 
 Progress = Callable[[int, int], None]
@@ -168,12 +169,23 @@ class Detail:
     counts: np.ndarray
     edges: np.ndarray
     stats: str
+    output_left: int = 0
+    """Column of ``rgba`` where the channel starts: after the same channel of the input, for a
+    pooling layer (0 otherwise)."""
+    input_hw: tuple[int, int] | None = None
+    """Size of that input channel, when it is shown."""
 
 
-def channel_detail(array: np.ndarray, channel: int, colormap: str) -> Detail:
-    """Picture (normalised on its own range), histogram and min/max/mean of one channel."""
+def channel_detail(
+    array: np.ndarray, channel: int, colormap: str, before: np.ndarray | None = None
+) -> Detail:
+    """Picture (normalised on its own range), histogram and min/max/mean of one channel.
+
+    ``before``: the maps this channel was computed from, channel by channel (a pooling layer's
+    input). The same channel of it is drawn on the left, on the scale the two share, so a
+    learner sees each output map come from exactly one input map.
+    """
     data = np.asarray(array[channel], dtype=np.float32)
-    rgba = render(data[None], colormap=colormap).rgba
     finite = data[np.isfinite(data)]
     if finite.size:
         lo, hi = float(finite.min()), float(finite.max())
@@ -182,7 +194,42 @@ def channel_detail(array: np.ndarray, channel: int, colormap: str) -> Detail:
     else:
         counts, edges = np.zeros(1, dtype=np.int64), np.array([0.0, 1.0])
         stats = "no finite values"
-    return Detail(channel, colormap, rgba, counts, edges, stats)
+    if before is None or channel >= before.shape[0]:
+        rgba = render(data[None], colormap=colormap).rgba
+        return Detail(channel, colormap, rgba, counts, edges, stats)
+    source = np.asarray(before[channel], dtype=np.float32)
+    rgba, left = side_by_side(source, data, colormap)
+    hw = (int(source.shape[0]), int(source.shape[1]))
+    return Detail(channel, colormap, rgba, counts, edges, stats, left, hw)
+
+
+def side_by_side(first: np.ndarray, second: np.ndarray, colormap: str) -> tuple[np.ndarray, int]:
+    """Two 2-D maps in one RGBA picture on their shared value range, a transparent gap between;
+    and the column where the second starts."""
+    h = max(first.shape[0], second.shape[0])
+    w = max(first.shape[1], second.shape[1])
+    both = np.full((2, h, w), np.nan, dtype=np.float32)
+    both[0, : first.shape[0], : first.shape[1]] = first
+    both[1, : second.shape[0], : second.shape[1]] = second
+    gap = max(2, first.shape[1] // 16)
+    tiles = render(both, scale=Scale.SHARED, colormap=colormap, aspect=1e9, gap=gap)
+    # A very wide aspect puts the two tiles in one row: [first | gap | second].
+    left = tiles.layout.origin(1)[1]
+    return tiles.rgba, int(left)
+
+
+def pooled_input(
+    analysis: Analysis, activations: Activations, node: str | None
+) -> np.ndarray | None:
+    """The maps a pooling node pooled (its input), to show beside its output; None otherwise."""
+    if node is None or node not in analysis.design:
+        return None
+    row = analysis.row(node)
+    if row.layer is None or spec_for(row.layer).family != "pool" or len(row.inputs) != 1:
+        return None
+    source = row.inputs[0]
+    array = activations.get(None if source == INPUT_ID else source)
+    return array if array is not None and array.ndim == 3 else None
 
 
 @dataclass(frozen=True)
@@ -287,7 +334,8 @@ def compute(request: Request, token: CancelToken, progress: Progress | None = No
         return ViewResult(request, activations, analysis, array, None, "")
     mosaic = render(array, scale=options.scale, colormap=options.colormap, aspect=options.aspect)
     channel = options.channel if 0 <= options.channel < array.shape[0] else 0
-    detail = channel_detail(array, channel, options.colormap)
+    before = pooled_input(analysis, activations, options.node)
+    detail = channel_detail(array, channel, options.colormap, before)
     return ViewResult(request, activations, analysis, array, mosaic, "", detail)
 
 

@@ -8,12 +8,15 @@ selected table cell puts the derivations of that column first and highlights the
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
+from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from convdesigner.core.analysis import Analysis, LayerRow, Status
 from convdesigner.core.table import ordered_derivations, title
+from convdesigner.core.teaching import ACTION_TITLES, Note, notes
 from convdesigner.core.units import bytes_text, fmt, shape_text
 
 TITLES: dict[str, str] = {
@@ -31,8 +34,36 @@ TITLES: dict[str, str] = {
 }
 
 
-def explain_html(row: LayerRow, focus: tuple[str, ...] = (), *, highlight: str = "#fff3bf") -> str:
-    """HTML for one row; derivations named in ``focus`` come first, highlighted."""
+ACTION_SCHEME = "action"
+"""Links in the learner's notes (``action:make-separable``) ask the window for a rewrite."""
+
+
+def notes_html(items: Sequence[Note]) -> str:
+    """The learner's answers for a row, each under its question, with its action as a link."""
+    parts = []
+    for note in items:
+        link = ""
+        if note.action:
+            link = (
+                f" <a href='{ACTION_SCHEME}:{note.action}'>"
+                f"{html.escape(ACTION_TITLES[note.action])}</a>"
+            )
+        parts.append(
+            f"<div style='margin:6px 0'><b>{html.escape(note.heading)}</b>"
+            f"<p style='margin:2px 0 0 8px'>{html.escape(note.text)}{link}</p></div>"
+        )
+    return "\n".join(parts)
+
+
+def explain_html(
+    row: LayerRow,
+    focus: tuple[str, ...] = (),
+    *,
+    highlight: str = "#fff3bf",
+    learner: Sequence[Note] = (),
+) -> str:
+    """HTML for one row; derivations named in ``focus`` come first, highlighted; the learner's
+    notes (``learner``) come right after the shapes, where the question arises."""
     parts = [f"<h3 style='margin:0'>{html.escape(title(row))}</h3>"]
     if row.layer is not None and row.layer.name:
         parts.append(f"<p style='margin:2px 0'>{html.escape(row.layer.display_name)}</p>")
@@ -53,6 +84,8 @@ def explain_html(row: LayerRow, focus: tuple[str, ...] = (), *, highlight: str =
         parts.append(
             f"<p style='color:#d63031; margin:6px 0'><b>{label}:</b> {html.escape(row.message)}</p>"
         )
+    if learner:
+        parts.append(notes_html(learner))
     items = ordered_derivations(row)
     if focus:
         items = [i for i in items if i[0] in focus] + [i for i in items if i[0] not in focus]
@@ -96,10 +129,15 @@ def totals_html(analysis: Analysis) -> str:
 
 
 class ExplainPanel(QTextBrowser):
+    actionRequested = Signal(str, str)
+    """(action, node id): a link of the learner's notes was clicked ("make-separable"...)."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("explainPanel")
         self.setOpenLinks(False)
+        self.anchorClicked.connect(self._anchor_clicked)
+        self._analysis: Analysis | None = None
         self._row: LayerRow | None = None
         self._focus: tuple[str, ...] = ()
         self._stale = False
@@ -109,13 +147,22 @@ class ExplainPanel(QTextBrowser):
         )
 
     def show_totals(self, analysis: Analysis) -> None:
-        self._row, self._focus, self._stale = None, (), False
+        self._row, self._focus, self._stale, self._analysis = None, (), False, None
         self.setHtml(totals_html(analysis))
 
-    def show_row(self, row: LayerRow | None, focus: tuple[str, ...] = ()) -> None:
-        if row == self._row and focus == self._focus and not self._stale:
+    def show_row(
+        self, row: LayerRow | None, focus: tuple[str, ...] = (), analysis: Analysis | None = None
+    ) -> None:
+        """Show ``row``; with its ``analysis`` the learner's notes are added (they depend on
+        the whole design: the cost of doubling a layer, the pair a conv belongs to)."""
+        same = analysis is self._analysis or (
+            analysis is not None
+            and self._analysis is not None
+            and analysis.design is self._analysis.design
+        )
+        if row == self._row and focus == self._focus and same and not self._stale:
             return
-        self._row, self._focus = row, focus
+        self._row, self._focus, self._analysis = row, focus, analysis
         if not self._active:
             # Out of sight (closed, or behind the History tab): render when shown again, not on
             # every edit.
@@ -137,6 +184,14 @@ class ExplainPanel(QTextBrowser):
             return
         dark = self.palette().color(QPalette.ColorRole.Base).lightness() < 128
         scroll = self.verticalScrollBar().value()
-        self.setHtml(explain_html(row, focus, highlight="#5c4b00" if dark else "#fff3bf"))
+        learner = notes(self._analysis, row.id) if self._analysis is not None else []
+        self.setHtml(
+            explain_html(row, focus, highlight="#5c4b00" if dark else "#fff3bf", learner=learner)
+        )
         if not focus:
             self.verticalScrollBar().setValue(scroll)
+
+    def _anchor_clicked(self, url: QUrl) -> None:
+        row = self._row
+        if url.scheme() == ACTION_SCHEME and row is not None:
+            self.actionRequested.emit(url.path(), row.id)

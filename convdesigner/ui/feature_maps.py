@@ -56,6 +56,7 @@ from convdesigner.core.viewer import (
     ViewResult,
     channel_detail,
     compute,
+    pooled_input,
     receptive_field_rect,
     reusable,
     runnable_part,
@@ -109,6 +110,8 @@ class FeatureMapPanel(QWidget):
         self._inflight: Request | None = None
         self._rf_target: tuple[str | None, int, int] | None = None
         self._detail_channel: int | None = None
+        self._detail_left = 0
+        """Column where the enlarged channel starts (after a pooling layer's input)."""
         self.render_count = 0
         self._active = True
         self.worker = LatestWorker(self, background=True)
@@ -642,14 +645,27 @@ class FeatureMapPanel(QWidget):
         result = self._result
         detail = result.detail if result is not None else None
         if detail is None or detail.channel != channel or detail.colormap != self.colormap:
-            detail = channel_detail(array, channel, self.colormap)
+            before = None
+            if result is not None:
+                node = result.request.options.node
+                before = pooled_input(result.analysis, result.activations, node)
+            detail = channel_detail(array, channel, self.colormap, before)
         self.detail_item.setImage(detail.rgba, autoLevels=False)
+        self._detail_left = detail.output_left
         self.detail_view.enableAutoRange()
         self.histogram_curve.setData(detail.edges, detail.counts)
-        self.detail_title.setText(f"Channel {channel} · {detail.stats}")
+        if detail.input_hw is not None:  # pooling: the same channel of its input on the left
+            (h, w), (oh, ow) = detail.input_hw, array.shape[1:]
+            self.detail_title.setText(
+                f"Channel {channel}: input {h}×{w} → output {oh}×{ow}<br>"
+                + detail.stats.replace("<br>", " · ")
+            )
+        else:
+            self.detail_title.setText(f"Channel {channel} · {detail.stats}")
 
     def _clear_detail(self) -> None:
         self.detail_item.clear()
+        self._detail_left = 0
         self.histogram_curve.setData([0, 1], [0])
         self.detail_title.setText("")
 
@@ -680,7 +696,10 @@ class FeatureMapPanel(QWidget):
             return result.mosaic.layout.locate(row, col)
         if kind == "detail":
             channel = self._detail_channel or 0
-            return channel, int(row), int(col)
+            left = self._detail_left
+            if col < left:
+                return None  # the pooled input beside the output
+            return channel, int(row), int(col - left)
         return None
 
     def _on_hover(self, widget: QWidget, scene_pos: QPointF) -> None:

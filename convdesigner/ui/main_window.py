@@ -56,6 +56,7 @@ from convdesigner.ui import mime
 from convdesigner.ui.explain import ExplainPanel
 from convdesigner.ui.files import DocumentFiles
 from convdesigner.ui.icons import app_icon
+from convdesigner.ui.learner import LearnerViews
 from convdesigner.ui.palette import PaletteWidget
 from convdesigner.ui.pipeline_view import PipelineModel, PipelineView
 from convdesigner.ui.properties import PropertyPanel
@@ -122,6 +123,9 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._build_status_bar()
         self._connect()
+        # The learner's views (Weights and Costs tabs, Make Separable/Normal), placed before the
+        # saved layout is restored so that it places them too.
+        self.learner = LearnerViews(self)
 
         self.document.subscribe(self._document_changed)
         self._refresh_views()
@@ -487,7 +491,7 @@ class MainWindow(QMainWindow):
         focus: tuple[str, ...] = ()
         if current.isValid() and current.row() == self._row_of_selection():
             focus = self.table_model.columns[current.column()].explains
-        self.explain.show_row(row, focus)
+        self.explain.show_row(row, focus, analysis)
         if not row.ok:
             self.statusBar().showMessage(f"{where(row, capital=True)} ({row.name}): {row.message}")
         else:

@@ -44,6 +44,7 @@ from convdesigner.core.design import (
 )
 from convdesigner.core.document import Document, EditError
 from convdesigner.core.ops import AvgPool2D, FieldSpec, Layer, MaxPool2D
+from convdesigner.core.teaching import summary_line
 from convdesigner.core.units import shape_text
 from convdesigner.core.validate import MAX_NAME, LayerSettingError
 from convdesigner.ui.editors import (
@@ -84,6 +85,7 @@ class PropertyPanel(QScrollArea):
         self._error = QLabel()
         self._feedback = QLabel()
         self._inputs = QLabel()
+        self._summary = QLabel()
 
     # ------------------------------------------------------------------ public
 
@@ -109,6 +111,11 @@ class PropertyPanel(QScrollArea):
     def design(self) -> Design:
         assert self._analysis is not None
         return self._analysis.design
+
+    @property
+    def summary_text(self) -> str:
+        """The header's one-line answer for the selected layer ("" if none)."""
+        return self._summary.text()
 
     @property
     def error_text(self) -> str:
@@ -151,6 +158,12 @@ class PropertyPanel(QScrollArea):
         description.setObjectName("propertyDescription")
         outer.addWidget(title)
         outer.addWidget(description)
+        # The learner's one-line answer for this layer (weight shape, what a 1×1 conv does...).
+        self._summary = QLabel()
+        self._summary.setWordWrap(True)
+        self._summary.setObjectName("propertySummary")
+        self._summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        outer.addWidget(self._summary)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -428,6 +441,9 @@ class PropertyPanel(QScrollArea):
         self.document.set_input(new, f"Change input {attr}", merge=attr)
 
     def _show_row(self, row: LayerRow) -> None:
+        summary = summary_line(row)
+        self._summary.setText(summary)
+        self._summary.setVisible(bool(summary))
         self._error.setText("" if row.ok else f"⚠ {row.message}")
         self._error.setVisible(not row.ok)
         if row.index is not None and "inputs" in self.editors:

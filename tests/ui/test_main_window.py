@@ -289,7 +289,10 @@ def test_recent_files_menu(window: MainWindow, tmp_path: Path) -> None:
 
 def test_add_dock_and_view_menu(window: MainWindow) -> None:
     names = {d.objectName() for d in window.docks()}
-    assert names == {"paletteDock", "propertiesDock", "explainDock", "tableDock", "historyDock"}
+    assert names == {
+        "paletteDock", "propertiesDock", "explainDock", "tableDock", "historyDock",
+        "weightsDock", "costChartDock",
+    }  # fmt: skip
     dock = QDockWidget("Feature Maps")
     dock.setObjectName("featureMapsDock")
     dock.setWidget(QLabel("maps"))

@@ -1,0 +1,145 @@
+"""The learner's views in the window: the Weights and Costs tabs beside Explain, and the
+"Make Separable" / "Make Normal" rewrites (Edit menu, and links in the explain panel).
+
+Everything goes through the window's public API (``add_dock``, ``edit_menu``, the signals,
+``document``), so the window only creates a :class:`LearnerViews`. Each answer is within two
+clicks of selecting a layer: the Explain tab shows the texts, one click on Weights or Costs
+shows the pictures.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QStatusBar
+
+from convdesigner.core.analysis import Analysis
+from convdesigner.core.design import Design
+from convdesigner.core.document import Document, EditError
+from convdesigner.core.separable import find_pair, is_normal_conv
+from convdesigner.ui.explain import ExplainPanel
+from convdesigner.ui.weights_view import WeightsView
+
+if TYPE_CHECKING:
+    from convdesigner.ui.cost_chart import CostChart
+
+
+class Window(Protocol):
+    """What these views use of the main window (which creates them: naming its class here
+    would make the two modules an import cycle)."""
+
+    document: Document
+    explain: ExplainPanel
+    explain_dock: QDockWidget
+    edit_menu: QMenu
+    designChanged: Any
+    selectedNodeChanged: Any
+    layoutReset: Any
+    """Signals (PySide6 types them per instance, which a protocol cannot spell)."""
+
+    @property
+    def analysis(self) -> Analysis: ...
+    @property
+    def design(self) -> Design: ...
+    def selected_node(self) -> str | None: ...
+    def select_node(self, node_id: str | None) -> None: ...
+    def add_dock(self, dock: QDockWidget, area: Qt.DockWidgetArea) -> None: ...
+    def tabifyDockWidget(self, first: QDockWidget, second: QDockWidget) -> None: ...
+    def statusBar(self) -> QStatusBar: ...
+
+
+class LearnerViews(QObject):
+    def __init__(self, window: Window) -> None:
+        super().__init__()
+        self.window = window
+        self.weights = WeightsView()
+        self.weights_dock = QDockWidget("Weights")
+        self.weights_dock.setObjectName("weightsDock")
+        self.weights_dock.setWidget(self.weights)
+        self.chart: CostChart | None = None
+        self.chart_dock = QDockWidget("Costs")
+        self.chart_dock.setObjectName("costChartDock")
+        self.chart_dock.setWidget(QLabel("The cost chart is drawn when this tab is shown."))
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        window.add_dock(self.weights_dock, right)
+        window.add_dock(self.chart_dock, right)
+        self.place_default()
+
+        menu = window.edit_menu
+        menu.addSeparator()
+        self.action_separable = QAction("Make &Separable", menu)
+        self.action_separable.setStatusTip(
+            "Split the selected conv into a depthwise conv and a 1×1 conv"
+        )
+        self.action_separable.triggered.connect(lambda: self.run("make-separable"))
+        self.action_normal = QAction("Make &Normal", menu)
+        self.action_normal.setStatusTip("Replace the selected depthwise-separable pair by one conv")
+        self.action_normal.triggered.connect(lambda: self.run("make-normal"))
+        menu.addAction(self.action_separable)
+        menu.addAction(self.action_normal)
+
+        window.designChanged.connect(lambda _design: self.refresh())
+        window.selectedNodeChanged.connect(lambda _node: self.refresh())
+        window.explain.actionRequested.connect(self._explain_action)
+        window.layoutReset.connect(self.place_default)
+        self.chart_dock.visibilityChanged.connect(self._chart_visible)
+        self.refresh()
+
+    def place_default(self) -> None:
+        """Tabs beside Explain (first run and View → Reset Layout); Explain stays in front."""
+        window = self.window
+        window.tabifyDockWidget(window.explain_dock, self.weights_dock)
+        window.tabifyDockWidget(self.weights_dock, self.chart_dock)
+        window.explain_dock.raise_()
+
+    # ------------------------------------------------------------------ following the window
+
+    def refresh(self) -> None:
+        window = self.window
+        analysis = window.analysis
+        node = window.selected_node()
+        row = analysis.row(node) if node is not None else None
+        self.weights.show_row(row)
+        self.action_separable.setEnabled(node is not None and is_normal_conv(analysis, node))
+        pair = find_pair(analysis, node) if node is not None else None
+        self.action_normal.setEnabled(pair is not None and not pair.between)
+        if self.chart is not None and not self.chart_dock.isHidden():
+            self.chart.set_state(analysis, node)
+
+    def _chart_visible(self, visible: bool) -> None:
+        if not visible:
+            return
+        if self.chart is None:
+            from convdesigner.ui.cost_chart import CostChart  # imports pyqtgraph: on demand
+
+            self.chart = CostChart()
+            old = self.chart_dock.widget()
+            self.chart_dock.setWidget(self.chart)
+            if old is not None:
+                old.deleteLater()
+        self.chart.set_state(self.window.analysis, self.window.selected_node())
+
+    # ------------------------------------------------------------------ rewrites
+
+    def _explain_action(self, action: str, node: str) -> None:
+        if node in self.window.design:
+            self.window.select_node(node)
+        self.run(action)
+
+    def run(self, action: str) -> None:
+        """Rewrite the selected layer: "make-separable" or "make-normal" (one undo step)."""
+        document = self.window.document
+        node = document.selection
+        if node is None:
+            return
+        try:
+            if action == "make-separable":
+                document.make_separable(node)
+            elif action == "make-normal":
+                document.make_normal(node)
+            else:
+                raise EditError(f"unknown action {action!r}")
+        except EditError as exc:
+            self.window.statusBar().showMessage(str(exc), 8000)

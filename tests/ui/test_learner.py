@@ -1,0 +1,225 @@
+"""The learner's questions in the window, each within two clicks of selecting a layer, with the
+Q&A example's own numbers (issue 13)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QUrl
+from pytestqt.qtbot import QtBot
+
+from convdesigner.core.design import Design, InputSpec
+from convdesigner.core.ops.conv import Conv2D
+from convdesigner.ui.explain import explain_html
+from convdesigner.ui.main_window import MainWindow
+
+SHOTS = os.environ.get("CONVDESIGNER_SHOTS")
+"""A folder to keep the rendered PNGs in (the tests render them anyway, into tmp_path)."""
+
+
+def separable_design() -> Design:
+    return Design(
+        InputSpec(10, 10, 100),
+        [
+            Conv2D(filters=100, kernel=3, padding="same", groups=100, bias=False),
+            Conv2D(filters=150, kernel=1),
+        ],
+    )
+
+
+def shot_path(tmp_path: Path, name: str) -> Path:
+    return Path(SHOTS) / name if SHOTS else tmp_path / name
+
+
+def test_weights_tab_shows_the_filters_of_the_selected_conv(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    views = window.learner
+    window.select_layer(2)
+    views.weights_dock.raise_()
+    qtbot.waitUntil(lambda: views.weights.isVisible())
+    weights = views.weights
+    assert weights.sentence.text() == (
+        "Each of the 150 filters spans all 100 input channels and gives one map."
+    )
+    assert weights.shapes.text() == "Weights 5×5×100×150 (375,000) · Bias 150"
+    picture = weights.canvas.picture
+    assert picture is not None
+    assert (picture.filters, picture.depth, picture.kernel) == (150, 100, (5, 5))
+    weights.resize(760, 360)
+    path = shot_path(tmp_path, "weights-view.png")
+    image = weights.grab()
+    assert image.save(str(path))
+    # Something was drawn: the canvas is not one flat colour.
+    canvas = weights.canvas.grab().toImage()
+    colours = {canvas.pixel(x, canvas.height() // 2) for x in range(0, canvas.width(), 3)}
+    assert len(colours) > 5
+    window.select_layer(1)  # pooling: no weights to draw, and the tab says what to select
+    assert picture is not weights.canvas.picture
+    assert weights.canvas.picture is None
+    assert weights.sentence.text().startswith("Select a convolution")
+
+
+def test_depthwise_filters_say_what_they_span(window: MainWindow) -> None:
+    window.apply_design(separable_design(), "Separable")
+    window.select_layer(0)
+    sentence = window.learner.weights.sentence.text()
+    assert sentence.startswith(
+        "Depthwise: each of the 100 filters spans one input channel only (groups = 100)"
+    )
+    picture = window.learner.weights.canvas.picture
+    assert picture is not None
+    assert picture.depth == 1
+
+
+def test_properties_header_answers_in_one_line(window: MainWindow) -> None:
+    window.select_layer(2)
+    assert window.properties.summary_text == (
+        "Weights 5×5×100×150 (375,000) · Bias 150. Each of the 150 filters spans all 100 input "
+        "channels and gives one map."
+    )
+    window.select_layer(1)
+    assert window.properties.summary_text == (
+        "Acts on each of the 100 channels separately: 100 maps in, 100 out."
+    )
+    window.apply_design(separable_design(), "Separable")
+    window.select_layer(1)
+    assert window.properties.summary_text.endswith(
+        "1×1: mixes the 100 channels at each position into 150; params C_in·C_out = 100·150."
+    )
+
+
+def test_explain_answers_with_the_users_numbers(window: MainWindow) -> None:
+    window.select_layer(2)
+    text = window.explain.toPlainText()
+    assert "Why the output is 3-D" in text
+    assert "Each of the 150 filters spans all 100 input channels and gives one map" in text
+    assert (
+        "This conv: 375,000 weights and 156,000,000 MACs; as a depthwise 5×5 conv + a 1×1 conv "
+        "100→150 instead: 2,500 + 15,000 = 17,500 weights and 7,280,000 MACs (21.4× fewer)."
+    ) in text
+    assert "Make separable" in text
+    assert "Doubling this layer's filters (150 → 300) multiplies this layer's MACs by 2" in text
+    window.select_layer(0)
+    text = window.explain.toPlainText()
+    assert (
+        "multiplies this layer's MACs by 2 and the next conv's (layer 2) by 2: +163,840,000 MACs "
+        "(+100.0 % of the network)"
+    ) in text
+    window.select_layer(1)
+    text = window.explain.toPlainText()
+    assert "Pooling acts per channel" in text
+    assert "100 maps in, 100 maps out (25×64×100 → 13×32×100)" in text
+    window.select_layer(None)
+    assert "Why the output" not in window.explain.toPlainText()
+
+
+def test_explain_follows_an_edit_elsewhere(window: MainWindow) -> None:
+    """The what-if share of the network changes when another layer changes, even though the
+    selected row itself does not."""
+    window.select_layer(2)
+    assert "(+95.2 % of the network)" in window.explain.toPlainText()
+    window.document.change("0", kernel=3)  # 1,440,000 MACs instead of 7,840,000
+    window.select_layer(2)
+    assert "(+99.1 % of the network)" in window.explain.toPlainText()
+
+
+def test_one_by_one_and_the_separable_pair(window: MainWindow) -> None:
+    window.apply_design(separable_design(), "Separable")
+    window.select_layer(1)
+    text = window.explain.toPlainText()
+    assert "What a 1×1 convolution does" in text
+    assert "Params = C_in · C_out = 100 × 150 = 15,000 weights + 150 biases." in text
+    assert (
+        "This pair: 900 + 15,000 = 15,900 weights and 1,590,000 MACs; one 3×3 conv 100→150 "
+        "instead: 135,000 weights and 13,500,000 MACs (8.5× more)."
+    ) in text
+
+
+def test_make_normal_and_separable_from_the_explain_link_and_the_menu(
+    window: MainWindow,
+) -> None:
+    window.apply_design(separable_design(), "Separable")
+    window.select_layer(0)
+    views = window.learner
+    assert views.action_normal.isEnabled()
+    assert not views.action_separable.isEnabled()
+    assert "action:make-normal" in explain_html(
+        window.analysis.row("0"),
+        learner=__import__("convdesigner.core.teaching").core.teaching.notes(window.analysis, "0"),
+    )
+    window.explain.anchorClicked.emit(QUrl("action:make-normal"))  # one click on the link
+    assert len(window.design) == 1
+    assert window.analysis.rows[1].weights == 135_000
+    assert window.undo_stack.undoText() == "Make separable pair normal"
+    assert views.action_separable.isEnabled()
+    views.action_separable.trigger()
+    assert [r.weights for r in window.analysis.rows[1:]] == [900, 15_000]
+    assert window.selected_layer() == 0
+    window.undo_stack.undo()
+    window.undo_stack.undo()
+    assert window.design == separable_design()
+
+
+def test_refused_rewrite_is_explained_in_the_status_bar(window: MainWindow) -> None:
+    window.select_layer(0)  # a conv on the single greyscale channel
+    assert not window.learner.action_separable.isEnabled()
+    window.learner.run("make-separable")
+    assert "single input channel has no channels to mix" in window.statusBar().currentMessage()
+
+
+def test_cost_chart_tab_draws_macs_and_params(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    views = window.learner
+    assert views.chart is None  # pyqtgraph waits until the tab is shown
+    window.select_layer(2)
+    views.chart_dock.raise_()
+    qtbot.waitUntil(lambda: views.chart is not None and views.chart.isVisible())
+    chart = window.learner.chart  # built by the wait above
+    assert chart is not None
+    assert [(b.label, b.macs, b.params) for b in chart.bars] == [
+        ("0", 7_840_000, 5_000), ("1", 0, 0), ("2", 156_000_000, 375_150),
+    ]  # fmt: skip
+    assert chart.selected == "2"
+    assert chart.doubled == (7_840_000, 0, 312_000_000)  # outlines: layer 2 twice as wide
+    assert "selected: 156.00 M (95.2 %)" in chart.macs_plot.titleLabel.text
+    window.document.change("0", filters=200)  # a wider first conv doubles the second's MACs
+    assert [b.macs for b in chart.bars] == [15_680_000, 0, 312_000_000]
+    # Layer 0 is selected now: doubling it again would double both convs' bars.
+    assert chart.doubled == (31_360_000, 0, 624_000_000)
+    chart.resize(760, 420)
+    path = shot_path(tmp_path, "cost-chart.png")
+    assert chart.grab().save(str(path))
+
+
+@pytest.mark.parametrize("template", ["vgg16", "mobilenet-v1"])
+def test_chart_and_notes_on_bigger_templates(
+    window: MainWindow, template: str, tmp_path: Path
+) -> None:
+    from convdesigner.core.templates import load_template
+
+    window.apply_design(load_template(template), template)
+    window.select_layer(len(window.design) // 2)
+    window.learner.chart_dock.raise_()
+    window.learner._chart_visible(True)
+    chart = window.learner.chart
+    assert chart is not None
+    assert len(chart.bars) == len(window.design)
+    assert [b.macs for b in chart.bars] == [r.macs for r in window.analysis.rows[1:]]
+    chart.resize(900, 420)
+    assert chart.grab().save(str(shot_path(tmp_path, f"cost-chart-{template}.png")))
+
+
+def test_weights_and_costs_are_tabs_beside_explain_after_a_reset(window: MainWindow) -> None:
+    views = window.learner
+    for _ in range(2):  # as first built, then after View → Reset Layout
+        tabbed = window.tabifiedDockWidgets(window.explain_dock)
+        assert views.weights_dock in tabbed
+        assert views.chart_dock in tabbed
+        assert views.weights_dock.toggleViewAction() in window.view_menu.actions()
+        window.learner.weights_dock.setFloating(True)
+        window.reset_layout()
+    assert not views.weights_dock.isFloating()
