@@ -90,13 +90,19 @@ class PipelineModel(QAbstractListModel):
         self._install(analysis)
 
     def _install(self, analysis: Analysis) -> None:
-        previous = getattr(self, "_analysis", None)
+        previous: Analysis | None = getattr(self, "_analysis", None)
+        old_cards: dict[int, Card] = getattr(self, "_cards", {})
         self._analysis = analysis
         self._rows = analysis.rows
         self._cards: dict[int, Card] = {}
         if previous is None or not _same_wiring(previous.design, analysis.design):
             self.edges = skip_edges(analysis)
             """(source row, target row, lane) of the lines drawn beside the cards."""
+        elif len(previous.rows) == len(analysis.rows):
+            # Same wiring: a card depends only on its row, which analyse() hands back
+            # unchanged (the same object) when the edit did not reach it.
+            rows = analysis.rows
+            self._cards = {r: card for r, card in old_cards.items() if card.row is rows[r]}
         lanes = 1 + max((lane for _s, _t, lane in self.edges), default=-1)
         self.gutter = GUTTER_PAD + LANE_WIDTH * lanes if lanes else 0
         """Pixels left of the cards kept for those lines."""
@@ -128,7 +134,7 @@ class PipelineModel(QAbstractListModel):
         changed = [
             i
             for i, (a, b) in enumerate(zip(old_rows, analysis.rows, strict=True))
-            if row_key(a) != row_key(b)
+            if a is not b and row_key(a) != row_key(b)
         ]
         if analysis.design.input != old_input:
             changed.insert(0, 0)

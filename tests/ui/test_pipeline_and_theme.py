@@ -52,8 +52,17 @@ def test_only_changed_cards_are_announced() -> None:
     model = PipelineModel(analyse(design))
     seen: list[tuple[int, int]] = []
     model.dataChanged.connect(lambda a, b, roles=(): seen.append((a.row(), b.row())))
-    model.set_analysis(analyse(design.replace_layer(2, Conv2D(filters=5))))
+    before = analyse(design)
+    model.set_analysis(before)
+    seen.clear()
+    kept, redone = model.card(1), model.card(3)
+    model.set_analysis(analyse(design.replace_layer(2, Conv2D(filters=5)), before))
     assert seen == [(3, 3)]
+    # Rows the edit did not reach come back from analyse() as the same objects, and so do
+    # their cards; the edited one is formatted again.
+    assert model.card(1) is kept
+    assert model.card(3) is not redone
+    assert model.card(3).shape == "→ 12×12×5"
     tooltip = model.index(2).data(Qt.ItemDataRole.ToolTipRole)
     assert tooltip == ReLU.description
 
