@@ -269,6 +269,7 @@ def bench_densenet_edit() -> None:
     from convdesigner.core.analysis import analyse
     from convdesigner.core.fileformat import load_design
     from convdesigner.ui.app import create_app
+    from convdesigner.ui.gc_guard import freeze_long_lived
     from convdesigner.ui.main_window import MainWindow
 
     path = Path(__file__).resolve().parent.parent / "resources" / "designs" / "densenet121.json"
@@ -279,6 +280,7 @@ def bench_densenet_edit() -> None:
         window.resize(1400, 900)
         window.show()
         _pump_idle(app, 0.5)
+        freeze_long_lived()  # as the app does once it is up: collections skip start-up objects
         conv = next(i for i, n in enumerate(window.design.nodes) if hasattr(n.op, "filters"))
         window.select_layer(conv)
         _pump_idle(app, 0.3)
