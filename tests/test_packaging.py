@@ -252,6 +252,23 @@ def test_package_data_ships_every_resource() -> None:
     assert not missing, f"not covered by package-data: {missing}"
 
 
+def test_help_pages_ship_with_the_package() -> None:
+    """Help → User Guide and Formulas open docs/*.md from the installed package."""
+    setuptools = PYPROJECT["tool"]["setuptools"]
+    assert "convdesigner.docs" in setuptools["packages"]
+    assert setuptools["package-dir"]["convdesigner.docs"] == "docs"
+    patterns = setuptools["package-data"]["convdesigner.docs"]
+    shipped = {p.name for pattern in patterns for p in (ROOT / "docs").glob(pattern)}
+    assert {"user-guide.md", "formulas.md"} <= shipped
+    # the screenshots the guide shows come along
+    for image in re.findall(
+        r"\]\((screenshots/[^)]+)\)", (ROOT / "docs/user-guide.md").read_text()
+    ):
+        assert any((ROOT / "docs").glob(image)), image
+        assert any(Path(image).match(pattern) for pattern in patterns), image
+    assert 'collect_data_files("convdesigner.docs")' in SPEC.read_text(encoding="utf-8")
+
+
 def test_pyinstaller_is_in_the_build_extra() -> None:
     build = PYPROJECT["project"]["optional-dependencies"]["build"]
     assert any(re.match(r"pyinstaller\b", req, re.IGNORECASE) for req in build)

@@ -264,13 +264,14 @@ def to_text(analysis: Analysis, *, explain: bool = False) -> str:
         if t.macs >= 1000
         else (f"{fmt(t.macs)} (1 MAC = 2 FLOPs)")
     )
+    partial = partial_note(analysis)
     out += [
         rule,
-        f"Total params: {fmt(t.params)}",
+        f"Total params: {fmt(t.params)}{partial}",
         f"Trainable params: {fmt(t.trainable)}",
         f"Non-trainable params: {fmt(t.non_trainable)}",
-        f"Total MACs: {macs}",
-        f"Activation memory (float32, one image): {bytes_text(t.activation_bytes)}",
+        f"Total MACs: {macs}{partial}",
+        f"Activation memory (float32, one image): {bytes_text(t.activation_bytes)}{partial}",
         f"Parameter memory (float32): {bytes_text(t.params * BYTES_PER_VALUE)}",
     ]
     errors = [row for row in analysis.rows if row.status is Status.ERROR]
@@ -293,6 +294,19 @@ def to_text(analysis: Analysis, *, explain: bool = False) -> str:
                 body = text.replace("\n", "\n      ")
                 out.append(f"  {key}: {body}")
     return "\n".join(out) + "\n"
+
+
+def not_computed(analysis: Analysis) -> int:
+    """How many nodes have no numbers (an error, or after one): the totals leave them out."""
+    return sum(1 for row in analysis.rows if row.index is not None and not row.ok)
+
+
+def partial_note(analysis: Analysis) -> str:
+    """`` (partial: N layers not computed)`` after a total that leaves layers out, else ""."""
+    if not analysis.partial:
+        return ""
+    n = not_computed(analysis)
+    return f" (partial: {n} layer{'s' if n != 1 else ''} not computed)"
 
 
 def where(row: LayerRow, *, capital: bool = False) -> str:

@@ -26,17 +26,19 @@ from PySide6.QtWidgets import (
 )
 
 from convdesigner.core.validate import AxisPads, Padding, Pair
+from convdesigner.ui.spin_boxes import LimitedSpinBox, limit_text, undo_goes_to_document
 
 
 def spin_box(minimum: int, maximum: int, value: int, tip: str = "") -> QSpinBox:
-    box = QSpinBox()
+    box = LimitedSpinBox()
     box.setRange(minimum, maximum)
     box.setValue(value)
     box.setGroupSeparatorShown(True)
     box.setAccelerated(True)
     box.setMinimumWidth(70)
-    if tip:
-        box.setToolTip(tip)
+    range_text = limit_text(minimum, maximum)
+    box.setToolTip(f"{tip} ({range_text})" if tip else range_text.capitalize())
+    undo_goes_to_document(box)
     return box
 
 
@@ -106,6 +108,7 @@ def double_spin_box(
     box.setMinimumWidth(70)
     if tip:
         box.setToolTip(tip)
+    undo_goes_to_document(box)
     return box
 
 

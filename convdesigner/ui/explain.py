@@ -18,6 +18,7 @@ from convdesigner.core.analysis import Analysis, LayerRow, Status
 from convdesigner.core.table import ordered_derivations, title
 from convdesigner.core.teaching import ACTION_TITLES, Note, notes
 from convdesigner.core.units import bytes_text, fmt, shape_text
+from convdesigner.ui.rows import param_shapes_text
 
 TITLES: dict[str, str] = {
     "output_height": "Output height",
@@ -34,6 +35,27 @@ TITLES: dict[str, str] = {
 }
 
 
+PRE_SIZE = "small"
+"""Font size of the formulas (a CSS keyword: Qt takes no percentages here)."""
+
+
+FORMULA_SCHEME = "formula"
+"""Links beside each derivation (``formula:Output size``) open that section of the formulas."""
+FORMULA_SECTIONS: dict[str, str] = {
+    "output_height": "Output size",
+    "output_width": "Output size",
+    "output_channels": "Output size",
+    "padding": "Output size",
+    "weights": "Weights, biases, parameters",
+    "biases": "Weights, biases, parameters",
+    "params": "Weights, biases, parameters",
+    "non_trainable": "Weights, biases, parameters",
+    "macs": "MACs and FLOPs",
+    "receptive_field": "Receptive field, jump and start",
+    "memory": "Memory",
+}
+"""The heading of docs/formulas.md that explains each derivation."""
+
 ACTION_SCHEME = "action"
 """Links in the learner's notes (``action:make-separable``) ask the window for a rewrite."""
 
@@ -49,8 +71,8 @@ def notes_html(items: Sequence[Note]) -> str:
                 f"{html.escape(ACTION_TITLES[note.action])}</a>"
             )
         parts.append(
-            f"<div style='margin:6px 0'><b>{html.escape(note.heading)}</b>"
-            f"<p style='margin:2px 0 0 8px'>{html.escape(note.text)}{link}</p></div>"
+            f"<div style='margin:3px 0 0 0'><b>{html.escape(note.heading)}</b>"
+            f"<p style='margin:0 0 0 6px'>{html.escape(note.text)}{link}</p></div>"
         )
     return "\n".join(parts)
 
@@ -79,6 +101,9 @@ def explain_html(
         )
     elif row.output_shape is not None:
         parts.append(f"<p style='margin:4px 0'><b>{row.shape_text}</b></p>")
+    tensors = "" if learner else param_shapes_text(row)  # the notes give the shapes
+    if tensors:
+        parts.append(f"<p style='margin:2px 0'>Parameter tensors: {html.escape(tensors)}</p>")
     if row.status is not Status.OK:
         label = "Error" if row.status is Status.ERROR else "Not computable"
         parts.append(
@@ -92,9 +117,19 @@ def explain_html(
     for key, text in items:
         style = f"background:{highlight};" if key in focus else ""
         heading = TITLES.get(key, key.replace("_", " ").capitalize())
+        # Tight margins and a slightly smaller monospace: one conv layer's whole derivation
+        # fits the panel's height on a 1366×768 screen without scrolling.
+        section = FORMULA_SECTIONS.get(key)
+        link = (
+            f" <a href='{FORMULA_SCHEME}:{html.escape(section)}' style='font-size:small'>"
+            "formula</a>"
+            if section
+            else ""
+        )
         parts.append(
-            f"<div style='{style} margin:6px 0'><b>{html.escape(heading)}</b>"
-            f"<pre style='margin:2px 0 0 8px; white-space:pre-wrap'>{html.escape(text)}</pre></div>"
+            f"<div style='{style} margin:2px 0 0 0'><b>{html.escape(heading)}</b>{link}"
+            f"<pre style='margin:0 0 0 6px; white-space:pre-wrap; font-size:{PRE_SIZE}'>"
+            f"{html.escape(text)}</pre></div>"
         )
     if row.layer is not None and any(k == "macs" for k, _ in items):
         parts.append("<p style='margin-top:8px'><i>1 MAC (multiply-accumulate) = 2 FLOPs.</i></p>")
@@ -129,6 +164,8 @@ def totals_html(analysis: Analysis) -> str:
 
 
 class ExplainPanel(QTextBrowser):
+    formulaRequested = Signal(str)
+    """A derivation's "formula" link was clicked: the heading of docs/formulas.md to show."""
     actionRequested = Signal(str, str)
     """(action, node id): a link of the learner's notes was clicked ("make-separable"...)."""
 
@@ -193,5 +230,8 @@ class ExplainPanel(QTextBrowser):
 
     def _anchor_clicked(self, url: QUrl) -> None:
         row = self._row
+        if url.scheme() == FORMULA_SCHEME:
+            self.formulaRequested.emit(url.path())
+            return
         if url.scheme() == ACTION_SCHEME and row is not None:
             self.actionRequested.emit(url.path(), row.id)

@@ -73,6 +73,10 @@ from convdesigner.ui.workers import Job, LatestWorker
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
+HISTOGRAM_MIN_HEIGHT = 56
+"""Room for the bars and the value axis with its label."""
+LEFT_MIN_WIDTH = 200
+"""Narrowest the input / enlarged channel column gets."""
 BUSY_DELAY_MS = 200
 """Runs shorter than this finish without flashing a busy indicator."""
 DETAIL_DELAY_MS = 10
@@ -209,10 +213,12 @@ class FeatureMapPanel(QWidget):
         self.histogram.setMouseEnabled(x=False, y=False)
         self.histogram.hideButtons()
         self.histogram.setLabel("bottom", "value")
-        # A fixed width for the counts' axis, wide enough for 5 digits: left to itself it widens
-        # as the counts grow and re-lays out the detail view under the plot.
-        counts_axis = self.histogram.getAxis("left")
-        counts_axis.setWidth(self.fontMetrics().horizontalAdvance("00000") + 10)
+        # No "(x0.001)" scale in the label: it was clipped in a narrow column; the ticks say it.
+        self.histogram.getAxis("bottom").enableAutoSIPrefix(False)
+        # No counts axis: the histogram's shape is what a learner reads, and in a short plot
+        # (a 768-pixel screen) its tick labels ran into each other.
+        self.histogram.hideAxis("left")
+        self.histogram.setMinimumHeight(HISTOGRAM_MIN_HEIGHT)
         self.histogram_curve = self.histogram.plot(
             stepMode="center", fillLevel=0, brush=(90, 140, 220, 150), pen=pg.mkPen(60, 100, 180)
         )
@@ -263,7 +269,9 @@ class FeatureMapPanel(QWidget):
         body.addWidget(self.stack)
         body.setStretchFactor(0, 1)
         body.setStretchFactor(1, 2)
-        left.setMinimumWidth(160)
+        # Wide enough for the histogram's ticks and the titles, also when a restored layout
+        # gives the dock little room (the splitter's sizes are not part of the saved layout).
+        left.setMinimumWidth(LEFT_MIN_WIDTH)
         self._body = body
         self._sized = False
 
@@ -340,6 +348,7 @@ class FeatureMapPanel(QWidget):
         if state.node != self._state.node:
             self._detail_channel = None
             self._rf_target = None
+            self._clear_hover()
         self._state = state
         with QSignalBlocker(self.colormap_box), QSignalBlocker(self.shared_scale):
             self.colormap_box.setCurrentText(state.colormap)
@@ -378,8 +387,20 @@ class FeatureMapPanel(QWidget):
         self._analysis = (
             analysis if analysis is not None and analysis.design is design else analyse(design)
         )
+        self._clear_hover()  # it described a value of the design before this edit
         self._state = self._state.following(design)
         self._request()
+
+    def forget_shown(self, message: str) -> None:
+        """Another design was opened: take the previous one's maps, titles and readout off the
+        screen now, rather than when the new design's maps are ready (seconds for VGG-16)."""
+        self._show_message(message)
+        self.mosaic_item.clear()
+        self.mosaic_title.setText("")
+        self._clear_detail("")
+        self._clear_hover()
+        self._rf_target = None
+        self.rf_rect.hide()
 
     def set_image(self, pixels_hwc: np.ndarray, name: str) -> None:
         """Use a decoded picture ((H, W, C) float32 in [0, 1]) as the input."""
@@ -572,12 +593,12 @@ class FeatureMapPanel(QWidget):
             self.input_view.enableAutoRange()  # refit on resize too, until the user zooms
             self._drawn_input = (source, spec)
         resized = (source.height, source.width) != (spec.height, spec.width)
-        size = f"{source.width}×{source.height}"
+        size = f"{source.height}×{source.width}"
         if resized:
-            self.source_label.setText(f"{source.name} {size} → {spec.width}×{spec.height}")
+            self.source_label.setText(f"{source.name} {size} → {spec.height}×{spec.width}")
             self.source_label.setToolTip(
                 f"{source.name}: {size} pixels, resized to the design's input "
-                f"{spec.width}×{spec.height}"
+                f"{spec.height}×{spec.width} (H×W)"
             )
         else:
             self.source_label.setText(f"{source.name} {size}")
@@ -586,8 +607,9 @@ class FeatureMapPanel(QWidget):
         node = request.options.node
         array = result.layer_array
         if array is None:
-            self._show_message(result.note or "This node has no output.")
-            self._clear_detail()
+            note = result.note or "This node has no output."
+            self._show_message(note)
+            self._clear_detail(f"No values to show: {note}")
             return
         row = self._row(result.analysis, node)
         heading = title(row)
@@ -596,7 +618,7 @@ class FeatureMapPanel(QWidget):
             self._detail_timer.start()  # -> _draw_pending_detail, once the mosaic is painted
         else:
             self._draw_bars(array, f"{heading} · {array.shape[0]:,} values")
-            self._clear_detail()
+            self._clear_detail("A vector: its values are the bars on the right")
 
     def _draw_pending_detail(self) -> None:
         result = self._result
@@ -654,6 +676,7 @@ class FeatureMapPanel(QWidget):
         self._detail_left = detail.output_left
         self.detail_view.enableAutoRange()
         self.histogram_curve.setData(detail.edges, detail.counts)
+        self.histogram.show()
         if detail.input_hw is not None:  # pooling: the same channel of its input on the left
             (h, w), (oh, ow) = detail.input_hw, array.shape[1:]
             self.detail_title.setText(
@@ -663,11 +686,16 @@ class FeatureMapPanel(QWidget):
         else:
             self.detail_title.setText(f"Channel {channel} · {detail.stats}")
 
-    def _clear_detail(self) -> None:
+    def _clear_detail(self, why: str) -> None:
+        """No channel to enlarge: say ``why`` instead of an empty histogram on a made-up axis."""
         self.detail_item.clear()
         self._detail_left = 0
         self.histogram_curve.setData([0, 1], [0])
-        self.detail_title.setText("")
+        self.histogram.hide()
+        self.detail_title.setText(why)
+
+    def _clear_hover(self) -> None:
+        self.hover_label.setText(" ")
 
     # ------------------------------------------------------------------ mouse
 

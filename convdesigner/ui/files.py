@@ -9,10 +9,12 @@ status-bar messages and the recent-files list.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
+from convdesigner.core.design import Design
 from convdesigner.core.document import Document
 from convdesigner.core.fileformat import DesignFileError, load_design, save_design
 from convdesigner.core.table import to_csv
@@ -22,12 +24,18 @@ from convdesigner.ui.settings import add_recent_file, recent_files
 
 class DocumentFiles:
     def __init__(
-        self, window: QMainWindow, document: Document, on_image: Callable[[str], None]
+        self,
+        window: QMainWindow,
+        document: Document,
+        on_image: Callable[[str], None],
+        on_new_design: Callable[[Design], None] = lambda _design: None,
     ) -> None:
         self.window = window
         self.document = document
         self._on_image = on_image
         """Where a dropped image goes (the feature-map viewer, through the window)."""
+        self._on_new_design = on_new_design
+        """Told before a new design replaces the document (views clear what they showed)."""
 
     def _status(self, text: str) -> None:
         self.window.statusBar().showMessage(text, 5000)
@@ -135,12 +143,24 @@ class DocumentFiles:
         from convdesigner.core.templates import load_template
 
         try:
-            design = load_template(template_id)
+            template = load_template(template_id)
         except (KeyError, DesignFileError) as exc:
             QMessageBox.warning(self.window, "Cannot load template", str(exc))
             return False
-        self.document.start_from(design, f"New from {design.name}")
+        self._start(started_from(template), f"New from {template.name}")
         return True
+
+    def new_empty(self) -> bool:
+        """Start an empty design (just an input), undoable like a template."""
+        if not self.maybe_save():
+            return False
+        self._start(Design(), "New empty design")
+        return True
+
+    def _start(self, design: Design, text: str) -> None:
+        # Views drop the previous design's maps and titles at once (see designOpened).
+        self._on_new_design(design)
+        self.document.start_from(design, text)
 
     def open_dropped_files(self, paths: list[str]) -> None:
         designs = [p for p in paths if mime.is_design_file(p)]
@@ -156,6 +176,16 @@ class DocumentFiles:
             return str(Path(path).parent)
         files = recent_files()
         return str(Path(files[0]).parent) if files else str(Path.home())
+
+
+def started_from(template: Design) -> Design:
+    """A new design made from ``template``: its own name, and a description that stays true
+    once the user edits it (the template's own describes the template)."""
+    return replace(
+        template,
+        name=f"Untitled (from {template.name})",
+        description=f"Started from the {template.name} template.",
+    )
 
 
 def _slug(name: str) -> str:

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QByteArray,
     QItemSelectionModel,
     QMetaMethod,
     QModelIndex,
+    QSize,
     Qt,
     QTimer,
     Signal,
@@ -48,9 +50,9 @@ from PySide6.QtWidgets import (
 from convdesigner import __version__
 from convdesigner.core.analysis import Analysis
 from convdesigner.core.design import Design
-from convdesigner.core.document import Change, Document, EditError
+from convdesigner.core.document import Change, ChangeKind, Document, EditError
 from convdesigner.core.fileformat import DesignFileError
-from convdesigner.core.table import where
+from convdesigner.core.table import not_computed, where
 from convdesigner.core.units import bytes_text, si
 from convdesigner.ui import mime
 from convdesigner.ui.explain import ExplainPanel
@@ -65,9 +67,22 @@ from convdesigner.ui.table_model import LayerTableModel
 from convdesigner.ui.table_view import LayerTableView
 from convdesigner.ui.undo import UndoStack
 
+if TYPE_CHECKING:
+    from convdesigner.ui.help_docs import HelpViewer
+
 APP_TITLE = "ConvDesigner"
-STATE_VERSION = 1
+STATE_VERSION = 2
+PROPERTIES_HEIGHT = 430
+"""Room for the tallest form (a convolution: name, filters, kernel, stride, two rows of padding,
+dilation, groups, bias) and its header, without a scroll bar."""
 """Bump when the dock layout changes, so an old saved layout is not applied to new docks."""
+
+
+def first_size(available: QSize) -> tuple[int, int]:
+    """The window's size on first start: 1400×900, or the whole screen when that is smaller
+    (a 1366×768 laptop), and most of a large screen."""
+    width, height = available.width(), available.height()
+    return min(width, max(1400, width * 9 // 10)), min(height, max(900, height * 9 // 10))
 
 
 def default_design() -> Design:
@@ -87,6 +102,9 @@ class MainWindow(QMainWindow):
     """``str | None``: id of the selected node; None for the input row or nothing."""
     imageFileDropped = Signal(str)
     """An image file (png/jpg/jpeg/bmp/npy) was dropped on the window."""
+    designOpened = Signal(object)
+    """A design replaced the document (opened, new, from a template): emitted before
+    ``designChanged``, so views drop what they showed of the previous design at once."""
     layoutReset = Signal()
     """View → Reset Layout put every dock back in its area (docks may refine their place)."""
 
@@ -98,12 +116,15 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.document = Document(default_design() if design is None else design, path)
         self.undo_stack = UndoStack(self.document, self)
-        self.files = DocumentFiles(self, self.document, self.drop_image)
+        self.files = DocumentFiles(
+            self, self.document, self.drop_image, lambda design: self.designOpened.emit(design)
+        )
         self._syncing = False
         self._docks: list[QDockWidget] = []
         self._dock_areas: dict[str, Qt.DockWidgetArea] = {}
         self._painted = False
         self._after_paint: list[Callable[[], object]] = []
+        self._help: HelpViewer | None = None
 
         analysis = self.document.analysis
         self.pipeline_model = PipelineModel(analysis)
@@ -201,6 +222,9 @@ class MainWindow(QMainWindow):
     def new_from_template(self, template_id: str) -> bool:
         return self.files.new_from_template(template_id)
 
+    def new_empty(self) -> bool:
+        return self.files.new_empty()
+
     def open_dropped_files(self, paths: list[str]) -> None:
         self.files.open_dropped_files(paths)
 
@@ -225,12 +249,13 @@ class MainWindow(QMainWindow):
             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
             | QDockWidget.DockWidgetFeature.DockWidgetClosable
         )
-        self.addDockWidget(area, dock)
         self._docks.append(dock)
         self._dock_areas[dock.objectName()] = area
         self.view_menu.insertAction(self._view_separator, dock.toggleViewAction())
-        # Docks created after the saved layout was restored get their saved place back.
-        self.restoreDockWidget(dock)
+        # Docks created after the saved layout was restored get their saved place back (only
+        # when not added first: Qt then keeps the place it was added to).
+        if not self.restoreDockWidget(dock):
+            self.addDockWidget(area, dock)
 
     def docks(self) -> list[QDockWidget]:
         return list(self._docks)
@@ -271,7 +296,7 @@ class MainWindow(QMainWindow):
         self.view_menu = bar.addMenu("&View")
         self.help_menu = bar.addMenu("&Help")
 
-        self.new_menu = self.file_menu.addMenu("&New from Template")
+        self.new_menu = self.file_menu.addMenu("&New")
         self._fill_templates()
         self.action_open = self._action(
             self.file_menu, "&Open…", self.files.open_dialog, QKeySequence.StandardKey.Open
@@ -333,6 +358,16 @@ class MainWindow(QMainWindow):
         self._view_separator = self.view_menu.addSeparator()
         self.action_reset_layout = self._action(self.view_menu, "Reset &Layout", self.reset_layout)
 
+        self.action_user_guide = self._action(
+            self.help_menu,
+            "User &Guide",
+            lambda: self.show_help("user-guide"),
+            QKeySequence.StandardKey.HelpContents,
+        )
+        self.action_formulas = self._action(
+            self.help_menu, "&Formulas", lambda: self.show_help("formulas")
+        )
+        self.help_menu.addSeparator()
         self.action_about = self._action(self.help_menu, "&About ConvDesigner", self.about)
         self.action_about.setMenuRole(QAction.MenuRole.AboutRole)
         self.action_about_qt = self._action(self.help_menu, "About &Qt", QApplication.aboutQt)
@@ -362,10 +397,13 @@ class MainWindow(QMainWindow):
     def _build_docks(self) -> None:
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        # The right column (properties, explain) runs the full height, so a derivation fits.
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
         self.palette_dock = self._dock("Layer Palette", "paletteDock", self.palette_list, left)
-        self.properties_dock = self._dock("Properties", "propertiesDock", self.properties, right)
+        self.properties_dock = self._dock("Properties", "propertiesDock", self.properties, left)
         self.explain_dock = self._dock("Explain", "explainDock", self.explain, right)
         self.table_dock = self._dock("Layer Table", "tableDock", self.table, bottom)
         self.history = QUndoView(self.undo_stack)
@@ -375,16 +413,35 @@ class MainWindow(QMainWindow):
         self._default_layout()
 
     def _default_layout(self) -> None:
-        self.splitDockWidget(self.properties_dock, self.explain_dock, Qt.Orientation.Vertical)
+        self.splitDockWidget(self.palette_dock, self.properties_dock, Qt.Orientation.Vertical)
         # The undo history (click an entry to go back to it) shares the Explain panel's place.
         self.tabifyDockWidget(self.explain_dock, self.history_dock)
         self.explain_dock.raise_()
-        self.resizeDocks([self.palette_dock], [300], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.properties_dock], [380], Qt.Orientation.Horizontal)
+        self._size_docks()
+        # Dock sizes only hold once the window has its real size: again after showing.
+        QTimer.singleShot(0, self, self._size_docks)
+
+    def _size_docks(self) -> None:
+        """Share the window so the answers show at a glance (1366×768 and up).
+
+        Left: the compact palette over the properties, which get the height of their form (no
+        scroll bar). Right: the explanation, the window's full height, for one layer's whole
+        derivation. Middle: the pipeline, with the table (key columns in view) under it.
+        """
+        width, height = max(self.width(), 1000), max(self.height(), 600)
+        left = max(300, min(340, width * 20 // 100))
+        right = max(420, min(560, width * 30 // 100))
         self.resizeDocks(
-            [self.properties_dock, self.explain_dock], [420, 300], Qt.Orientation.Vertical
+            [self.palette_dock, self.explain_dock], [left, right], Qt.Orientation.Horizontal
         )
-        self.resizeDocks([self.table_dock], [300], Qt.Orientation.Vertical)
+        usable = height - self.menuBar().height() - self.statusBar().height()
+        properties = max(240, min(PROPERTIES_HEIGHT, usable * 62 // 100))
+        self.resizeDocks(
+            [self.palette_dock, self.properties_dock],
+            [usable - properties, properties],
+            Qt.Orientation.Vertical,
+        )
+        self.resizeDocks([self.table_dock], [max(180, height * 28 // 100)], Qt.Orientation.Vertical)
 
     def _build_status_bar(self) -> None:
         self.totals_label = QLabel()
@@ -401,6 +458,7 @@ class MainWindow(QMainWindow):
         self.pipeline.filesDropped.connect(self.open_dropped_files)
         self.pipeline.activated.connect(self._edit_current)
         self.explain_dock.visibilityChanged.connect(self.explain.set_active)
+        self.explain.formulaRequested.connect(lambda section: self.show_help("formulas", section))
         self.palette_list.insertRequested.connect(self.insert_entry_after_selection)
         self.pipeline.selectionModel().currentRowChanged.connect(self._pipeline_current_changed)
         self.table.selectionModel().currentChanged.connect(self._table_current_changed)
@@ -413,6 +471,8 @@ class MainWindow(QMainWindow):
         if change.design_changed or change.selection_changed:
             self._show_selection(scroll=change.selection_changed)
         self._update_title()
+        if change.kind is ChangeKind.RESET:
+            self.designOpened.emit(change.after.design)
         if change.design_changed:
             self.designChanged.emit(change.after.design)
         if change.selection_changed:
@@ -434,9 +494,19 @@ class MainWindow(QMainWindow):
         finally:
             self._syncing = False
         totals = analysis.totals
+        partial = ""
+        if analysis.partial:
+            n = not_computed(analysis)
+            partial = f"   ·   partial: {n} layer{'s' if n != 1 else ''} not computed"
         self.totals_label.setText(
             f"Params {totals.params:,}   ·   MACs {si(totals.macs)} "
             f"({si(totals.flops)} FLOPs)   ·   Activations {bytes_text(totals.activation_bytes)}"
+            + partial
+        )
+        self.totals_label.setToolTip(
+            "These totals leave out the layers that could not be computed (an error, or after one)"
+            if partial
+            else "Totals for one image (1 MAC = 2 FLOPs)"
         )
         first = analysis.first_error
         if first is None:
@@ -585,6 +655,11 @@ class MainWindow(QMainWindow):
 
     def _fill_templates(self) -> None:
         self.new_menu.clear()
+        self.action_new_empty = self.new_menu.addAction("&Empty Design")
+        self.action_new_empty.setShortcut(QKeySequence.StandardKey.New)
+        self.action_new_empty.setStatusTip("Just an input: add layers from the palette")
+        self.action_new_empty.triggered.connect(lambda _checked=False: self.new_empty())
+        self.new_menu.addSection("From a template")
         try:
             from convdesigner.core.templates import list_templates
 
@@ -599,9 +674,6 @@ class MainWindow(QMainWindow):
             action.triggered.connect(
                 lambda _checked=False, t=template.id: self.new_from_template(t)
             )
-        if templates and templates[0].id == "qa-example":
-            self.new_menu.actions()[0].setShortcut(QKeySequence.StandardKey.New)
-        self.new_menu.setEnabled(bool(templates))
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
@@ -651,7 +723,7 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray) and self.restoreGeometry(geometry):
             pass
         else:
-            self.resize(1400, 900)
+            self.resize(*first_size(self.screen().availableGeometry().size()))
         state = settings.value("mainWindow/state")
         if isinstance(state, QByteArray):
             self.restoreState(state, STATE_VERSION)
@@ -669,6 +741,16 @@ class MainWindow(QMainWindow):
             dock.show()
         self._default_layout()
         self.layoutReset.emit()
+
+    def show_help(self, page: str, section: str | None = None) -> HelpViewer:
+        """Open a bundled help page ("user-guide", "formulas") in the help window, at the
+        heading ``section`` if given."""
+        from convdesigner.ui.help_docs import HelpViewer
+
+        if self._help is None:
+            self._help = HelpViewer(self)
+        self._help.show_page(page, section)
+        return self._help
 
     def about(self) -> None:
         from PySide6 import __version__ as pyside_version

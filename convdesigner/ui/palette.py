@@ -1,4 +1,5 @@
-"""The layer palette: a drag source listing every layer type with its icon and description.
+"""The layer palette: a drag source listing every layer type with its icon and name (the
+description in its tooltip and the status bar), two to a row.
 
 Entries come from the ops registry, grouped by family under small headings. Dragging carries
 our own MIME type (:data:`mime.LAYER_TYPE_MIME`), so the pipeline can tell a palette entry from
@@ -33,18 +34,28 @@ FAMILY_ROLE = Qt.ItemDataRole.UserRole + 3
 """Set on group headings only (the family key)."""
 
 Index = QModelIndex | QPersistentModelIndex
+MIN_ENTRY_WIDTH = 105
+"""Narrowest an entry gets before the palette shows one per row."""
 
 
 class PaletteDelegate(QStyledItemDelegate):
-    """Icon, bold name and a wrapped description in the secondary text colour."""
+    """Compact entries: a small icon and the name, two to a row (the description is in the
+    tooltip and the status bar); headings span the row. About 27 entries then fit a narrow
+    column without hiding half of them below the fold."""
 
-    ICON = 32
+    ICON = 20
+
+    def __init__(self, view: QListWidget) -> None:
+        super().__init__(view)
+        self._view = view
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         fm = QFontMetrics(option.font)
+        row = self._view.viewport().width() - 2
         if index.data(FAMILY_ROLE):
-            return QSize(200, fm.height() + 12)
-        return QSize(200, max(self.ICON + 12, 3 * fm.height() + 12))
+            return QSize(max(row, 80), fm.height() + 8)
+        columns = 2 if row >= 2 * MIN_ENTRY_WIDTH else 1
+        return QSize(max(row // columns, 60), max(self.ICON + 6, fm.height() + 8))
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         family = index.data(FAMILY_ROLE)
@@ -58,36 +69,26 @@ class PaletteDelegate(QStyledItemDelegate):
         if state & QStyle.StateFlag.State_Selected:
             painter.fillRect(rect, pal.color(QPalette.ColorRole.Highlight))
             text_colour = pal.color(QPalette.ColorRole.HighlightedText)
-            dim_colour = text_colour
         else:
             if state & QStyle.StateFlag.State_MouseOver:
                 painter.fillRect(rect, pal.color(QPalette.ColorRole.AlternateBase))
             text_colour = pal.color(QPalette.ColorRole.Text)
-            dim_colour = pal.color(QPalette.ColorRole.PlaceholderText)
         icon = index.data(Qt.ItemDataRole.DecorationRole)
-        icon_rect = QRect(rect.left() + 8, rect.top() + 6, self.ICON, self.ICON)
+        top = rect.top() + (rect.height() - self.ICON) // 2
+        icon_rect = QRect(rect.left() + 4, top, self.ICON, self.ICON)
         if icon is not None:
             icon.paint(painter, icon_rect)
-        font = QFont(option.font)
-        bold = QFont(font)
-        bold.setBold(True)
-        fm = QFontMetrics(font)
-        left = icon_rect.right() + 10
-        width = max(20, rect.right() - left - 6)
-        painter.setFont(bold)
+        fm = QFontMetrics(option.font)
+        left = icon_rect.right() + 6
+        width = max(20, rect.right() - left - 2)
+        painter.setFont(option.font)
         painter.setPen(text_colour)
+        name = str(index.data(Qt.ItemDataRole.DisplayRole))
         painter.drawText(
-            QRect(left, rect.top() + 5, width, fm.height()),
+            QRect(left, rect.top(), width, rect.height()),
             int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-            index.data(Qt.ItemDataRole.DisplayRole),
+            fm.elidedText(name, Qt.TextElideMode.ElideRight, width),
         )
-        painter.setFont(font)
-        painter.setPen(dim_colour)
-        description = str(index.data(DESCRIPTION_ROLE) or "")
-        body = QRect(left, rect.top() + 5 + fm.height(), width, 2 * fm.height())
-        # Two lines at most; the full text is in the tooltip.
-        text = _two_lines(description, fm, width)
-        painter.drawText(body, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop), text)
         painter.restore()
 
     def _paint_heading(
@@ -115,19 +116,6 @@ class PaletteDelegate(QStyledItemDelegate):
         painter.restore()
 
 
-def _two_lines(text: str, fm: QFontMetrics, width: int) -> str:
-    words = text.split()
-    first: list[str] = []
-    while words and fm.horizontalAdvance(" ".join([*first, words[0]])) <= width:
-        first.append(words.pop(0))
-    if not first and words:
-        first.append(words.pop(0))
-    rest = " ".join(words)
-    if not rest:
-        return " ".join(first)
-    return " ".join(first) + "\n" + fm.elidedText(rest, Qt.TextElideMode.ElideRight, width)
-
-
 class PaletteWidget(QListWidget):
     insertRequested = Signal(str)
     """A palette entry key to insert after the selected layer (keyboard or double-click)."""
@@ -144,6 +132,10 @@ class PaletteWidget(QListWidget):
         self.setMouseTracking(True)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Entries flow left to right and wrap: two to a row, a heading on a row of its own.
+        self.setFlow(QListWidget.Flow.LeftToRight)
+        self.setWrapping(True)
+        self.setResizeMode(QListWidget.ResizeMode.Adjust)
         family = None
         for entry in ENTRIES:
             if entry.family != family:
@@ -168,6 +160,7 @@ class PaletteWidget(QListWidget):
             f"<b>{entry.title}</b><br>{entry.description}<br><i>Drag into the pipeline, "
             "or press Enter to insert after the selected layer.</i>"
         )
+        item.setStatusTip(f"{entry.title}: {entry.description}")
         item.setFlags(
             Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
         )

@@ -208,6 +208,13 @@ class PropertyPanel(QScrollArea):
         self._updaters.append(lambda d: set_text(name, d.name))
         form.addRow("Design name", name)
         self.editors["design_name"] = name
+        about = QLabel(design.description or "(none)")
+        about.setWordWrap(True)
+        about.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        about.setToolTip("The design's description, saved in its file")
+        self._updaters.append(lambda d: about.setText(d.description or "(none)"))
+        form.addRow("Description", about)
+        self.editors["description"] = about
         spec = design.input
         axes = SPATIAL_NAMES[spec.rank]
         limits = [(axis, MAX_INPUT_SIDE, f"input {axis}") for axis in axes]

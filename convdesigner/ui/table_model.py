@@ -25,9 +25,17 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from convdesigner.core.analysis import Analysis, LayerRow, Status, Totals
-from convdesigner.core.table import inputs_text, rf_text
+from convdesigner.core.table import inputs_text, partial_note, rf_text
 from convdesigner.core.units import bytes_text, fmt
-from convdesigner.ui.rows import padding_text, row_key, size_text
+from convdesigner.ui.rows import (
+    padding_text,
+    padding_tip,
+    param_shapes_text,
+    row_key,
+    size_text,
+    type_text,
+    weight_shape_text,
+)
 
 ERROR_BACKGROUND = QColor(230, 60, 60, 70)
 BLOCKED_BACKGROUND = QColor(150, 150, 150, 50)
@@ -58,36 +66,39 @@ class Column:
     tip: str = ""
     share: bool = False
     """The text is a share of the totals, so it changes in every row when the totals do."""
+    cell_tip: Callable[[LayerRow], str] | None = None
+    """A tooltip per cell (the whole story where the cell shows a short form)."""
 
+
+_KERNEL = Column("Kernel", lambda r, a: size_text(r.kernel), explains=("output_height",))
+_STRIDE = Column("Stride", lambda r, a: size_text(r.stride), explains=("output_height",))
+_PADDING = Column(
+    "Padding",
+    lambda r, a: padding_text(r),
+    explains=("padding", "output_height", "output_width"),
+    tip="zeros added around the input; one number when every side gets the same",
+    cell_tip=padding_tip,
+)
+_WEIGHT_SHAPE = Column(
+    "Weight shape",
+    lambda r, a: weight_shape_text(r),
+    explains=("weights",),
+    tip="the weight tensor: kernel height × width × input channels (per group) × filters",
+    cell_tip=param_shapes_text,
+)
 
 COLUMNS: tuple[Column, ...] = (
     Column("#", lambda r, a: "" if r.index is None else str(r.index), numeric=True),
     Column("Name", lambda r, a: r.name),
-    Column("Type", lambda r, a: r.type),
-    Column("Kernel", lambda r, a: size_text(r.kernel), explains=("output_height",)),
-    Column("Stride", lambda r, a: size_text(r.stride), explains=("output_height",)),
-    Column(
-        "Padding",
-        lambda r, a: padding_text(r),
-        explains=("padding", "output_height", "output_width"),
-        tip="padding applied (height×width); a+b = a before, b after",
-    ),
+    Column("Type", lambda r, a: type_text(r)),
+    # The answers first, so they are on screen without scrolling in a narrow table.
     Column(
         "Output H×W×C",
         lambda r, a: r.shape_text if r.output_shape else "—",
         explains=("output_height", "output_width", "output_channels"),
     ),
-    Column("Weights", lambda r, a: fmt(r.weights), numeric=True, explains=("weights",)),
-    Column("Biases", lambda r, a: fmt(r.biases), numeric=True, explains=("biases",)),
     Column(
         "Params", lambda r, a: fmt(r.params), numeric=True, explains=("params", "non_trainable")
-    ),
-    Column(
-        "% Params",
-        lambda r, a: _share(r, r.params, a.totals.params),
-        numeric=True,
-        explains=("params",),
-        share=True,
     ),
     Column(
         "MACs",
@@ -103,6 +114,19 @@ COLUMNS: tuple[Column, ...] = (
         explains=("macs",),
         share=True,
     ),
+    Column(
+        "% Params",
+        lambda r, a: _share(r, r.params, a.totals.params),
+        numeric=True,
+        explains=("params",),
+        share=True,
+    ),
+    _WEIGHT_SHAPE,
+    _KERNEL,
+    _STRIDE,
+    _PADDING,
+    Column("Weights", lambda r, a: fmt(r.weights), numeric=True, explains=("weights",)),
+    Column("Biases", lambda r, a: fmt(r.biases), numeric=True, explains=("biases",)),
     Column(
         "Receptive field",
         lambda r, a: rf_text(r),
@@ -150,8 +174,9 @@ GRAPH_COLUMNS: tuple[Column, ...] = (
     COLUMNS[0],
     _GRAPH_ONLY[0],
     *COLUMNS[1:3],
+    *COLUMNS[3:8],
     *_GRAPH_ONLY[1:],
-    *COLUMNS[3:],
+    *COLUMNS[8:],
 )
 """The columns of a design with branches (or ids of its own)."""
 
@@ -160,9 +185,9 @@ def columns_for(analysis: Analysis) -> tuple[Column, ...]:
     return COLUMNS if analysis.design.is_sequential else GRAPH_COLUMNS
 
 
-def _totals_text(title: str, t: Totals) -> str:
+def _totals_text(title: str, t: Totals, partial: bool = False) -> str:
     return {
-        "Name": "Total",
+        "Name": "Total (partial)" if partial else "Total",
         "Weights": fmt(t.weights),
         "Biases": fmt(t.biases),
         "Params": fmt(t.params),
@@ -225,7 +250,7 @@ class LayerTableModel(QAbstractTableModel):
             self._install(analysis)
             self.endResetModel()
             return
-        old_totals = self._analysis.totals
+        old_totals = (self._analysis.totals, self._analysis.partial)
         self._install(analysis)
         last_column = self._n_columns - 1
         changed = [
@@ -235,7 +260,7 @@ class LayerTableModel(QAbstractTableModel):
         ]
         if changed:
             self.dataChanged.emit(self.index(changed[0], 0), self.index(changed[-1], last_column))
-        if self._analysis.totals != old_totals:
+        if (self._analysis.totals, self._analysis.partial) != old_totals:
             # The totals row, and the share columns of every row; the view repaints only the
             # cells announced (half the table or less for a typical edit).
             self.dataChanged.emit(self.index(self._n, 0), self.index(self._n, last_column))
@@ -258,7 +283,8 @@ class LayerTableModel(QAbstractTableModel):
         """
         if row == self._n:
             totals = self._analysis.totals
-            return tuple(_totals_text(c.title, totals) for c in self.columns)
+            partial = self._analysis.partial
+            return tuple(_totals_text(c.title, totals, partial) for c in self.columns)
         return self._row_texts(row)
 
     def row_font(self, row: int) -> QFont | None:
@@ -334,7 +360,8 @@ class LayerTableModel(QAbstractTableModel):
         """The cell's value for ``role``; ``r`` and ``c`` are in range."""
         if role == _DISPLAY:
             if r == self._n:
-                return _totals_text(self.columns[c].title, self._analysis.totals)
+                analysis = self._analysis
+                return _totals_text(self.columns[c].title, analysis.totals, analysis.partial)
             return self._row_texts(r)[c]
         if role == _ALIGN:
             return self._alignments[c]
@@ -342,6 +369,8 @@ class LayerTableModel(QAbstractTableModel):
             return self.row_font(r)
         if r == self._n:
             if role == _TOOLTIP:
+                if self._analysis.partial:
+                    return _TOTALS_TIP + partial_note(self._analysis) + ": an error stops the rest"
                 return _TOTALS_TIP
             return None
         if role == _BACKGROUND:
@@ -353,5 +382,8 @@ class LayerTableModel(QAbstractTableModel):
             row = self._rows[r]
             if not row.ok:
                 return row.message
-            return self.columns[c].tip or None
+            column = self.columns[c]
+            if column.cell_tip is not None:
+                return column.cell_tip(row) or column.tip or None
+            return column.tip or None
         return None

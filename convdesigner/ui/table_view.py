@@ -10,11 +10,46 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer
-from PySide6.QtGui import QFont, QFontMetricsF, QGuiApplication, QKeyEvent, QKeySequence
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QTableView, QWidget
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtGui import (
+    QFont,
+    QFontMetricsF,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QPainter,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QWidget,
+)
 
 from convdesigner.ui.table_model import LayerTableModel
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class EdgeDelegate(QStyledItemDelegate):
+    """For the one column cut by the view's right edge: its cells are drawn into the visible part
+    only, so a number too long for it ends in "…" instead of being silently cut ("102,760,"
+    for 102,760,448 read as a smaller number)."""
+
+    def __init__(self, view: QTableView) -> None:
+        super().__init__(view)
+        self._view = view
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        visible = self._view.viewport().rect()
+        if option.rect.right() > visible.right():
+            option = QStyleOptionViewItem(option)
+            option.rect = option.rect.intersected(visible)
+        super().paint(painter, option, index)
 
 
 class LayerTableView(QTableView):
@@ -45,7 +80,21 @@ class LayerTableView(QTableView):
         self._header_hints: tuple[str, list[int]] = ("", [])
         # Rows changed since the last widening (first, last), or None.
         self._changed_rows: tuple[int, int] | None = None
+        self._user_sized: set[int] = set()
+        """Columns the user resized: fitting leaves them alone until the next reset."""
+        self._fitting = False
+        self._text_cap = self.fontMetrics().horizontalAdvance("M" * 11)
+        """Widest a text column is made (its longer texts are elided)."""
+        header.sectionResized.connect(self._section_resized)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
         model.modelReset.connect(self.fit_columns)
+        # Only the column under the right edge gets the (Python) clipping delegate: a Python
+        # paint for every cell would cost milliseconds per repaint.
+        self._edge_delegate = EdgeDelegate(self)
+        self._edge_column: int | None = None
+        header.sectionResized.connect(lambda *_: self._mark_edge_column())
+        header.geometriesChanged.connect(self._mark_edge_column)
+        self.horizontalScrollBar().valueChanged.connect(lambda _v: self._mark_edge_column())
         # Edits can make numbers longer; widen columns a moment later, off the edit's frame.
         self._widen_timer = QTimer(self)
         self._widen_timer.setSingleShot(True)
@@ -107,25 +156,78 @@ class LayerTableView(QTableView):
         ]
 
     def fit_columns(self) -> None:
-        """Size every column to its contents and title (what ``resizeColumnsToContents`` does)."""
+        """Size every column to its contents and title (a new design or row count: what the
+        user widened before is forgotten)."""
+        self._user_sized.clear()
         self._changed_rows = None
-        header = self.horizontalHeader()
-        for column, wanted in enumerate(self._wanted_widths(range(self.model().rowCount()))):
-            header.resizeSection(column, wanted)
+        self._fit(self._wanted_widths(range(self.model().rowCount())), shrink=True)
 
     def widen_columns(self) -> None:
-        """Grow columns whose contents no longer fit (never shrink what the user widened).
+        """Fit the columns to the texts after an edit: numbers always fit (grown when they get
+        longer, shrunk back when they get shorter, so one huge value does not keep a column
+        wide and push the others off screen); columns the user resized are left alone.
 
-        Only the rows changed since the last call are measured: the others already fit.
+        Only the rows changed since the last call are measured to grow; shrinking measures
+        every row, from the cached widths.
         """
         changed, self._changed_rows = self._changed_rows, None
         rows = self.model().rowCount()
         measured = range(rows) if changed is None else range(changed[0], min(changed[1] + 1, rows))
         header = self.horizontalHeader()
         wanted = self._wanted_widths(measured)
-        for column in range(len(wanted) - 1):  # the last one stretches
-            if wanted[column] > header.sectionSize(column):
-                header.resizeSection(column, wanted[column])
+        grow = any(
+            wanted[c] > header.sectionSize(c) and c not in self._user_sized
+            for c in range(len(wanted) - 1)
+        )
+        if grow or changed is not None:
+            self._fit(self._wanted_widths(range(rows)), shrink=True)
+
+    def _fit(self, wanted: list[int], *, shrink: bool) -> None:
+        header = self.horizontalHeader()
+        columns = self.layer_model().columns
+        self._fitting = True
+        try:
+            for c, width in enumerate(wanted[:-1] if header.stretchLastSection() else wanted):
+                if c in self._user_sized:
+                    continue
+                if not columns[c].numeric:
+                    # Names and types are elided ("…", whole text in the tooltip) rather than
+                    # pushing the numbers off screen.
+                    width = min(width, self._text_cap)
+                if width > header.sectionSize(c) or (shrink and width < header.sectionSize(c)):
+                    header.resizeSection(c, width)
+        finally:
+            self._fitting = False
+
+    def _mark_edge_column(self) -> None:
+        header = self.horizontalHeader()
+        edge = self.viewport().width() - 1
+        column: int | None = header.logicalIndexAt(edge)
+        if column is not None and (
+            column < 0
+            or header.sectionViewportPosition(column) + header.sectionSize(column) <= edge + 1
+        ):
+            column = None
+        if column == self._edge_column:
+            return
+        if self._edge_column is not None:
+            self.setItemDelegateForColumn(self._edge_column, None)  # type: ignore[arg-type]
+        if column is not None:
+            self.setItemDelegateForColumn(column, self._edge_delegate)
+        self._edge_column = column
+        self.viewport().update()
+
+    def edge_column(self) -> int | None:
+        """The column the view's right edge cuts (drawn elided), if any."""
+        return self._edge_column
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._mark_edge_column()
+
+    def _section_resized(self, column: int, _old: int, _new: int) -> None:
+        if not self._fitting:
+            self._user_sized.add(column)
 
     def layer_model(self) -> LayerTableModel:
         model = self.model()

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
 )
 
-from convdesigner.core.design import InputSpec
+from convdesigner.core.design import Design, InputSpec
 
 if TYPE_CHECKING:
     import numpy as np
@@ -90,6 +90,7 @@ class FeatureMapsController(QObject):
             self.dock.show()
         self._default_place()
         self._build_actions()
+        window.designOpened.connect(self._on_design_opened)
         window.designChanged.connect(self._on_design)
         window.selectedNodeChanged.connect(self._on_selection)
         window.imageFileDropped.connect(self.open_image)
@@ -134,7 +135,7 @@ class FeatureMapsController(QObject):
         self.export_npz_action = add("Export &Activations (.npz)…", self.export_npz_dialog)
 
     def _default_place(self) -> None:
-        """First run: beside the layer table, taking half the bottom area and half the height.
+        """First run: under the layer table, taking two fifths of the height.
 
         A saved layout (which already places this dock) is left alone.
         """
@@ -144,23 +145,23 @@ class FeatureMapsController(QObject):
             self.place_default()
 
     def place_default(self) -> None:
-        """Put the dock beside the layer table (first run, and View → Reset Layout)."""
+        """Put the dock under the layer table (first run, and View → Reset Layout): the table
+        keeps the width its number columns need."""
         window = self.window
         table = getattr(window, "table_dock", None)
         if table is None:
             return
         self.dock.setFloating(False)
-        window.splitDockWidget(table, self.dock, Qt.Orientation.Horizontal)
+        window.splitDockWidget(table, self.dock, Qt.Orientation.Vertical)
 
         def share() -> None:
             # Sizes only hold once the window has its real size: applied again after showing.
-            width, height = max(window.width(), 1000), max(window.height(), 700)
+            height = max(window.height(), 600)
             window.resizeDocks(
                 [table, self.dock],
-                [width * 45 // 100, width * 55 // 100],
-                Qt.Orientation.Horizontal,
+                [max(170, height * 26 // 100), max(240, height * 40 // 100)],
+                Qt.Orientation.Vertical,
             )
-            window.resizeDocks([self.dock], [height // 2], Qt.Orientation.Vertical)
 
         share()
         QTimer.singleShot(0, window, share)
@@ -218,28 +219,40 @@ class FeatureMapsController(QObject):
         if self._panel is not None:
             self._panel.set_design(self.window.design, self.window.analysis)
 
+    def _on_design_opened(self, design: Design) -> None:
+        if self._panel is not None:
+            self._panel.forget_shown(f"Computing the feature maps of {design.name}…")
+
     def _on_selection(self, _node: object) -> None:
         if self._panel is not None:
             self._panel.set_selected_node(self.window.selected_node())
 
     # ------------------------------------------------------------------ images
 
-    def choose_fit(self, name: str, image_hw: tuple[int, int]) -> Fit:
-        """Ask whether to resize the image or adopt its size (tests replace this)."""
+    def fit_texts(self, name: str, image_hw: tuple[int, int]) -> tuple[str, str, str]:
+        """The question, and the resize and adopt buttons' texts; sizes as H×W, the way the
+        table, the properties and the cards write them."""
         spec = self.window.design.input
         h, w = image_hw
+        return (
+            f"{name} is {h}×{w} pixels (H×W); the design's input is {spec.height}×{spec.width}.",
+            f"Resize to {spec.height}×{spec.width}",
+            f"Set Input to {h}×{w}",
+        )
+
+    def choose_fit(self, name: str, image_hw: tuple[int, int]) -> Fit:
+        """Ask whether to resize the image or adopt its size (tests replace this)."""
+        question, resize_text, adopt_text = self.fit_texts(name, image_hw)
         box = QMessageBox(self.window)
         box.setWindowTitle("Image size")
         box.setIcon(QMessageBox.Icon.Question)
-        box.setText(f"{name} is {w}×{h} pixels; the design's input is {spec.width}×{spec.height}.")
+        box.setText(question)
         box.setInformativeText(
             "Resize the image to the input, or change the design's input size to the image "
             "(an edit you can undo)?"
         )
-        resize = box.addButton(
-            f"Resize to {spec.width}×{spec.height}", QMessageBox.ButtonRole.AcceptRole
-        )
-        adopt = box.addButton(f"Set Input to {w}×{h}", QMessageBox.ButtonRole.ActionRole)
+        resize = box.addButton(resize_text, QMessageBox.ButtonRole.AcceptRole)
+        adopt = box.addButton(adopt_text, QMessageBox.ButtonRole.ActionRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(resize)
         box.exec()
@@ -318,10 +331,10 @@ class FeatureMapsController(QObject):
                 try:
                     new_input = InputSpec(h, w, spec.channels)
                 except ValueError as exc:
-                    panel.show_problem(f"Cannot use {w}×{h} as the input size: {exc}")
+                    panel.show_problem(f"Cannot use {h}×{w} as the input size: {exc}")
                     return False
                 self.window.apply_design(
-                    self.window.design.with_input(new_input), f"Set Input Size to {w}×{h}"
+                    self.window.design.with_input(new_input), f"Set Input Size to {h}×{w}"
                 )
         panel.set_image(pixels, name)
         self.dock.show()

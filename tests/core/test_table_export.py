@@ -199,3 +199,10 @@ def test_ordered_derivations_shape_first() -> None:
     assert keys[:3] == ["output_height", "output_width", "output_channels"]
     assert keys.index("weights") < keys.index("params") < keys.index("macs")
     assert keys[-1] == "memory"
+
+
+def test_text_totals_say_they_are_partial_when_layers_are_not_computed() -> None:
+    broken = to_text(analyse(Design(InputSpec(4, 4, 1), (Conv2D(kernel=9), ReLU(), ReLU()))))
+    assert "Total params: 0 (partial: 3 layers not computed)" in broken
+    assert "Total MACs: 0 (1 MAC = 2 FLOPs) (partial: 3 layers not computed)" in broken
+    assert "partial" not in to_text(qa())

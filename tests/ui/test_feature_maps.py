@@ -86,8 +86,8 @@ def test_loading_a_sample_draws_the_engine_activations(
     assert shown_input is not None
     assert shown_input.shape[:2] == (25, 64)
     np.testing.assert_array_equal(shown_input[..., 0], np.round(net[0] * 255).astype(np.uint8))
-    assert "resized to the design's input 64×25" in panel.source_label.toolTip()
-    assert panel.source_label.text() == "chelsea.png 256×170 → 64×25"
+    assert "resized to the design's input 25×64" in panel.source_label.toolTip()
+    assert panel.source_label.text() == "chelsea.png 170×256 → 25×64"
 
 
 def test_editing_a_property_re_renders(qtbot: QtBot, panel: FeatureMapPanel, qa: Design) -> None:
@@ -502,7 +502,7 @@ def test_a_narrow_panel_ends_the_image_name_in_an_ellipsis(
     panel.load_image_file(CHELSEA)
     wait_render(qtbot, panel, 1)
     label = panel.source_label
-    full = "chelsea.png 256×170 → 64×25"
+    full = "chelsea.png 170×256 → 25×64"
     assert label.text() == full
     assert label.shown_text() == full  # 1000 px wide: all of it
     label.resize(label.fontMetrics().horizontalAdvance(full) // 2, label.height())

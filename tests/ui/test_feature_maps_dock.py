@@ -151,8 +151,8 @@ def test_load_image_resize_or_set_input_size(
         viewer.load_action.trigger()
     assert panel.source.name == "coffee.png"
     assert window.design == original
-    assert "resized to the design's input 64×25" in panel.source_label.toolTip()
-    assert panel.source_label.text() == "coffee.png 256×171 → 64×25"
+    assert "resized to the design's input 25×64" in panel.source_label.toolTip()
+    assert panel.source_label.text() == "coffee.png 171×256 → 25×64"
 
     answer = Fit.SET_INPUT
     with qtbot.waitSignal(panel.rendered, timeout=10000):
@@ -380,7 +380,7 @@ def test_installed_on_a_shown_window_without_sample(qtbot: QtBot, window: MainWi
         controller.shutdown()
 
 
-def test_reset_layout_puts_the_dock_beside_the_table(
+def test_reset_layout_puts_the_dock_under_the_table(
     qtbot: QtBot, window: MainWindow, viewer: FeatureMapsController
 ) -> None:
     from PySide6.QtCore import Qt
@@ -392,4 +392,4 @@ def test_reset_layout_puts_the_dock_beside_the_table(
     assert viewer.dock.isVisible()
     assert window.dockWidgetArea(viewer.dock) == Qt.DockWidgetArea.BottomDockWidgetArea
     table = window.table_dock
-    assert viewer.dock.geometry().left() >= table.geometry().right()  # to the table's right
+    assert viewer.dock.geometry().top() >= table.geometry().bottom()  # under the table

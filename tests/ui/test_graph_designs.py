@@ -119,7 +119,8 @@ def test_the_table_shows_ids_inputs_and_outputs(graph_window: MainWindow) -> Non
     model = graph_window.table_model
     assert model.columns == GRAPH_COLUMNS
     titles = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
-    assert titles[:6] == ["#", "Id", "Name", "Type", "Inputs", "Design output"]
+    assert titles[:5] == ["#", "Id", "Name", "Type", "Output H×W×C"]
+    assert titles[9:11] == ["Inputs", "Design output"]
     design = graph_window.design
 
     def cells(node: str) -> dict[str, str]:

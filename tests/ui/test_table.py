@@ -18,7 +18,7 @@ from convdesigner.core.fileformat import save_design
 from convdesigner.core.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU
 from convdesigner.core.templates import load_template
 from convdesigner.ui.main_window import MainWindow
-from convdesigner.ui.rows import padding_text
+from convdesigner.ui.rows import padding_text, padding_tip
 from convdesigner.ui.table_model import COLUMNS, LayerTableModel
 from tests.ui.ui_helpers import editor
 
@@ -34,16 +34,17 @@ def test_columns_are_the_ones_the_issue_lists() -> None:
         "#",
         "Name",
         "Type",
+        "Output H×W×C",
+        "Params",
+        "MACs",
+        "% MACs",
+        "% Params",
+        "Weight shape",
         "Kernel",
         "Stride",
         "Padding",
-        "Output H×W×C",
         "Weights",
         "Biases",
-        "Params",
-        "% Params",
-        "MACs",
-        "% MACs",
         "Receptive field",
         "Output memory",
     ]
@@ -68,7 +69,7 @@ def test_qa_example_rows_and_totals(window: MainWindow) -> None:
     assert last["MACs"] == "156,000,000"
     assert last["Padding"] == "2"
     pool = _cells(model, 2)
-    assert pool["Padding"] == "0+1×0"  # "same" on 25×64: one row of padding after, none before
+    assert pool["Padding"] == "bottom 1"  # "same" on 25×64: one row of padding after, none before
     totals = _cells(model, 4)
     assert totals["Name"] == "Total"
     assert totals["Params"] == "380,150"
@@ -111,7 +112,45 @@ def test_vectors_show_their_length() -> None:
 def test_padding_text_of_asymmetric_same_padding() -> None:
     row = analyse(Design(InputSpec(5, 6, 1), (Conv2D(kernel=(2, 3), padding="same"),))).rows[1]
     assert row.padding == ((0, 1), (1, 1))  # (before, after) per axis
-    assert padding_text(row) == "0+1×1"
+    assert padding_text(row) == "bottom 1, left/right 1"
+    assert padding_tip(row) == "zeros added around the input: top 0, bottom 1, left 1, right 1"
+    model = LayerTableModel(analyse(Design(InputSpec(5, 6, 1), (Conv2D(padding=(2, 2)),))))
+    padding = TITLES.index("Padding")
+    assert model.index(1, padding).data() == "2"
+    tip = model.index(1, padding).data(Qt.ItemDataRole.ToolTipRole)
+    assert tip == "zeros added around the input: top 2, bottom 2, left 2, right 2"
+
+
+def test_depthwise_and_1x1_convolutions_are_named_and_weight_shapes_shown() -> None:
+    design = Design(
+        InputSpec(8, 8, 100),
+        (
+            Conv2D(filters=100, kernel=(3, 3), groups=100),
+            Conv2D(filters=150, kernel=(1, 1)),
+            Conv2D(filters=150, kernel=(5, 5), padding="same", dilation=(2, 2)),
+            Flatten(),
+            Dense(units=10),
+        ),
+    )
+    model = LayerTableModel(analyse(design))
+    rows = [_cells(model, r) for r in range(1, 6)]
+    assert [r["Type"] for r in rows] == [
+        "conv2d (depthwise)",
+        "conv2d 1×1",
+        "conv2d (dilation 2)",
+        "flatten",
+        "dense",
+    ]
+    assert [r["Weight shape"] for r in rows] == [
+        "3×3×1×100",
+        "1×1×100×150",
+        "5×5×150×150",
+        "",
+        "5400×10",
+    ]
+    shape = TITLES.index("Weight shape")
+    tip = model.index(2, shape).data(Qt.ItemDataRole.ToolTipRole)
+    assert tip == "weights 1×1×100×150, bias 150"
 
 
 def test_ctrl_c_copies_the_selection_as_tab_separated_text(

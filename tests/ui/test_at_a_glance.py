@@ -1,0 +1,407 @@
+"""Issue 13, "what was seen": the viewer follows appended layers, sizes read H×W, nothing stale,
+limits said, numbers never cut off, panels that fit their contents."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, cast
+
+import pytest
+from PySide6.QtCore import QPoint, QSize, Qt, QUrl
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QLabel, QTextEdit, QWidget
+from pytestqt.qtbot import QtBot
+
+from convdesigner.core.design import MAX_INPUT_SIDE
+from convdesigner.core.templates import load_template
+from convdesigner.ui.explain import FORMULA_SECTIONS
+from convdesigner.ui.feature_maps import LEFT_MIN_WIDTH
+from convdesigner.ui.help_docs import HelpViewer, page_path
+from convdesigner.ui.main_window import MainWindow, first_size
+from convdesigner.ui.table_view import EdgeDelegate
+from convdesigner.ui.viewer_dock import FeatureMapsController, install_feature_maps
+from tests.ui.ui_helpers import drag_and_drop, editor, layer
+
+
+@pytest.fixture
+def viewer(qtbot: QtBot, window: MainWindow) -> Iterator[FeatureMapsController]:
+    controller = install_feature_maps(window, lazy=True)
+    controller.start()
+    panel = controller.panel
+    qtbot.waitUntil(lambda: panel.render_count >= 1 and not panel.busy, timeout=30000)
+    yield controller
+    controller.shutdown()
+
+
+def _assert_viewer_shows_last(
+    qtbot: QtBot, window: MainWindow, viewer: FeatureMapsController
+) -> None:
+    last = window.design.nodes[-1].id
+    assert window.selected_node() == last
+    panel = viewer.panel
+    assert panel.selected_node == last
+    qtbot.waitUntil(lambda: not panel.busy, timeout=30000)
+    result = panel.result
+    assert result is not None
+    assert result.request.options.node == last
+
+
+def test_viewer_follows_a_layer_dropped_below_the_last_card(
+    qtbot: QtBot, window: MainWindow, viewer: FeatureMapsController
+) -> None:
+    view = window.pipeline
+    rect = view.layer_rect(len(window.design) - 1)
+    palette = window.palette_list
+    data = palette.mimeData([palette.item_for_key("relu")])
+    _, dropped = drag_and_drop(view.viewport(), data, QPoint(rect.center().x(), rect.bottom() + 20))
+    assert dropped
+    _assert_viewer_shows_last(qtbot, window, viewer)
+
+
+def test_viewer_follows_a_layer_appended_from_the_palette_with_enter(
+    qtbot: QtBot, window: MainWindow, viewer: FeatureMapsController
+) -> None:
+    window.select_layer(len(window.design) - 1)
+    palette = window.palette_list
+    palette.setFocus()
+    palette.setCurrentItem(palette.item_for_key("relu"))
+    qtbot.keyClick(palette, Qt.Key.Key_Return)
+    _assert_viewer_shows_last(qtbot, window, viewer)
+
+
+def test_image_size_prompt_says_height_by_width(
+    window: MainWindow, viewer: FeatureMapsController
+) -> None:
+    controller = viewer
+    spec = window.design.input
+    assert (spec.height, spec.width) == (25, 64)
+    question, resize, adopt = controller.fit_texts("cat.png", (170, 256))
+    assert question.startswith("cat.png is 170×256 pixels (H×W)")
+    assert "input is 25×64" in question
+    assert resize == "Resize to 25×64"
+    assert adopt == "Set Input to 170×256"
+
+
+def _press(qtbot: QtBot, widget: QWidget, shortcut: QKeySequence) -> None:
+    """Press the first key combination of ``shortcut`` (the platform's own), as a user would."""
+    combo = cast(Any, shortcut)[0]  # QKeyCombination; the stubs lack QKeySequence.__getitem__
+    qtbot.keyClick(widget, combo.key(), combo.keyboardModifiers())
+
+
+def test_undo_in_a_number_field_undoes_the_document_repeatedly(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    window.select_layer(0)
+    box = editor(window, "filters")
+    original = window.design
+    box.setFocus()
+    qtbot.waitUntil(box.hasFocus)
+    box.setValue(64)
+    editor(window, "dilation").height_box.setValue(2)  # another field: another undo step
+    box.setValue(32)
+    assert window.undo_stack.count() == 3
+    for filters, dilation in ((64, 2), (64, 1), (100, 1)):
+        _press(qtbot, box, window.action_undo.shortcut())
+        conv = layer(window, 0)
+        assert (conv.filters, conv.dilation[0]) == (filters, dilation)
+        assert box.value() == filters
+        assert window.action_redo.isEnabled()
+    assert window.design == original
+    _press(qtbot, box, window.action_redo.shortcut())
+    assert layer(window, 0).filters == 64
+    assert box.hasFocus()
+
+
+def test_a_value_past_the_limit_says_the_limit(qtbot: QtBot, window: MainWindow) -> None:
+    window.select_layer(None)
+    box = editor(window, "height")
+    assert f"to {MAX_INPUT_SIDE:,}" in box.toolTip()
+    box.setFocus()
+    box.selectAll()
+    typed = str(MAX_INPUT_SIDE * 2)
+    qtbot.keyClicks(box, typed)
+    assert box.value() == int(typed[:-1])  # the last digit was refused...
+    message = window.statusBar().currentMessage()
+    assert f"{int(typed):,} is more than the limit" in message  # ...and the user is told why
+    assert f"to {MAX_INPUT_SIDE:,}" in message
+
+
+def test_file_new_empty_design(window: MainWindow) -> None:
+    texts = [a.text() for a in window.new_menu.actions()]
+    assert texts[0] == "&Empty Design"
+    assert window.action_new_empty.shortcut() == QKeySequence(QKeySequence.StandardKey.New)
+    original = window.design
+    window.action_new_empty.trigger()
+    assert len(window.design) == 0
+    assert window.design.name == "Untitled"
+    assert window.path is None
+    assert not window.isWindowModified()
+    window.undo_stack.undo()
+    assert window.design == original
+
+
+def test_a_design_from_a_template_has_its_own_name_and_description_shown(
+    window: MainWindow,
+) -> None:
+    assert window.new_from_template("vgg16")
+    template = load_template("vgg16")
+    assert window.design.name == f"Untitled (from {template.name})"
+    assert template.description not in window.design.description
+    assert window.design.description == f"Started from the {template.name} template."
+    assert window.design.name in window.windowTitle()
+    window.select_node(None)
+    shown = editor(window, "description")
+    assert shown.text() == window.design.description
+
+
+def test_opening_another_design_clears_the_previous_maps_at_once(
+    qtbot: QtBot, window: MainWindow, viewer: FeatureMapsController
+) -> None:
+    panel = viewer.panel
+    assert panel.mosaic_title.text  # the Q&A example's maps are on screen
+    panel.hover_label.setText("channel 0 · row 1, col 2 · value 0.5")
+    assert window.new_from_template("lenet5")
+    # Synchronously, before any new map is computed:
+    assert panel.stack.currentWidget() is panel.message
+    assert "Computing the feature maps of Untitled (from LeNet-5)" in panel.message.text()
+    assert panel.mosaic_item.image is None
+    assert panel.hover_label.text().strip() == ""
+    qtbot.waitUntil(lambda: not panel.busy, timeout=30000)
+
+
+def test_hover_readout_is_cleared_by_an_edit(
+    window: MainWindow, viewer: FeatureMapsController
+) -> None:
+    panel = viewer.panel
+    panel.hover_label.setText("channel 0 · row 1, col 2 · value 0.5")
+    window.select_layer(0)
+    editor(window, "filters").setValue(50)
+    assert panel.hover_label.text().strip() == ""
+
+
+def _break_first_layer(window: MainWindow) -> None:
+    window.select_layer(0)
+    # A 30×30 kernel without padding does not fit the 25×64 input.
+    window.document.change(window.design.nodes[0].id, kernel=(30, 30), padding="valid")
+
+
+def test_an_errored_layer_shows_a_message_not_an_empty_histogram(
+    qtbot: QtBot, window: MainWindow, viewer: FeatureMapsController
+) -> None:
+    panel = viewer.panel
+    _break_first_layer(window)
+    assert not window.analysis.ok
+    qtbot.waitUntil(lambda: not panel.busy, timeout=30000)
+    assert panel.stack.currentWidget() is panel.message
+    assert panel.histogram.isVisible() is False
+    assert panel.detail_title.text.startswith("No values to show")
+
+
+def test_totals_say_they_are_partial(window: MainWindow) -> None:
+    _break_first_layer(window)
+    n = len(window.design)
+    last = window.table_model.rowCount() - 1
+    assert window.table_model.index(last, 1).data() == "Total (partial)"
+    tip = window.table_model.index(last, 1).data(Qt.ItemDataRole.ToolTipRole)
+    assert f"partial: {n} layers not computed" in tip
+    assert f"partial: {n} layers not computed" in window.totals_label.text()
+    window.undo_stack.undo()
+    assert window.table_model.index(last, 1).data() == "Total"
+    assert "partial" not in window.totals_label.text()
+
+
+@pytest.mark.parametrize(
+    ("action", "heading"),
+    [("action_user_guide", "ConvDesigner user guide"), ("action_formulas", "Formulas")],
+)
+def test_help_menu_opens_the_bundled_pages(window: MainWindow, action: str, heading: str) -> None:
+    menu = [a.text() for a in window.help_menu.actions()]
+    assert menu[:2] == ["User &Guide", "&Formulas"]
+    getattr(window, action).trigger()
+    viewer = window.findChild(HelpViewer)
+    assert viewer is not None
+    assert viewer.isVisible()
+    assert viewer.browser.isReadOnly()
+    text = viewer.browser.toPlainText()
+    assert text.startswith(heading)  # rendered Markdown: the "#" is gone
+    assert "# " not in text.splitlines()[0]
+    assert viewer.windowTitle().split(" — ")[0] in ("User Guide", "Formulas")
+    viewer.close()
+
+
+def test_weight_tensor_shapes_in_properties_and_explain(window: MainWindow) -> None:
+    window.select_layer(2)  # Conv2D 5×5, 100 → 150 channels
+    summary = window.properties.findChild(QLabel, "propertySummary")
+    assert summary is not None
+    assert "5×5×100×150" in summary.text()
+    assert "Weights 5×5×100×150 (375,000) · Bias 150" in window.explain.toPlainText()
+    window.insert_entry("batchnorm2d", 3)  # no learner's note for it: Explain lists its tensors
+    assert "Parameter tensors: weights 150, bias 150" in window.explain.toPlainText()
+
+
+KEY_COLUMNS = ("Output H×W×C", "Params", "MACs", "% MACs")
+
+
+@pytest.fixture
+def small_screen(qtbot: QtBot, window: MainWindow) -> Iterator[FeatureMapsController]:
+    """The window as on a 1366×768 laptop, in the default layout, with the viewer docked."""
+    window.resize(1366, 768)
+    controller = install_feature_maps(window, lazy=True)
+    window.reset_layout()
+    qtbot.wait(50)
+    yield controller
+    controller.shutdown()
+
+
+def _numbers_fit(window: MainWindow) -> None:
+    table = window.table
+    header = table.horizontalHeader()
+    widths = table.content_widths(range(window.table_model.rowCount()))
+    for c, column in enumerate(window.table_model.columns):
+        if column.numeric and c < header.count() - 1:
+            assert header.sectionSize(c) >= widths[c], column.title
+
+
+def test_key_columns_and_whole_numbers_in_view_at_1366x768(
+    qtbot: QtBot, window: MainWindow, small_screen: FeatureMapsController
+) -> None:
+    window.apply_design(load_template("vgg16"), "VGG-16")
+    window.table.widen_columns()
+    table = window.table
+    header = table.horizontalHeader()
+    titles = [c.title for c in window.table_model.columns]
+    for title in KEY_COLUMNS:
+        c = titles.index(title)
+        right = header.sectionViewportPosition(c) + header.sectionSize(c)
+        assert header.sectionViewportPosition(c) >= 0, title
+        assert right <= table.viewport().width(), title
+    dense = next(r for r in window.analysis.rows if r.type == "dense")
+    assert dense.params == 102_764_544
+    _numbers_fit(window)
+
+
+def test_a_huge_input_does_not_keep_the_output_column_wide(
+    qtbot: QtBot, window: MainWindow, small_screen: FeatureMapsController
+) -> None:
+    header = window.table.horizontalHeader()
+    output = [c.title for c in window.table_model.columns].index("Output H×W×C")
+    before = header.sectionSize(output)
+    window.select_node(None)
+    editor(window, "height").setValue(16000)
+    editor(window, "width").setValue(16000)
+    window.table.widen_columns()
+    assert header.sectionSize(output) > before
+    _numbers_fit(window)
+    window.undo_stack.undo()
+    window.undo_stack.undo()
+    window.table.widen_columns()
+    assert header.sectionSize(output) == before
+
+
+def _derivation_height(explain: QTextEdit) -> tuple[float, float]:
+    """Heights of the whole text and of the derivation (from "Output height" to the end)."""
+    doc = explain.document()
+    start = doc.documentLayout().blockBoundingRect(doc.find("Output height").block()).top()
+    return doc.size().height(), doc.size().height() - start
+
+
+def test_explain_shows_a_conv_layers_whole_derivation_at_1366x768(
+    qtbot: QtBot, window: MainWindow, small_screen: FeatureMapsController
+) -> None:
+    window.select_layer(2)  # Conv2D 5×5, "same" padding: the longest derivation of the example
+    qtbot.wait(20)
+    explain = window.explain
+    assert "Receptive field" in explain.toPlainText()
+    # The learner's notes come first; the derivation below them fits the panel in one view.
+    _whole, derivation = _derivation_height(explain)
+    assert derivation <= explain.viewport().height()
+
+
+def test_explain_shows_everything_of_a_conv_layer_at_1920x1080(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    window.resize(*first_size(QSize(1920, 1080)))
+    controller = install_feature_maps(window, lazy=True)
+    try:
+        window.reset_layout()
+        qtbot.wait(50)
+        window.select_layer(2)
+        qtbot.wait(20)
+        whole, _derivation = _derivation_height(window.explain)
+        assert whole <= window.explain.viewport().height()
+        assert not window.explain.verticalScrollBar().isVisible()
+    finally:
+        controller.shutdown()
+
+
+def test_properties_of_every_op_without_a_scroll_bar_at_1366x768(
+    qtbot: QtBot, window: MainWindow, small_screen: FeatureMapsController
+) -> None:
+    panel = window.properties
+    for key in window.palette_list.entry_keys():
+        window.insert_entry(key, 0)
+        window.select_layer(0)
+        qtbot.wait(5)
+        assert not panel.verticalScrollBar().isVisible(), key
+        page = panel.widget()
+        assert page is not None
+        assert page.sizeHint().height() <= panel.viewport().height(), key
+        window.undo_stack.undo()
+    window.select_layer(0)
+    for name in ("dilation", "groups", "bias"):
+        assert editor(window, name).isVisible(), name
+
+
+def test_the_palette_is_a_compact_grid(
+    qtbot: QtBot, window: MainWindow, small_screen: FeatureMapsController
+) -> None:
+    palette = window.palette_list
+    assert window.palette_dock.width() <= 1366 * 23 // 100
+    first, second = (palette.visualItemRect(item) for item in palette.entry_items()[:2])
+    assert first.top() == second.top()  # two entries to a row
+    assert second.left() > first.left()
+
+
+def test_a_number_cut_by_the_tables_edge_is_elided_not_cut(
+    qtbot: QtBot, window: MainWindow, small_screen: FeatureMapsController
+) -> None:
+    window.apply_design(load_template("vgg16"), "VGG-16")
+    table = window.table
+    table.widen_columns()
+    edge = table.edge_column()
+    assert edge is not None  # 16 columns do not all fit beside the feature maps
+    header = table.horizontalHeader()
+    assert (
+        header.sectionViewportPosition(edge) + header.sectionSize(edge) > table.viewport().width()
+    )
+    assert isinstance(table.itemDelegateForColumn(edge), EdgeDelegate)
+    table.horizontalScrollBar().setValue(table.horizontalScrollBar().maximum())
+    assert table.edge_column() is None  # scrolled to the end: every column whole
+    assert table.itemDelegateForColumn(edge) is None
+
+
+def test_feature_map_side_column_keeps_room_for_its_labels(
+    qtbot: QtBot, window: MainWindow, viewer: FeatureMapsController
+) -> None:
+    panel = viewer.panel
+    panel._body.setSizes([10, 2000])  # what a restored layout with a narrow dock could give
+    assert panel._body.sizes()[0] >= LEFT_MIN_WIDTH
+    assert not panel.histogram.getAxis("bottom").autoSIPrefix
+
+
+def test_each_derivation_links_to_its_formula(qtbot: QtBot, window: MainWindow) -> None:
+    window.select_layer(2)
+    html_text = window.explain.toHtml()
+    sections = sorted(set(FORMULA_SECTIONS.values()))
+    for section in sections:
+        assert f"formula:{section}" in html_text, section
+    formulas = page_path("formulas").read_text(encoding="utf-8").splitlines()
+    for section in sections:  # every link names a real heading of the page
+        assert any(line.lstrip("#").strip() == section for line in formulas if line.startswith("#"))
+    window.explain.anchorClicked.emit(QUrl("formula:MACs and FLOPs"))
+    viewer = window.findChild(HelpViewer)
+    assert viewer is not None
+    assert viewer.isVisible()
+    assert viewer.current_section == "MACs and FLOPs"
+    qtbot.waitUntil(lambda: viewer.browser.verticalScrollBar().value() > 0, timeout=2000)
+    viewer.close()
