@@ -7,7 +7,8 @@ produced (to float32 rounding). The window is taken with the padding the analysi
 this explanation and the engine can never disagree about geometry; padded taps are marked,
 since seeing zeros come from outside the image is part of the lesson.
 
-Max pooling gets its window and maximum; other ops get a one-line note.
+Pooling gets its window and maximum or mean, a per-value activation its formula; other ops a
+one-line note.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import numpy as np
 
 from convdesigner.core.analysis import Analysis, LayerRow, analyse
 from convdesigner.core.design import INPUT_ID
+from convdesigner.core.ops.base import Layer
 from convdesigner.core.ops.conv import Conv2D
-from convdesigner.core.ops.pool import MaxPool2D
+from convdesigner.core.ops.pool import AvgPool2D, MaxPool2D, include_pad
 from convdesigner.core.viewer import Activations
 from convdesigner.core.weights import DefaultWeights
 
@@ -91,6 +93,29 @@ class OtherValue:
         return self.explanation
 
 
+_FORMULAS = {
+    "relu": "max(0, x)",
+    "relu6": "min(max(0, x), 6)",
+    "sigmoid": "1 / (1 + e^(−x))",
+    "tanh": "tanh(x)",
+    "silu": "x · sigmoid(x)",
+    "hardswish": "x · min(max(x + 3, 0), 6) / 6",
+    "gelu": "x · Φ(x)",
+    "identity": "x",
+    "dropout": "x (dropout passes values through when not training)",
+}
+"""Ops that compute each value from the input value at the same place alone."""
+
+
+def _per_value_formula(layer: Layer | None) -> str | None:
+    if layer is None:
+        return None
+    slope = getattr(layer, "negative_slope", None)
+    if layer.type_name == "leakyrelu" and slope is not None:
+        return f"x if x > 0 else {slope:g} · x"
+    return _FORMULAS.get(layer.type_name)
+
+
 def _window_indices(
     out: int, stride: int, dilation: int, pad_before: int, kernel: int
 ) -> np.ndarray:
@@ -156,6 +181,22 @@ def explain_value(
         return _conv(analysis, row, layer, arrays, weights, channel, y, x, value)
     if isinstance(layer, MaxPool2D):
         return _maxpool(analysis, row, arrays, channel, y, x, value)
+    if isinstance(layer, AvgPool2D) and not layer.ceil_mode:
+        return _avgpool(analysis, row, layer, arrays, channel, y, x, value)
+    formula = _per_value_formula(layer)
+    if formula is not None:
+        source = _source_map(analysis, row, arrays)
+        if source.shape == output.shape:
+            before = float(source[channel, y, x])
+            return OtherValue(
+                node,
+                channel,
+                y,
+                x,
+                value,
+                f"out[c={channel}, y={y}, x={x}] = {formula} with x = {before:.4g}, the value "
+                f"at the same place of '{row.inputs[0]}' = {value:.4g}",
+            )
     name = row.type if layer is None else layer.display_name
     return OtherValue(
         node,
@@ -164,7 +205,7 @@ def explain_value(
         x,
         value,
         f"out[c={channel}, y={y}, x={x}] = {value:.4g}. Taking a value apart is shown for "
-        f"convolutions and max pooling; {name} is not one.",
+        f"convolutions, pooling and per-value activations; {name} is not one.",
     )
 
 
@@ -258,3 +299,36 @@ def explain_in_run(
         analysis = analyse(design)
     weights = DefaultWeights(design, activations.seed, analysis=analysis)
     return explain_value(analysis, activations.as_dict(), weights, node, channel, y, x)
+
+
+def _avgpool(
+    analysis: Analysis,
+    row: LayerRow,
+    layer: AvgPool2D,
+    arrays: Mapping[str, np.ndarray],
+    channel: int,
+    y: int,
+    x: int,
+    value: float,
+) -> OtherValue:
+    source = _source_map(analysis, row, arrays)
+    assert row.padding is not None
+    assert row.kernel is not None
+    assert row.stride is not None
+    (top, _), (left, _) = row.padding
+    rows = _window_indices(y, row.stride[0], 1, top, row.kernel[0])
+    cols = _window_indices(x, row.stride[1], 1, left, row.kernel[1])
+    window, outside = _gather(source, np.array([channel]), rows, cols)
+    taps = outside.size if include_pad(layer) else int((~outside).sum())
+    why = "padding zeros included" if include_pad(layer) else "padding not counted"
+    mean = float(window.sum()) / taps
+    return OtherValue(
+        row.id,
+        channel,
+        y,
+        x,
+        value,
+        f"out[c={channel}, y={y}, x={x}] = mean of the {len(rows)}×{len(cols)} window of "
+        f"channel {channel} of '{row.inputs[0]}' from row {int(rows[0])}, col {int(cols[0])} "
+        f"= {float(window.sum()):.4g} / {taps} ({why}) = {mean:.4g}",
+    )

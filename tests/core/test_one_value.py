@@ -8,7 +8,15 @@ import pytest
 from convdesigner.core.analysis import analyse
 from convdesigner.core.design import Design, InputSpec, Node
 from convdesigner.core.engine.forward import run_graph
-from convdesigner.core.layers import BatchNorm2D, Conv2D, Flatten, MaxPool2D, ReLU
+from convdesigner.core.layers import (
+    AvgPool2D,
+    BatchNorm2D,
+    Conv2D,
+    Flatten,
+    LeakyReLU,
+    MaxPool2D,
+    ReLU,
+)
 from convdesigner.core.one_value import ConvValue, OtherValue, explain_in_run, explain_value
 from convdesigner.core.ops.base import Layer
 from convdesigner.core.viewer import Activations, SourceImage
@@ -101,7 +109,35 @@ def test_max_pool_and_other_ops_explain_in_a_sentence() -> None:
     design, arrays = _run(BatchNorm2D())
     other = explain_value(analyse(design), arrays, {}, "n0", 0, 0, 0)
     assert isinstance(other, OtherValue)
-    assert "convolutions and max pooling" in other.text()
+    assert "convolutions, pooling and per-value activations" in other.text()
+
+
+@pytest.mark.parametrize(
+    ("pool", "taps"),
+    [
+        (AvgPool2D(kernel=3, stride=2, padding=1), 9),
+        (AvgPool2D(kernel=3, stride=2, padding=1, count_include_pad=False), 4),
+        (AvgPool2D(kernel=3, stride=1, padding="same"), 4),
+    ],
+)
+def test_average_pooling_divides_by_what_the_engine_divides_by(pool: Layer, taps: int) -> None:
+    design, arrays = _run(pool)
+    v = explain_value(analyse(design), arrays, {}, "n0", 2, 0, 0)
+    mean = float(arrays["input"][2, 0:2, 0:2].sum()) / taps
+    assert v.engine_value == pytest.approx(mean, rel=1e-5, abs=1e-6)
+    assert f"/ {taps} (" in v.text()
+    assert v.text().endswith(f"= {mean:.4g}")
+
+
+def test_a_per_value_activation_gives_its_formula() -> None:
+    design, arrays = _run(ReLU(), LeakyReLU(negative_slope=0.2))
+    analysis = analyse(design)
+    before = float(arrays["input"][1, 3, 4])
+    relu = explain_value(analysis, arrays, {}, "n0", 1, 3, 4)
+    assert relu.text().startswith(f"out[c=1, y=3, x=4] = max(0, x) with x = {before:.4g}")
+    assert relu.engine_value == max(0.0, before)
+    leaky = explain_value(analysis, arrays, {}, "n1", 1, 3, 4)
+    assert "x if x > 0 else 0.2 · x" in leaky.text()
 
 
 def test_bad_requests_say_what_is_wrong() -> None:
