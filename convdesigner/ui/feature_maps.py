@@ -206,6 +206,7 @@ class FeatureMapPanel(QWidget):
         self.input_view.addItem(self.rf_rect, ignoreBounds=True)
 
         self.detail_widget = pg.GraphicsLayoutWidget()
+        self.detail_widget.setToolTip("Click a value of a convolution to see how it was computed")
         self.detail_title = TitleLabel("Click a channel", lines=2)
         self.detail_widget.addItem(self.detail_title, row=0, col=0)
         self.detail_widget.nextRow()

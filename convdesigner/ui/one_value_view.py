@@ -10,6 +10,7 @@ from :mod:`convdesigner.core.one_value`; this module only lays them out.
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import Qt
@@ -17,6 +18,9 @@ from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
 from convdesigner.core.one_value import ConvValue, OtherValue, explain_in_run
 from convdesigner.core.viewer import ViewResult
+
+if TYPE_CHECKING:
+    from convdesigner.ui.feature_maps import FeatureMapPanel
 
 GRIDS_SHOWN = 3
 """Input channels drawn as number grids: those that add the most to the total."""
@@ -100,6 +104,29 @@ class OneValueWindow(QWidget):
         self.resize(640, 560)
         self.value: ConvValue | OtherValue | None = None
 
+    def follow(self, result: ViewResult) -> None:
+        """A new run is on screen (an edit, another image): show the same value again, so the
+        numbers are never stale; or say why it no longer exists."""
+        value = self.value
+        if value is None or not self.isVisible():
+            return
+        if value.node not in result.activations.design:
+            self._say(f"'{value.node}' is not computed any more (removed, or after an error).")
+            return
+        try:
+            self.show_value(
+                explain_in_run(
+                    result.activations, value.node, value.channel, value.y, value.x, result.analysis
+                )
+            )
+        except ValueError as exc:
+            self._say(f"The clicked value no longer exists: {exc}.")
+
+    def _say(self, text: str) -> None:
+        self.value = None
+        self.summary.setText(text)
+        self.details.hide()
+
     def show_value(self, value: ConvValue | OtherValue) -> None:
         self.value = value
         self.summary.setText(value.text())
@@ -108,7 +135,7 @@ class OneValueWindow(QWidget):
 
 
 def explain_click(
-    parent: QWidget,
+    parent: FeatureMapPanel,
     window: OneValueWindow | None,
     result: ViewResult,
     channel: int,
@@ -125,6 +152,7 @@ def explain_click(
         if not isinstance(value, ConvValue):
             return None
         window = OneValueWindow(parent)
+        parent.rendered.connect(window.follow)
     window.show_value(value)
     window.show()
     window.raise_()

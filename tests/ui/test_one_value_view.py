@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from convdesigner.core.engine.forward import run_design
 from convdesigner.core.images import load_image
+from convdesigner.core.layers import MaxPool2D
 from convdesigner.core.one_value import ConvValue, OtherValue
 from convdesigner.core.templates import load_template
 from convdesigner.ui.feature_maps import FeatureMapPanel
@@ -29,6 +30,10 @@ def _click_detail(qtbot: QtBot, panel: FeatureMapPanel, y: int, x: int) -> None:
 
 def _window(panel: FeatureMapPanel) -> OneValueWindow | None:
     return panel.one_value
+
+
+def _value(window: OneValueWindow) -> ConvValue | OtherValue | None:
+    return window.value
 
 
 def test_a_click_on_a_conv_value_opens_its_sum(qtbot: QtBot) -> None:
@@ -65,5 +70,17 @@ def test_a_click_on_a_conv_value_opens_its_sum(qtbot: QtBot) -> None:
         _click_detail(qtbot, panel, 2, 3)
         assert isinstance(window.value, OtherValue)
         assert window.summary.text().startswith("out[c=7, y=2, x=3] = max of the 2×2 window")
+        # An edit runs the network again: the window follows with the new numbers.
+        smaller = design.replace_layer(design.index_of("1"), MaxPool2D(kernel=4, stride=4))
+        panel.set_design(smaller)
+        qtbot.waitUntil(lambda: panel.render_count >= 3 and not panel.busy, timeout=30000)
+        assert isinstance(window.value, OtherValue)
+        assert window.summary.text().startswith("out[c=7, y=2, x=3] = max of the 4×4 window")
+        panel.set_design(
+            smaller.replace_layer(smaller.index_of("1"), MaxPool2D(kernel=16, stride=16))
+        )
+        qtbot.waitUntil(lambda: panel.render_count >= 4 and not panel.busy, timeout=30000)
+        assert _value(window) is None  # nothing stale is left on show
+        assert "no longer exists: channel 7, row 2, col 3 is outside" in window.summary.text()
     finally:
         panel.shutdown()
