@@ -106,7 +106,8 @@ class Document:
         """The current design's analysis, computed once per design (views and the engine share
         it)."""
         if self._analysis.design is not self._state.design:
-            self._analysis = analyse(self._state.design)
+            # The analysis before the edit lets the unchanged rows be reused (not recomputed).
+            self._analysis = analyse(self._state.design, self._analysis)
         return self._analysis
 
     @property

@@ -361,7 +361,7 @@ def what_if_double(analysis: Analysis, node_id: str) -> WhatIf | None:
     except ValueError:
         return None  # already at the limit
     new_design: Design = design.replace_layer(design.index_of(node_id), doubled)
-    new = analyse(new_design)
+    new = analyse(new_design, analysis)  # rows the doubling leaves alone are reused
     ratios: list[tuple[str, float]] = []
     broken: list[str] = []
     for old_row, new_row in zip(analysis.rows, new.rows, strict=True):

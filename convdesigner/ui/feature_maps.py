@@ -68,6 +68,7 @@ from convdesigner.ui.feature_items import (
     image_view,
     network_picture,
 )
+from convdesigner.ui.one_value_view import OneValueWindow, explain_click
 from convdesigner.ui.progress_strip import ProgressStrip
 from convdesigner.ui.workers import Job, LatestWorker
 
@@ -117,6 +118,8 @@ class FeatureMapPanel(QWidget):
         self._detail_left = 0
         """Column where the enlarged channel starts (after a pooling layer's input)."""
         self.render_count = 0
+        self.one_value: OneValueWindow | None = None
+        """The "One value" window, once a click on a convolution's enlarged channel opened it."""
         self._active = True
         self.worker = LatestWorker(self, background=True)
         self.worker.resultReady.connect(self._on_result)
@@ -203,6 +206,7 @@ class FeatureMapPanel(QWidget):
         self.input_view.addItem(self.rf_rect, ignoreBounds=True)
 
         self.detail_widget = pg.GraphicsLayoutWidget()
+        self.detail_widget.setToolTip("Click a value of a convolution to see how it was computed")
         self.detail_title = TitleLabel("Click a channel", lines=2)
         self.detail_widget.addItem(self.detail_title, row=0, col=0)
         self.detail_widget.nextRow()
@@ -761,6 +765,8 @@ class FeatureMapPanel(QWidget):
         if where is None:
             return
         self.select_position(*where)
+        if kind == "detail" and self._result is not None:
+            self.one_value = explain_click(self, self.one_value, self._result, *where)
 
     def select_position(self, channel: int, y: int, x: int) -> None:
         """Show ``channel`` enlarged and outline the input region that output (y, x) sees."""

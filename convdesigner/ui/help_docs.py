@@ -19,8 +19,12 @@ PAGES = {"user-guide": "User Guide", "formulas": "Formulas"}
 
 def docs_dir() -> Path:
     # convdesigner.docs is mapped from the top-level docs/ folder by the build config (as
-    # convdesigner.resources is), so type checkers cannot see it: import it by name.
-    docs = importlib.import_module("convdesigner.docs")
+    # convdesigner.resources is), so type checkers cannot see it: import it by name. An install
+    # made before the pages shipped lacks it: then the pages are "missing", not an exception.
+    try:
+        docs = importlib.import_module("convdesigner.docs")
+    except ImportError:
+        return Path(__file__).resolve().parent / "docs-not-installed"
     return Path(docs.ROOT)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -30,6 +31,7 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import (
+    QAccessible,
     QColor,
     QDrag,
     QDragEnterEvent,
@@ -88,13 +90,19 @@ class PipelineModel(QAbstractListModel):
         self._install(analysis)
 
     def _install(self, analysis: Analysis) -> None:
-        previous = getattr(self, "_analysis", None)
+        previous: Analysis | None = getattr(self, "_analysis", None)
+        old_cards: dict[int, Card] = getattr(self, "_cards", {})
         self._analysis = analysis
         self._rows = analysis.rows
         self._cards: dict[int, Card] = {}
         if previous is None or not _same_wiring(previous.design, analysis.design):
             self.edges = skip_edges(analysis)
             """(source row, target row, lane) of the lines drawn beside the cards."""
+        elif len(previous.rows) == len(analysis.rows):
+            # Same wiring: a card depends only on its row, which analyse() hands back
+            # unchanged (the same object) when the edit did not reach it.
+            rows = analysis.rows
+            self._cards = {r: card for r, card in old_cards.items() if card.row is rows[r]}
         lanes = 1 + max((lane for _s, _t, lane in self.edges), default=-1)
         self.gutter = GUTTER_PAD + LANE_WIDTH * lanes if lanes else 0
         """Pixels left of the cards kept for those lines."""
@@ -126,7 +134,7 @@ class PipelineModel(QAbstractListModel):
         changed = [
             i
             for i, (a, b) in enumerate(zip(old_rows, analysis.rows, strict=True))
-            if row_key(a) != row_key(b)
+            if a is not b and row_key(a) != row_key(b)
         ]
         if analysis.design.input != old_input:
             changed.insert(0, 0)
@@ -364,7 +372,37 @@ class PipelineView(QListView):
         self.setSpacing(0)
         self.setAccessibleName("Pipeline")
         self._gap: int | None = None
+        self._edge_pixmap: tuple[tuple[object, ...], QPixmap] | None = None
+        """The skip edges as last drawn, with what they depend on."""
         self._token = f"{os.getpid()}-{id(self)}"
+
+    def dataChanged(
+        self,
+        topLeft: Index,
+        bottomRight: Index,
+        roles: Sequence[int] = (),
+    ) -> None:
+        """Repaint the changed cards in view, and nothing else.
+
+        QListView answers any data change with a delayed layout of every item (a zero-time
+        timer, so the cards are painted one event-loop pass later, after walking all rows):
+        the cards have one fixed size whatever they show, so a change of their texts never
+        moves them.
+        """
+        if QAccessible.isActive():
+            # Qt's own handling also tells assistive tools what changed; keep it for them.
+            super().dataChanged(topLeft, bottomRight, roles)
+            return
+        if not topLeft.isValid() or not bottomRight.isValid():
+            return
+        viewport = self.viewport()
+        area = viewport.rect()
+        first, last = self.visualRect(topLeft), self.visualRect(bottomRight)
+        # Rows are stacked top to bottom: the rows in between lie between these two.
+        span = QRect(area.left(), first.top(), area.width(), last.bottom() - first.top() + 1)
+        span = span.intersected(area)
+        if not span.isEmpty():
+            viewport.update(span)
 
     def pipeline_model(self) -> PipelineModel:
         model = self.model()
@@ -539,12 +577,46 @@ class PipelineView(QListView):
         model = self.pipeline_model()
         if not model.edges:
             return
+        viewport = self.viewport()
         first = self.visualRect(model.index(0, 0))
+        current = self.currentIndex().row()
+        card_left = model.gutter + PipelineDelegate.MARGIN + 2
+        ratio = viewport.devicePixelRatioF()
+        # An edit that keeps the wiring keeps the lines: draw them from a pixmap of the margin
+        # (half a millisecond of path building and antialiasing saved on every such repaint).
+        key = (
+            model.edges,
+            model.gutter,
+            first.top(),
+            first.height(),
+            viewport.height(),
+            current,
+            self.palette().cacheKey(),
+            ratio,
+        )
+        cached = self._edge_pixmap
+        if cached is None or cached[0] != key:
+            width = card_left + 4  # the arrowheads and dots reach just past the card's edge
+            pixmap = QPixmap(
+                max(1, math.ceil(width * ratio)), max(1, math.ceil(viewport.height() * ratio))
+            )
+            pixmap.setDevicePixelRatio(ratio)
+            pixmap.fill(Qt.GlobalColor.transparent)
+            pix_painter = QPainter(pixmap)
+            try:
+                self._paint_edges(pix_painter, first, current, card_left)
+            finally:
+                pix_painter.end()
+            cached = self._edge_pixmap = (key, pixmap)
+        painter = QPainter(viewport)
+        painter.drawPixmap(0, 0, cached[1])
+        painter.end()
+
+    def _paint_edges(self, painter: QPainter, first: QRect, current: int, card_left: int) -> None:
+        model = self.pipeline_model()
         height = max(first.height(), 1)  # uniform rows, no spacing: row r is r heights down
         centre = first.top() + height // 2
         top, bottom = -height, self.viewport().height() + height
-        current = self.currentIndex().row()
-        card_left = model.gutter + PipelineDelegate.MARGIN + 2
         runs: dict[tuple[int, bool], list[tuple[int, int]]] = {}
         ends: dict[bool, QPainterPath] = {False: QPainterPath(), True: QPainterPath()}
         tips: dict[bool, set[int]] = {False: set(), True: set()}
@@ -573,7 +645,6 @@ class PipelineView(QListView):
             False: pal.color(QPalette.ColorRole.PlaceholderText),
             True: pal.color(QPalette.ColorRole.Highlight),
         }
-        painter = QPainter(self.viewport())
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         for on in (False, True):  # the selected card's edges on top
             colour = colours[on]
@@ -595,7 +666,6 @@ class PipelineView(QListView):
                 )
             for y in dots[on]:
                 painter.drawEllipse(QPointF(card_left - 1, y), 2.5, 2.5)
-        painter.end()
 
 
 def _same_wiring(a: Design, b: Design) -> bool:

@@ -256,7 +256,7 @@ class LayerTableModel(QAbstractTableModel):
         changed = [
             i
             for i, (a, b) in enumerate(zip(old_rows, analysis.rows, strict=True))
-            if row_key(a) != row_key(b)
+            if a is not b and row_key(a) != row_key(b)  # analyse() reuses unchanged rows
         ]
         if changed:
             self.dataChanged.emit(self.index(changed[0], 0), self.index(changed[-1], last_column))

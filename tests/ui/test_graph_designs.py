@@ -8,13 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
 from convdesigner.core.design import Design
 from convdesigner.core.engine.forward import run_design
 from convdesigner.core.fileformat import load_design, save_design
 from convdesigner.core.images import load_image
+from convdesigner.core.layers import Conv2D
 from convdesigner.ui.cards import GUTTER_PAD, make_card
 from convdesigner.ui.main_window import MainWindow
 from convdesigner.ui.table_model import GRAPH_COLUMNS
@@ -79,6 +80,39 @@ def test_the_skip_edge_is_drawn_beside_the_cards(graph_window: MainWindow, qtbot
     # A chain has no margin at all.
     graph_window.document.load(Design(), None)
     assert graph_window.pipeline_model.gutter == 0
+
+
+def test_edges_drawn_from_their_cache_match_freshly_drawn_ones(
+    graph_window: MainWindow, qtbot: QtBot
+) -> None:
+    view = graph_window.pipeline
+    model = graph_window.pipeline_model
+    view.scrollTo(model.index(6, 0))
+    qtbot.wait(20)
+
+    def grab(fresh: bool = False) -> QImage:
+        if fresh:
+            view._edge_pixmap = None
+        view.viewport().repaint()
+        return view.viewport().grab().toImage()
+
+    graph_window.select_node("conv1")  # an edit selects the node it changes
+    grab()
+    assert view._edge_pixmap is not None
+    lines = view._edge_pixmap[1]
+    # A settings edit keeps the wiring, so the lines are drawn from the same pixmap...
+    conv = graph_window.design.node("conv1").op
+    assert isinstance(conv, Conv2D)
+    graph_window.document.change("conv1", filters=conv.filters + 1)
+    edited = grab()
+    assert view._edge_pixmap[1] is lines
+    assert edited == grab(fresh=True)
+    # ...while selecting a card they touch highlights them: drawn again, as a fresh view would.
+    graph_window.select_node("add")
+    selected = grab()
+    assert view._edge_pixmap[1] is not lines
+    assert selected != edited
+    assert selected == grab(fresh=True)
 
 
 def test_the_table_shows_ids_inputs_and_outputs(graph_window: MainWindow) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPalette
+from PySide6.QtGui import QImage, QPaintEvent, QPalette
 from PySide6.QtWidgets import QApplication
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
@@ -52,10 +52,50 @@ def test_only_changed_cards_are_announced() -> None:
     model = PipelineModel(analyse(design))
     seen: list[tuple[int, int]] = []
     model.dataChanged.connect(lambda a, b, roles=(): seen.append((a.row(), b.row())))
-    model.set_analysis(analyse(design.replace_layer(2, Conv2D(filters=5))))
+    before = analyse(design)
+    model.set_analysis(before)
+    seen.clear()
+    kept, redone = model.card(1), model.card(3)
+    model.set_analysis(analyse(design.replace_layer(2, Conv2D(filters=5)), before))
     assert seen == [(3, 3)]
+    # Rows the edit did not reach come back from analyse() as the same objects, and so do
+    # their cards; the edited one is formatted again.
+    assert model.card(1) is kept
+    assert model.card(3) is not redone
+    assert model.card(3).shape == "→ 12×12×5"
     tooltip = model.index(2).data(Qt.ItemDataRole.ToolTipRole)
     assert tooltip == ReLU.description
+
+
+def test_changed_cards_repaint_in_the_same_pass_without_a_relayout(qtbot: QtBot) -> None:
+    # QListView would answer a data change with a delayed layout of every item and paint only
+    # one event-loop pass later; cards never change size, so they repaint straight away.
+    design = Design(InputSpec(16, 16, 1), (Conv2D(filters=2), ReLU(), Conv2D(filters=3)))
+    model = PipelineModel(analyse(design))
+    view = PipelineView(model)
+    qtbot.addWidget(view)
+    view.resize(400, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    QApplication.processEvents()
+    painted: list[int] = []
+    layouts: list[int] = []
+    original_paint, original_layout = view.paintEvent, view.doItemsLayout
+
+    def paint(event: QPaintEvent) -> None:
+        painted.append(1)
+        original_paint(event)
+
+    def layout() -> None:
+        layouts.append(1)
+        original_layout()
+
+    view.paintEvent = paint  # type: ignore[method-assign]
+    view.doItemsLayout = layout  # type: ignore[method-assign]
+    model.set_analysis(analyse(design.replace_layer(0, Conv2D(filters=5))))
+    QApplication.processEvents()
+    assert painted
+    assert not layouts
 
 
 def test_dark_scheme_installs_a_dark_palette_and_light_restores(
