@@ -155,6 +155,8 @@ def test_the_app_installs_the_hook_while_it_runs_and_logs_to_the_data_folder(
     windows: list[MainWindow] = []
 
     def exec_once(_app: QApplication) -> int:
+        for _ in range(5):  # the after-paint callbacks run now, not in a later test
+            QApplication.processEvents()
         hooks.append(sys.excepthook)
         windows.extend(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
         return 0
@@ -168,3 +170,4 @@ def test_the_app_installs_the_hook_while_it_runs_and_logs_to_the_data_folder(
     for window in windows:
         window.undo_stack.setClean()
         window.close()
+        window.deleteLater()  # with its timers
