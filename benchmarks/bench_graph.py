@@ -84,7 +84,7 @@ def _torch() -> Any:
 def _ort() -> Any:
     try:
         import onnx  # noqa: F401
-        import onnxruntime  # type: ignore[import-untyped]
+        import onnxruntime
     except ImportError:
         return None
     return onnxruntime
