@@ -33,7 +33,6 @@ from convdesigner.core.engine.memory import (
 from convdesigner.core.ops import spec_for
 from convdesigner.core.ops.base import OpSpec
 from convdesigner.core.ops.common import pads4
-from convdesigner.core.ops.pool import AvgPool2D, MaxPool2D, include_pad
 
 __all__ = [
     "DEFAULT_MEMORY_LIMIT",
@@ -306,10 +305,12 @@ class _Executor:
                 stages.append(pipeline.Elementwise(shape, scale, shift, relu, passthrough))
             else:
                 row = self.analysis.row_for_layer(index)
+                assert spec.pool_mode is not None
+                is_max, counts_padding = spec.pool_mode(layer)
                 pooling = pipeline.PoolStage(
                     _pool_geometry(layer, row),
-                    is_max=isinstance(layer, MaxPool2D),
-                    include_pad=isinstance(layer, AvgPool2D) and include_pad(layer),
+                    is_max=is_max,
+                    include_pad=counts_padding,
                     channels=shape[2],
                 )
         return pipeline.run_chain(kernel, stages, pooling, self.check)

@@ -355,6 +355,8 @@ class OpSpec:
         None
     )
     """For fuse == "pointwise": (scale, shift, relu) of the per-value stage (None = identity)."""
+    pool_mode: Callable[[Any], tuple[bool, bool]] | None = None
+    """For fuse == "pool": (takes the maximum, counts padded zeros) of the fused pooling stage."""
 
     @property
     def type_name(self) -> str:

@@ -215,6 +215,7 @@ MAXPOOL2D = OpSpec(
     run=run_max_pool,
     summary=pool_summary,
     fuse="pool",
+    pool_mode=lambda layer: (True, False),
     palette=(
         PaletteEntry(
             "maxpool2d", "MaxPool2D", MaxPool2D.description, "pool", lambda c: MaxPool2D(kernel=2)
@@ -228,6 +229,7 @@ AVGPOOL2D = OpSpec(
     run=run_avg_pool,
     summary=pool_summary,
     fuse="pool",
+    pool_mode=lambda layer: (False, include_pad(layer)),
     palette=(
         PaletteEntry(
             "avgpool2d", "AvgPool2D", AvgPool2D.description, "pool", lambda c: AvgPool2D(kernel=2)
