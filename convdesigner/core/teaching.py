@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from convdesigner.core.analysis import Analysis, LayerRow, analyse
 from convdesigner.core.design import Design
-from convdesigner.core.ops import ConvTranspose2D, Dense, MaxPool2D, spec_for
+from convdesigner.core.ops import ConvTranspose2D, MaxPool2D, spec_for
 from convdesigner.core.ops.conv import Conv2D
 from convdesigner.core.separable import find_pair, is_normal_conv, normal_op, separable_ops
 from convdesigner.core.table import title, where
@@ -37,17 +37,15 @@ def weight_shape_text(row: LayerRow) -> str:
     layer, shape = row.layer, row.input_shape
     if layer is None or shape is None or not row.ok:
         return ""
-    if isinstance(layer, Conv2D):
-        return _dims((*layer.kernel, shape[0] // layer.groups, layer.filters))
-    if isinstance(layer, ConvTranspose2D):
-        return _dims((*layer.kernel, layer.filters // layer.groups, shape[0]))
-    if isinstance(layer, Dense):
-        return _dims((shape[0], layer.units))
     if not row.weights:
         return ""
     shapes = tuple(s for s in row.input_shapes if s is not None)  # all known on an OK row
-    params = spec_for(layer).param_shapes(layer, shapes)
-    weight = params.get("weight")
+    weight = spec_for(layer).param_shapes(layer, shapes).get("weight")
+    if weight and len(weight) >= 2:
+        # PyTorch stores (out, in, *kernel) for convolutions and dense layers ((in, out/groups,
+        # *kernel) for a transposed one); the analyzer's order is the kernel first, then the
+        # two channel counts swapped: one rule for every op, from the registry's shapes.
+        weight = (*weight[2:], weight[1], weight[0])
     return _dims(weight) if weight else ""
 
 
@@ -334,14 +332,6 @@ class WhatIf:
     """Every node's MACs in the doubled design, in design order (the cost chart's outlines)."""
 
 
-def _width_field(layer: object) -> str | None:
-    if isinstance(layer, Conv2D | ConvTranspose2D):
-        return "filters"
-    if isinstance(layer, Dense):
-        return "units"
-    return None
-
-
 def _factor(x: float) -> str:
     return f"{x:.3g}"
 
@@ -352,7 +342,7 @@ def what_if_double(analysis: Analysis, node_id: str) -> WhatIf | None:
     if node_id not in design:
         return None
     row = analysis.row(node_id)
-    attr = _width_field(row.layer)
+    attr = spec_for(row.layer).width if row.layer is not None else None
     if attr is None or row.layer is None or not row.ok:
         return None
     before = int(getattr(row.layer, attr))

@@ -355,6 +355,9 @@ class OpSpec:
         None
     )
     """For fuse == "pointwise": (scale, shift, relu) of the per-value stage (None = identity)."""
+    width: str | None = None
+    """The field that sets how many channels or units come out ("filters", "units"): what the
+    learner's "what if this layer were twice as wide?" doubles."""
     pool_mode: Callable[[Any], tuple[bool, bool]] | None = None
     """For fuse == "pool": (takes the maximum, counts padded zeros) of the fused pooling stage."""
 

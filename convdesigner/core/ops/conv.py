@@ -198,6 +198,7 @@ CONV2D = OpSpec(
     run=run_conv,
     param_shapes=conv_param_shapes,
     random_params=("weight",),
+    width="filters",
     summary=conv_summary,
     icon=conv_icon,
     fuse="conv",
@@ -385,6 +386,7 @@ CONV_TRANSPOSE2D = OpSpec(
     run=run_conv_transpose,
     param_shapes=conv_transpose_param_shapes,
     random_params=("weight",),
+    width="filters",
     summary=conv_transpose_summary,
     palette=(
         PaletteEntry(

@@ -141,6 +141,7 @@ DENSE = OpSpec(
     fuse="dense",
     param_shapes=dense_param_shapes,
     random_params=("weight",),
+    width="units",
     summary=_dense_summary,
     palette=(
         PaletteEntry("dense", "Dense", Dense.description, "dense", lambda c: Dense(units=10)),
