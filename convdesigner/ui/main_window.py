@@ -72,10 +72,10 @@ if TYPE_CHECKING:
 
 APP_TITLE = "ConvDesigner"
 STATE_VERSION = 2
+"""Bump when the dock layout changes, so an old saved layout is not applied to new docks."""
 PROPERTIES_HEIGHT = 430
 """Room for the tallest form (a convolution: name, filters, kernel, stride, two rows of padding,
 dilation, groups, bias) and its header, without a scroll bar."""
-"""Bump when the dock layout changes, so an old saved layout is not applied to new docks."""
 
 
 def first_size(available: QSize) -> tuple[int, int]:
@@ -430,7 +430,8 @@ class MainWindow(QMainWindow):
         """
         width, height = max(self.width(), 1000), max(self.height(), 600)
         left = max(300, min(340, width * 20 // 100))
-        right = max(420, min(560, width * 30 // 100))
+        # 480 px at 1366×768: a conv layer's learner notes and whole derivation in one view.
+        right = max(480, min(560, width * 30 // 100))
         self.resizeDocks(
             [self.palette_dock, self.explain_dock], [left, right], Qt.Orientation.Horizontal
         )

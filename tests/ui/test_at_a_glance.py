@@ -312,9 +312,12 @@ def test_explain_shows_a_conv_layers_whole_derivation_at_1366x768(
     qtbot.wait(20)
     explain = window.explain
     assert "Receptive field" in explain.toPlainText()
-    # The learner's notes come first; the derivation below them fits the panel in one view.
-    _whole, derivation = _derivation_height(explain)
-    assert derivation <= explain.viewport().height()
+    # The learner's notes come first, and they and the derivation below them fit the panel in
+    # one view: no scrolling to see how any number of the layer came about.
+    assert "Why the output is 3-D" in explain.toPlainText()
+    whole, _derivation = _derivation_height(explain)
+    assert whole <= explain.viewport().height()
+    assert not explain.verticalScrollBar().isVisible()
 
 
 def test_explain_shows_everything_of_a_conv_layer_at_1920x1080(
