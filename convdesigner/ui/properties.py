@@ -15,6 +15,7 @@ panel repeats the selected row's error below the form, and says why an edit was 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -208,11 +210,13 @@ class PropertyPanel(QScrollArea):
         self._updaters.append(lambda d: set_text(name, d.name))
         form.addRow("Design name", name)
         self.editors["design_name"] = name
-        about = QLabel(design.description or "(none)")
+        about = QLabel(wrappable(design.description) or "(none)")
         about.setWordWrap(True)
+        # Whatever word is still too long is cut at the edge rather than widening the form.
+        about.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         about.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         about.setToolTip("The design's description, saved in its file")
-        self._updaters.append(lambda d: about.setText(d.description or "(none)"))
+        self._updaters.append(lambda d: about.setText(wrappable(d.description) or "(none)"))
         form.addRow("Description", about)
         self.editors["description"] = about
         spec = design.input
@@ -472,6 +476,16 @@ def breakable(text: str) -> str:
     (``features.denseblock3.denselayer11.conv2``) are one long word, which would otherwise
     widen the panel beyond its dock."""
     return text.replace(".", "." + ZERO_WIDTH_SPACE)
+
+
+WORD_BREAKS = re.compile(r"([._/,])(?=[A-Za-z])")
+
+
+def wrappable(text: str) -> str:
+    """Prose that may also wrap inside the API names it quotes (``torchvision.models.
+    mobilenet_v2``, ``np.savez(path,``): after a dot, underscore, slash or comma followed by a
+    letter (never inside a number such as 1,516 or 15.47)."""
+    return WORD_BREAKS.sub("\\1" + ZERO_WIDTH_SPACE, text)
 
 
 def _shown_pair(layer: Layer, attr: str) -> tuple[int, int]:

@@ -13,11 +13,12 @@ from PySide6.QtWidgets import QLabel, QTextEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from convdesigner.core.design import MAX_INPUT_SIDE
-from convdesigner.core.templates import load_template
+from convdesigner.core.templates import list_templates, load_template
 from convdesigner.ui.explain import FORMULA_SECTIONS
 from convdesigner.ui.feature_maps import LEFT_MIN_WIDTH
 from convdesigner.ui.help_docs import HelpViewer, page_path
 from convdesigner.ui.main_window import MainWindow, first_size
+from convdesigner.ui.properties import ZERO_WIDTH_SPACE
 from convdesigner.ui.table_view import EdgeDelegate
 from convdesigner.ui.viewer_dock import FeatureMapsController, install_feature_maps
 from tests.ui.ui_helpers import drag_and_drop, editor, layer
@@ -408,3 +409,24 @@ def test_each_derivation_links_to_its_formula(qtbot: QtBot, window: MainWindow) 
     assert viewer.current_section == "MACs and FLOPs"
     qtbot.waitUntil(lambda: viewer.browser.verticalScrollBar().value() > 0, timeout=2000)
     viewer.close()
+
+
+@pytest.mark.parametrize("template", [t.id for t in list_templates()])
+def test_a_long_design_description_wraps_inside_properties_at_1366x768(
+    qtbot: QtBot, window: MainWindow, small_screen: FeatureMapsController, template: str
+) -> None:
+    """Descriptions name things like ``torchvision.models.mobilenet_v2``: one long word that
+    must wrap, not widen the form past the panel's right edge (its scroll bar is off)."""
+    window.apply_design(load_template(template), template)
+    window.select_node(None)
+    panel = window.properties
+    page = panel.widget()
+    assert page is not None
+    qtbot.waitUntil(lambda: page.isVisible())
+    qtbot.wait(20)
+    assert page.minimumSizeHint().width() <= panel.viewport().width(), template
+    assert page.width() <= panel.viewport().width(), template
+    about = editor(window, "description")
+    right = about.mapTo(page, QPoint(about.width(), 0)).x()
+    assert right <= panel.viewport().width(), template
+    assert about.text().replace(ZERO_WIDTH_SPACE, "") == window.design.description
