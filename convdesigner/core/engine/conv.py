@@ -75,7 +75,7 @@ _prepared: dict[tuple[int, int], tuple[bytes, FloatArray]] = {}
 _prepared_lock = threading.Lock()
 
 
-def _fingerprint(weight: FloatArray) -> bytes:
+def fingerprint(weight: FloatArray) -> bytes:
     """Read-only arrays that own their data (the engine's cached defaults, weights read from a
     file) cannot change; any other array is identified by a hash of its contents (about 1 ms
     per MB, a fraction of the reshuffle or transform it saves), so weights changed in place are
@@ -100,7 +100,7 @@ def prepared_weights(weight: FloatArray, groups: int) -> FloatArray:
     if not weight.flags.c_contiguous:
         return compute()
     key = (id(weight), groups)
-    digest = _fingerprint(weight)
+    digest = fingerprint(weight)
     with _prepared_lock:
         entry = _prepared.get(key)
     if entry is not None and entry[0] == digest:
