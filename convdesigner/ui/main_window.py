@@ -428,10 +428,8 @@ class MainWindow(QMainWindow):
         scroll bar). Right: the explanation, the window's full height, for one layer's whole
         derivation. Middle: the pipeline, with the table (key columns in view) under it.
         """
-        width, height = max(self.width(), 1000), max(self.height(), 600)
-        left = max(300, min(340, width * 20 // 100))
-        # 480 px at 1366×768: a conv layer's learner notes and whole derivation in one view.
-        right = max(480, min(560, width * 30 // 100))
+        height = max(self.height(), 600)
+        left, right = self._side_widths()
         self.resizeDocks(
             [self.palette_dock, self.explain_dock], [left, right], Qt.Orientation.Horizontal
         )
@@ -443,6 +441,31 @@ class MainWindow(QMainWindow):
             Qt.Orientation.Vertical,
         )
         self.resizeDocks([self.table_dock], [max(180, height * 28 // 100)], Qt.Orientation.Vertical)
+
+    def _side_widths(self) -> tuple[int, int]:
+        """Default widths of the left column (palette, properties) and of Explain."""
+        width = max(self.width(), 1000)
+        left = max(300, min(340, width * 20 // 100))
+        # 480 px at 1366×768: a conv layer's learner notes and whole derivation in one view.
+        right = max(480, min(560, width * 30 // 100))
+        return left, right
+
+    def clamp_side_docks(self) -> None:
+        """Give the table back the room for its key columns (output, params, MACs, % MACs) when
+        the side columns are wider than their defaults: a layout saved on a larger screen and
+        restored on a laptop would otherwise squeeze the table to a sliver. Docks the user
+        narrowed, floated or closed are left alone."""
+        lack = self.table.key_columns_shortfall()
+        if lack <= 0 or not self.table_dock.isVisible() or self.table_dock.isFloating():
+            return
+        left, right = self._side_widths()
+        for dock, default in ((self.explain_dock, right), (self.palette_dock, left)):
+            spare = dock.width() - default
+            if lack <= 0 or spare <= 0 or dock.isFloating() or not dock.isVisible():
+                continue
+            cut = min(spare, lack)
+            self.resizeDocks([dock], [dock.width() - cut], Qt.Orientation.Horizontal)
+            lack -= cut
 
     def _build_status_bar(self) -> None:
         self.totals_label = QLabel()
@@ -726,8 +749,9 @@ class MainWindow(QMainWindow):
         else:
             self.resize(*first_size(self.screen().availableGeometry().size()))
         state = settings.value("mainWindow/state")
-        if isinstance(state, QByteArray):
-            self.restoreState(state, STATE_VERSION)
+        if isinstance(state, QByteArray) and self.restoreState(state, STATE_VERSION):
+            # Dock sizes hold once the window has its real size on this screen.
+            self.call_after_first_paint(self.clamp_side_docks)
 
     def _save_layout(self) -> None:
         settings = app_settings()

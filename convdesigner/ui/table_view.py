@@ -33,6 +33,9 @@ from PySide6.QtWidgets import (
 from convdesigner.core.table import safe_text
 from convdesigner.ui.table_model import LayerTableModel
 
+LAST_KEY_COLUMN = "% MACs"
+"""The table's answers run from "Output" to this column: they must be in view without scrolling."""
+
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -217,6 +220,14 @@ class LayerTableView(QTableView):
             self.setItemDelegateForColumn(column, self._edge_delegate)
         self._edge_column = column
         self.viewport().update()
+
+    def key_columns_shortfall(self) -> int:
+        """Pixels the view lacks to show every column up to "% MACs" (the answers: output,
+        params, MACs and their share) without scrolling; 0 or less when they fit."""
+        header = self.horizontalHeader()
+        titles = [column.title for column in self.layer_model().columns]
+        last = titles.index(LAST_KEY_COLUMN)
+        return header.sectionPosition(last) + header.sectionSize(last) - self.viewport().width()
 
     def edge_column(self) -> int | None:
         """The column the view's right edge cuts (drawn elided), if any."""

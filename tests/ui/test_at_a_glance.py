@@ -17,7 +17,7 @@ from convdesigner.core.templates import list_templates, load_template
 from convdesigner.ui.explain import FORMULA_SECTIONS
 from convdesigner.ui.feature_maps import LEFT_MIN_WIDTH
 from convdesigner.ui.help_docs import HelpViewer, page_path
-from convdesigner.ui.main_window import MainWindow, first_size
+from convdesigner.ui.main_window import STATE_VERSION, MainWindow, first_size
 from convdesigner.ui.properties import ZERO_WIDTH_SPACE
 from convdesigner.ui.table_view import EdgeDelegate
 from convdesigner.ui.viewer_dock import FeatureMapsController, install_feature_maps
@@ -430,3 +430,38 @@ def test_a_long_design_description_wraps_inside_properties_at_1366x768(
     right = about.mapTo(page, QPoint(about.width(), 0)).x()
     assert right <= panel.viewport().width(), template
     assert about.text().replace(ZERO_WIDTH_SPACE, "") == window.design.description
+
+
+def _key_columns_in_view(window: MainWindow) -> bool:
+    table = window.table
+    header = table.horizontalHeader()
+    titles = [c.title for c in window.table_model.columns]
+    return all(
+        header.sectionViewportPosition(titles.index(title)) >= 0
+        and header.sectionViewportPosition(titles.index(title))
+        + header.sectionSize(titles.index(title))
+        <= table.viewport().width()
+        for title in KEY_COLUMNS
+    )
+
+
+def test_a_layout_saved_on_a_large_screen_leaves_the_key_columns_in_view_at_1366x768(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """Wide side docks saved on a 1920×1080 screen, restored in a 1366×768 window."""
+    window.resize(1920, 1080)
+    window.reset_layout()
+    qtbot.wait(50)
+    horizontal = Qt.Orientation.Horizontal
+    window.resizeDocks([window.palette_dock, window.explain_dock], [520, 760], horizontal)
+    qtbot.wait(20)
+    state = window.saveState(STATE_VERSION)
+    window.resize(1366, 768)
+    assert window.restoreState(state, STATE_VERSION)
+    qtbot.wait(50)
+    assert not _key_columns_in_view(window)  # what the restored sizes alone give
+    window.clamp_side_docks()
+    qtbot.wait(50)
+    assert _key_columns_in_view(window)
+    assert window.explain_dock.width() >= 480  # the side docks keep at least their defaults
+    assert window.palette_dock.width() >= 300
