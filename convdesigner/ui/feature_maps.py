@@ -78,6 +78,10 @@ HISTOGRAM_MIN_HEIGHT = 56
 """Room for the bars and the value axis with its label."""
 LEFT_MIN_WIDTH = 200
 """Narrowest the input / enlarged channel column gets."""
+HISTOGRAM_ROOM = 200
+"""Below this height the enlarged channel's view drops the histogram: at 1366×768 the view
+would otherwise get no height at all, and a click on a value there (issue 13, question 6) and a
+pooling layer's input and output channel side by side (question 4) would be out of sight."""
 BUSY_DELAY_MS = 200
 """Runs shorter than this finish without flashing a busy indicator."""
 DETAIL_DELAY_MS = 10
@@ -230,7 +234,9 @@ class FeatureMapPanel(QWidget):
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.input_widget)
         left.addWidget(self.detail_widget)
-        left.setSizes([1, 1])
+        # The enlarged channel is what the learner clicks into: it gets the larger share.
+        left.setStretchFactor(0, 2)
+        left.setStretchFactor(1, 3)
 
         # right: the mosaic, a bar plot for vectors, or a message
         self.mosaic_widget = pg.GraphicsLayoutWidget()
@@ -265,6 +271,7 @@ class FeatureMapPanel(QWidget):
         self._relayout_timer.setInterval(150)
         self._relayout_timer.timeout.connect(self._relayout_if_needed)
         self.stack.installEventFilter(self)
+        self.detail_widget.installEventFilter(self)
         for page in (self.mosaic_widget, self.bar_plot, self.message):
             self.stack.addWidget(page)
 
@@ -311,7 +318,18 @@ class FeatureMapPanel(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.stack and event.type() == QEvent.Type.Resize:
             self._relayout_timer.start()
+        elif watched is self.detail_widget and event.type() == QEvent.Type.Resize:
+            self._fit_histogram()
         return False
+
+    def _fit_histogram(self) -> None:
+        """Show the histogram only where it leaves the enlarged channel room of its own."""
+        show = self.detail_widget.height() >= HISTOGRAM_ROOM
+        if show == self.histogram.isVisible():
+            return
+        self.histogram.setVisible(show)
+        self.histogram.setMinimumHeight(HISTOGRAM_MIN_HEIGHT if show else 0)
+        self.histogram.setMaximumHeight(110 if show else 0)
 
     def _relayout_if_needed(self) -> None:
         result = self._result

@@ -465,3 +465,20 @@ def test_a_layout_saved_on_a_large_screen_leaves_the_key_columns_in_view_at_1366
     assert _key_columns_in_view(window)
     assert window.explain_dock.width() >= 480  # the side docks keep at least their defaults
     assert window.palette_dock.width() >= 300
+
+
+def test_the_enlarged_channel_has_room_at_1366x768(
+    qtbot: QtBot, window: MainWindow, small_screen: FeatureMapsController
+) -> None:
+    """A click on a value of the enlarged channel explains it (question 6) and a pooling layer
+    shows its input and output channel there (question 4): it must not be squeezed to nothing
+    by its title and the histogram in the short feature-map dock of a laptop screen."""
+    small_screen.start()
+    panel = small_screen.panel
+    qtbot.waitUntil(lambda: panel.render_count >= 1 and not panel.busy, timeout=30000)
+    qtbot.wait(50)
+    assert panel.detail_view.sceneBoundingRect().height() >= 60
+    window.resize(1920, 1080)  # where there is room, the histogram is back
+    window.reset_layout()
+    qtbot.waitUntil(lambda: panel.histogram.sceneBoundingRect().height() >= 56, timeout=5000)
+    assert panel.detail_view.sceneBoundingRect().height() >= 50
