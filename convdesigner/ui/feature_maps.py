@@ -78,7 +78,7 @@ HISTOGRAM_MIN_HEIGHT = 56
 """Room for the bars and the value axis with its label."""
 LEFT_MIN_WIDTH = 200
 """Narrowest the input / enlarged channel column gets."""
-HISTOGRAM_ROOM = 200
+HISTOGRAM_ROOM = 180
 """Below this height the enlarged channel's view drops the histogram: at 1366×768 the view
 would otherwise get no height at all, and a click on a value there (issue 13, question 6) and a
 pooling layer's input and output channel side by side (question 4) would be out of sight."""
@@ -271,6 +271,7 @@ class FeatureMapPanel(QWidget):
         self._relayout_timer.setInterval(150)
         self._relayout_timer.timeout.connect(self._relayout_if_needed)
         self.stack.installEventFilter(self)
+        self._histogram_shown = True
         self.detail_widget.installEventFilter(self)
         for page in (self.mosaic_widget, self.bar_plot, self.message):
             self.stack.addWidget(page)
@@ -325,9 +326,12 @@ class FeatureMapPanel(QWidget):
     def _fit_histogram(self) -> None:
         """Show the histogram only where it leaves the enlarged channel room of its own."""
         show = self.detail_widget.height() >= HISTOGRAM_ROOM
-        if show == self.histogram.isVisible():
+        if show == self._histogram_shown:
             return
-        self.histogram.setVisible(show)
+        self._histogram_shown = show
+        # The plot and its value axis (drawn beyond the plot's own rectangle) go together.
+        for item in (self.histogram, self.histogram.getAxis("bottom")):
+            item.setVisible(show)
         self.histogram.setMinimumHeight(HISTOGRAM_MIN_HEIGHT if show else 0)
         self.histogram.setMaximumHeight(110 if show else 0)
 
