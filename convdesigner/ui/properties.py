@@ -168,6 +168,9 @@ class PropertyPanel(QScrollArea):
         outer.addWidget(self._summary)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        # A row whose editor does not fit beside a long label ("Output padding", "Count
+        # padding") puts the editor under it instead of pushing it past the panel's edge.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         outer.addLayout(form)
         self._error = QLabel()

@@ -356,6 +356,22 @@ def test_properties_of_every_op_without_a_scroll_bar_at_1366x768(
         assert editor(window, name).isVisible(), name
 
 
+def test_properties_of_every_op_fit_the_panels_width_at_1366x768(
+    qtbot: QtBot, window: MainWindow, small_screen: FeatureMapsController
+) -> None:
+    """No form wider than its panel (the horizontal scroll bar is off, so the right end of a
+    pooling layer's kernel, stride and padding editors, "Square" included, was cut off)."""
+    panel = window.properties
+    for key in window.palette_list.entry_keys():
+        window.insert_entry(key, 0)
+        window.select_layer(0)
+        qtbot.wait(5)
+        page = panel.widget()
+        assert page is not None
+        assert page.minimumSizeHint().width() <= panel.viewport().width(), key
+        window.undo_stack.undo()
+
+
 def test_the_palette_is_a_compact_grid(
     qtbot: QtBot, window: MainWindow, small_screen: FeatureMapsController
 ) -> None:
