@@ -498,3 +498,16 @@ def test_the_enlarged_channel_has_room_at_1366x768(
     window.reset_layout()
     qtbot.waitUntil(lambda: panel.histogram.sceneBoundingRect().height() >= 56, timeout=5000)
     assert panel.detail_view.sceneBoundingRect().height() >= 50
+
+
+@pytest.mark.parametrize("template", [t.id for t in list_templates()])
+def test_key_columns_in_view_for_every_template_at_1366x768(
+    qtbot: QtBot, window: MainWindow, small_screen: FeatureMapsController, template: str
+) -> None:
+    """A graph design adds an id column, and torchvision's ids and names are long: the name
+    columns give way (elided, whole in the tooltip) so the answers stay in view."""
+    window.apply_design(load_template(template), template)
+    window.table.widen_columns()
+    qtbot.wait(5)
+    assert _key_columns_in_view(window), template
+    _numbers_fit(window)
