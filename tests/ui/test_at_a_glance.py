@@ -511,3 +511,19 @@ def test_key_columns_in_view_for_every_template_at_1366x768(
     qtbot.wait(5)
     assert _key_columns_in_view(window), template
     _numbers_fit(window)
+
+
+def test_the_cost_chart_shows_every_bar_at_1366x768(
+    qtbot: QtBot, window: MainWindow, small_screen: FeatureMapsController
+) -> None:
+    """The chart's title is long ("… · selected: 156.00 M (95.2 %)"); it must not widen the
+    plots past the Costs tab's edge, where the selected (largest) bar was cut off."""
+    window.select_layer(2)
+    views = window.learner
+    views.chart_dock.raise_()
+    qtbot.waitUntil(lambda: views.chart is not None and views.chart.isVisible())
+    chart = views.chart
+    assert chart is not None
+    qtbot.wait(50)
+    for plot in (chart.macs_plot, chart.params_plot):
+        assert plot.sceneBoundingRect().right() <= chart.plots.viewport().width(), plot
