@@ -272,6 +272,8 @@ class FeatureMapPanel(QWidget):
         self._relayout_timer.timeout.connect(self._relayout_if_needed)
         self.stack.installEventFilter(self)
         self._histogram_shown = True
+        self._histogram_wanted = True
+        """A channel is enlarged (no histogram of nothing for an errored layer)."""
         self.detail_widget.installEventFilter(self)
         for page in (self.mosaic_widget, self.bar_plot, self.message):
             self.stack.addWidget(page)
@@ -323,10 +325,11 @@ class FeatureMapPanel(QWidget):
             self._fit_histogram()
         return False
 
-    def _fit_histogram(self) -> None:
-        """Show the histogram only where it leaves the enlarged channel room of its own."""
-        show = self.detail_widget.height() >= HISTOGRAM_ROOM
-        if show == self._histogram_shown:
+    def _fit_histogram(self, *, force: bool = False) -> None:
+        """Show the histogram when there is a channel to count, and only where it leaves the
+        enlarged channel room of its own."""
+        show = self._histogram_wanted and self.detail_widget.height() >= HISTOGRAM_ROOM
+        if show == self._histogram_shown and not force:
             return
         self._histogram_shown = show
         # The plot and its value axis (drawn beyond the plot's own rectangle) go together.
@@ -702,13 +705,14 @@ class FeatureMapPanel(QWidget):
         self._detail_left = detail.output_left
         self.detail_view.enableAutoRange()
         self.histogram_curve.setData(detail.edges, detail.counts)
-        self.histogram.show()
+        self._histogram_wanted = True
+        self._fit_histogram(force=True)
         if detail.input_hw is not None:  # pooling: the same channel of its input on the left
             (h, w), (oh, ow) = detail.input_hw, array.shape[1:]
-            self.detail_title.setText(
-                f"Channel {channel}: input {h}×{w} → output {oh}×{ow}<br>"
-                + detail.stats.replace("<br>", " · ")
-            )
+            # Two short lines, as the narrow column holds ("input … → output …" and the mean
+            # beside it were cut off): the maps under it show which side is which.
+            low_high = detail.stats.split("<br>")[-1]
+            self.detail_title.setText(f"Channel {channel}: {h}×{w} → {oh}×{ow}<br>{low_high}")
         else:
             self.detail_title.setText(f"Channel {channel} · {detail.stats}")
 
@@ -717,7 +721,8 @@ class FeatureMapPanel(QWidget):
         self.detail_item.clear()
         self._detail_left = 0
         self.histogram_curve.setData([0, 1], [0])
-        self.histogram.hide()
+        self._histogram_wanted = False
+        self._fit_histogram(force=True)
         self.detail_title.setText(why)
 
     def _clear_hover(self) -> None:

@@ -494,6 +494,10 @@ def test_the_enlarged_channel_has_room_at_1366x768(
     qtbot.waitUntil(lambda: panel.render_count >= 1 and not panel.busy, timeout=30000)
     qtbot.wait(50)
     assert panel.detail_view.sceneBoundingRect().height() >= 60
+    panel.select_position(0, 3, 10)  # a click on a channel keeps it so
+    assert not panel.histogram.isVisible()
+    assert not panel.histogram.getAxis("bottom").isVisible()
+    assert panel.detail_view.sceneBoundingRect().height() >= 60
     window.resize(1920, 1080)  # where there is room, the histogram is back
     window.reset_layout()
     qtbot.waitUntil(lambda: panel.histogram.sceneBoundingRect().height() >= 56, timeout=5000)
