@@ -98,7 +98,7 @@ def _registry_designs(type_name: str, rng: random.Random) -> list[Design]:
     spec = InputSpec(7, 6, 4)
     if REGISTRY[type_name].arity == (1, 1):
         designs = []
-        for _ in range(8):
+        for _ in range(16):
             layer = RANDOM_OPS[type_name](rng, spec.shape)
             designs.append(Design(spec, nodes=(Node("op", layer),)))
         return designs
@@ -262,3 +262,43 @@ def test_padding_and_upsampling_say_where_each_value_comes_from() -> None:
     assert "the source point row 1.25, col 0 in channel 1" in mix.text()
     assert "0.75 × " in mix.text()
     assert "(row 2, col 1)" in mix.text()
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize(
+    "layer",
+    [
+        ConvTranspose2D(
+            filters=4,
+            kernel=(3, 2),
+            stride=(2, 3),
+            padding=(1, 0),
+            output_padding=(1, 2),
+            dilation=(1, 2),
+            groups=2,
+        ),
+        AvgPool2D(kernel=3, stride=2, padding=1, ceil_mode=True),
+        AvgPool2D(kernel=(2, 3), stride=2, padding=(1, 1), ceil_mode=True, count_include_pad=False),
+        Upsample(scale=(1.5, 2.5), mode="bilinear"),
+        Upsample(size=(7, 11), mode="bilinear", align_corners=True),
+        Upsample(scale=1.5),
+    ],
+)
+def test_explanations_equal_pytorch(layer: Layer) -> None:
+    """The sums the window shows are PyTorch's, not only our engine's."""
+    torch = pytest.importorskip("torch")
+    from tests.oracles.torch_modules import torch_module
+
+    design = Design(InputSpec(6, 6, 4), nodes=(Node("op", layer),))
+    analysis = analyse(design)
+    arrays, weights = _run(design, 9)
+    module = torch_module(layer, [design.input.shape])
+    with torch.no_grad():
+        for name, param in module.named_parameters():
+            param.copy_(torch.from_numpy(weights[f"op.{name}"]))
+        expected = module(torch.from_numpy(arrays[INPUT_ID])[None])[0].numpy()
+    assert expected.shape == arrays["op"].shape
+    for c, y, x in np.ndindex(*expected.shape):
+        v = explain_value(analysis, arrays, weights, "op", c, y, x)
+        assert v.total is not None
+        assert abs(v.total - expected[c, y, x]) <= 2e-5 * (1 + v.magnitude), v.text()
