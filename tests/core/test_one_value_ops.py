@@ -26,6 +26,7 @@ from convdesigner.core.layers import (
     ZeroPad2D,
 )
 from convdesigner.core.one_value import (
+    EXPLAINERS,
     ConvTransposeValue,
     Explained,
     OtherValue,
@@ -135,6 +136,10 @@ def test_every_op_of_the_registry_that_outputs_a_map_is_explained(type_name: str
         assert maps == 0  # they output vectors: nothing to click in a feature map
     else:
         assert maps > 0, f"no design with a {type_name} map was tried"
+
+
+def test_every_explainer_belongs_to_an_op_of_the_registry() -> None:
+    assert set(EXPLAINERS) <= set(REGISTRY)
 
 
 def _explain(*layers: Layer, shape: tuple[int, int, int] = (3, 5, 5), at: tuple[int, int, int]

@@ -256,8 +256,8 @@ def upsample(spot: Spot) -> OtherValue:
     return spot.say(
         f"{spot.head} = bilinear mix of the 4 neighbours of the source point row "
         f"{r0 + ly:.4g}, col {c0 + lx:.4g} in channel {spot.channel} of '{name}' "
-        f"({how}; align_corners={layer.align_corners}), weights (1 − Δ) or Δ of the distance "
-        f"Δ along each axis: {parts} = {total:.4g}",
+        f"({how}; align_corners={layer.align_corners}), each weighted by (1 − {ly:.3g}) or "
+        f"{ly:.3g} down times (1 − {lx:.3g}) or {lx:.3g} across: {parts} = {total:.4g}",
         total,
         math.fsum(abs(wt * v) for wt, v, _, _ in terms),
     )
