@@ -12,9 +12,19 @@ from __future__ import annotations
 import math
 
 from convdesigner.core.analysis import BYTES_PER_VALUE, Analysis, bytes_text
+from convdesigner.core.ops import spec_for
 
 CHUNK_BUDGET = 64 * 1024 * 1024
 """Bytes that one convolution's temporaries (im2col columns, padded slab, GEMM result) may use."""
+
+PLANAR_MAX_CHANNELS = 4
+"""Convolutions reading this many channels or fewer (the first layer on an RGB or grey image)
+build their im2col columns from a padded channels-first copy of the input: one contiguous (or
+stride-strided) row copy per channel and kernel tap, instead of gathering runs of 1-4 values
+from the channels-last map, and the matrix product reads the columns transposed. Measured on
+one core for 3→32 channels, 3×3 on 512²: 9.2 ms against 15.0 ms for the whole layer. Only
+with a column stride of 1: strided row copies (ResNet's 7×7 stride-2 stem) lose that gain
+(3.2 ms against 2.8 ms)."""
 
 DEFAULT_MEMORY_LIMIT = 2 * 1024 * 1024 * 1024
 """Runs estimated above this are refused unless the caller passes a larger limit (or None)."""
@@ -49,8 +59,22 @@ def estimate_from_analysis(analysis: Analysis, *, keep_all: bool = True) -> int:
         # Flatten and Dense read a map as one vector: a working copy of it.
         if row.output_shape is not None and len(row.output_shape) == 1 and row.input_shape:
             flat = max(flat, math.prod(row.input_shape) * BYTES_PER_VALUE)
+    # A convolution reading few channels works from a padded channels-first copy of its input
+    # (at most twice the input; see conv.py).
+    planar = max(
+        (
+            2 * r.input_shapes[0][0] * math.prod(r.input_shapes[0][1:]) * BYTES_PER_VALUE
+            for r in analysis.rows
+            if r.layer is not None
+            and spec_for(r.layer).fuse == "conv"
+            and r.input_shapes
+            and r.input_shapes[0] is not None
+            and r.input_shapes[0][0] <= PLANAR_MAX_CHANNELS
+        ),
+        default=0,
+    )
     # Parameters are held twice: as given (torch layout) and as GEMM-ready matrices.
-    return activations + 2 * totals.parameter_bytes + largest + flat + CHUNK_BUDGET
+    return activations + 2 * totals.parameter_bytes + largest + flat + planar + CHUNK_BUDGET
 
 
 def live_peak(analysis: Analysis) -> int:
