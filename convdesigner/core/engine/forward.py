@@ -326,9 +326,7 @@ class _Executor:
                 scale, shift, relu = spec.pointwise(layer, self._params(index))
                 passthrough = scale is None and not relu
                 stages.append(
-                    pipeline.Elementwise(
-                        shape, scale, shift, relu, passthrough, inplace=self.reuse
-                    )
+                    pipeline.Elementwise(shape, scale, shift, relu, passthrough, inplace=self.reuse)
                 )
             elif spec.fuse == "sum":
                 prev = nodes[index - 1].id
