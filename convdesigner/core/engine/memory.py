@@ -2,9 +2,10 @@
 
 The engine keeps every layer's output (the viewer shows them all), so activations dominate. The
 only other large allocations are the per-layer working copies (the channels-last input and the
-flattened vector) and the im2col chunks, which :mod:`convdesigner.core.engine.conv` keeps under
-:data:`CHUNK_BUDGET` whatever the image size. The estimate is therefore an upper bound that is
-tight enough to be useful: activations + parameters + one activation-sized working copy + budget.
+flattened vector) and the im2col chunks, which :mod:`convdesigner.core.kernels.conv` keeps under
+:data:`~convdesigner.core.kernels.budget.CHUNK_BUDGET` whatever the image size. The estimate is
+therefore an upper bound that is tight enough to be useful: activations + parameters + one
+activation-sized working copy + budget.
 """
 
 from __future__ import annotations
@@ -12,9 +13,7 @@ from __future__ import annotations
 import math
 
 from convdesigner.core.analysis import BYTES_PER_VALUE, Analysis, bytes_text
-
-CHUNK_BUDGET = 64 * 1024 * 1024
-"""Bytes that one convolution's temporaries (im2col columns, padded slab, GEMM result) may use."""
+from convdesigner.core.kernels.budget import CHUNK_BUDGET
 
 DEFAULT_MEMORY_LIMIT = 2 * 1024 * 1024 * 1024
 """Runs estimated above this are refused unless the caller passes a larger limit (or None)."""

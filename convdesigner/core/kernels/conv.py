@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from convdesigner.core.engine import buffers, winograd, winograd4
-from convdesigner.core.engine.buffers import Scratch, scratch_array
-from convdesigner.core.engine.memory import CHUNK_BUDGET
+from convdesigner.core.kernels import buffers, winograd, winograd4
+from convdesigner.core.kernels.budget import CHUNK_BUDGET
+from convdesigner.core.kernels.buffers import Scratch, scratch_array
 
 FloatArray = np.ndarray  # float32 arrays; numpy's generic aliases add nothing for the checker here
 
