@@ -215,7 +215,8 @@ class _Executor:
         self.progress = progress
         self.keep_all = keep_all
         self.on_output = on_output
-        self.specs = [spec_for(layer) for layer in design.layers]
+        self.layers = design.layers  # a property that builds a tuple on every call
+        self.specs = [spec_for(layer) for layer in self.layers]
         self.inputs = design.resolved_inputs
         self.consumers = design.consumers
         # Readers still to run, per id: an output is dropped when this reaches zero.
@@ -297,7 +298,7 @@ class _Executor:
     def _run_chain(
         self, start: int, length: int, x: FloatArray, live: Mapping[str, FloatArray]
     ) -> list[FloatArray]:
-        layers = self.design.layers
+        layers = self.layers
         nodes = self.design.nodes
         first = layers[start]
         row = self.analysis.row_for_layer(start)
@@ -350,7 +351,7 @@ class _Executor:
         return pipeline.run_chain(kernel, stages, pooling, self.check)
 
     def _run_node(self, index: int, spec: OpSpec, ins: list[FloatArray]) -> FloatArray:
-        layer = self.design.layers[index]
+        layer = self.layers[index]
         params = self._params(index)
         if spec.fuse == "dense":
             return pipeline.dense(ins[0], params["weight"], params.get("bias"), self.check)

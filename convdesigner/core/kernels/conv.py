@@ -56,11 +56,11 @@ def winograd_tile(geo: ConvGeometry, c_in: int, c_out: int) -> int:
     macs = ho * wo * c_in * c_out * 9
     if (
         c_in >= winograd4.MIN_CHANNELS
-        and macs >= winograd4.MIN_WORK
+        and (macs >= winograd4.MIN_WORK or c_in >= winograd4.WIDE_CHANNELS)
         and min(ho, wo) >= winograd4.MIN_SIZE
     ):
         return 4
-    return 2 if c_in >= winograd.MIN_CHANNELS else 0
+    return 2 if c_in >= winograd.MIN_CHANNELS and min(ho, wo) >= winograd.MIN_SIZE else 0
 
 
 def gemm_weights(weight: FloatArray, groups: int) -> FloatArray:
