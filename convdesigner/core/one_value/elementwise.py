@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from convdesigner.core.engine.resample import linear_coordinates, nearest_indices
+from convdesigner.core.kernels.resample import linear_coordinates, nearest_indices
 from convdesigner.core.one_value.results import OtherValue
 from convdesigner.core.one_value.spot import Spot
 from convdesigner.core.ops.activation import GELU, LeakyReLU
