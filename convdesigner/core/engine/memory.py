@@ -2,9 +2,10 @@
 
 The engine keeps every layer's output (the viewer shows them all), so activations dominate. The
 only other large allocations are the per-layer working copies (the channels-last input and the
-flattened vector) and the im2col chunks, which :mod:`convdesigner.core.engine.conv` keeps under
-:data:`CHUNK_BUDGET` whatever the image size. The estimate is therefore an upper bound that is
-tight enough to be useful: activations + parameters + one activation-sized working copy + budget.
+flattened vector) and the im2col chunks, which :mod:`convdesigner.core.kernels.conv` keeps under
+:data:`~convdesigner.core.kernels.budget.CHUNK_BUDGET` whatever the image size. The estimate is
+therefore an upper bound that is tight enough to be useful: activations + parameters + one
+activation-sized working copy + budget.
 """
 
 from __future__ import annotations
@@ -12,19 +13,8 @@ from __future__ import annotations
 import math
 
 from convdesigner.core.analysis import BYTES_PER_VALUE, Analysis, bytes_text
+from convdesigner.core.kernels.budget import CHUNK_BUDGET, PLANAR_MAX_CHANNELS
 from convdesigner.core.ops import spec_for
-
-CHUNK_BUDGET = 64 * 1024 * 1024
-"""Bytes that one convolution's temporaries (im2col columns, padded slab, GEMM result) may use."""
-
-PLANAR_MAX_CHANNELS = 4
-"""Convolutions reading this many channels or fewer (the first layer on an RGB or grey image)
-build their im2col columns from a padded channels-first copy of the input: one contiguous (or
-stride-strided) row copy per channel and kernel tap, instead of gathering runs of 1-4 values
-from the channels-last map, and the matrix product reads the columns transposed. Measured on
-one core for 3→32 channels, 3×3 on 512²: 9.2 ms against 15.0 ms for the whole layer. Only
-with a column stride of 1: strided row copies (ResNet's 7×7 stride-2 stem) lose that gain
-(3.2 ms against 2.8 ms)."""
 
 DEFAULT_MEMORY_LIMIT = 2 * 1024 * 1024 * 1024
 """Runs estimated above this are refused unless the caller passes a larger limit (or None)."""

@@ -15,8 +15,9 @@ import pytest
 from convdesigner.core import parallel
 from convdesigner.core.analysis import analyse
 from convdesigner.core.design import Design, InputSpec, Node
-from convdesigner.core.engine import conv, pipeline, winograd, winograd4
+from convdesigner.core.engine import pipeline
 from convdesigner.core.engine.forward import run_design
+from convdesigner.core.kernels import conv, winograd, winograd4
 from convdesigner.core.layers import (
     GELU,
     Add,

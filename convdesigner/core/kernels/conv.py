@@ -6,7 +6,7 @@ matrix product per band writes straight into the output rows (an (H*W, C_out) ma
 channels-last output). Bands are small (:data:`TARGET_CHUNK` bytes of columns), so the columns
 are still in cache when the product reads them, the layers that follow (ReLU, pooling) can consume
 a band while it is hot (see :mod:`convdesigner.core.engine.pipeline`), and the temporaries stay
-under :data:`~convdesigner.core.engine.memory.CHUNK_BUDGET` whatever the image size.
+under :data:`~convdesigner.core.kernels.budget.CHUNK_BUDGET` whatever the image size.
 
 Grouped convolutions use one batched product per band; depthwise ones (one input channel per
 group) a multiply-add per kernel tap, because tiny per-channel matrix products would spend their
@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from convdesigner.core.engine import buffers, winograd, winograd4
-from convdesigner.core.engine.buffers import Scratch, scratch_array
-from convdesigner.core.engine.memory import CHUNK_BUDGET, PLANAR_MAX_CHANNELS
+from convdesigner.core.kernels import buffers, winograd, winograd4
+from convdesigner.core.kernels.budget import CHUNK_BUDGET, PLANAR_MAX_CHANNELS
+from convdesigner.core.kernels.buffers import Scratch, scratch_array
 
 FloatArray = np.ndarray  # float32 arrays; numpy's generic aliases add nothing for the checker here
 
