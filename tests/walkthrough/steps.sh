@@ -32,6 +32,9 @@ record() { # the question's text: append its counts to clicks.md
 quiet() { xdotool "$@"; sleep 0.8; } # resetting between questions: not counted
 
 # Where things are in the default layout at 1366×768 (see the screenshots if one moves).
+# Drops must land inside the pipeline's viewport, which ends at y≈228 here: an earlier script
+# dropped its third layer at y=243, on the Layer Table's title bar, and the drag was cancelled
+# (it looked as if a third palette drag never registered under Xvfb).
 FILE_MENU="19 8" NEW_ITEM="60 32" EMPTY_ITEM="400 30"
 CONV2D="40 71" ONE_BY_ONE="67 96" MAXPOOL="62 145"
 CARD_INPUT="600 45" CARD_0="600 98" CARD_1="600 150" CARD_2="600 202"
@@ -49,10 +52,9 @@ sleep 1
 
 # ---- Build the Q&A network from an empty design (counted as a whole).
 question build
-quiet mousemove $FILE_MENU click 1
-quiet mousemove $NEW_ITEM
+click $FILE_MENU
+quiet mousemove $NEW_ITEM # hovering New opens its submenu: no click
 click $EMPTY_ITEM
-CLICKS=$((CLICKS + 2)) # the File and New menus (opened above with the hover)
 shot 01-empty-design
 click $CARD_INPUT
 field $INPUT_H 25; field $INPUT_W 64; field $INPUT_C 1
