@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -215,8 +214,10 @@ class PropertyPanel(QScrollArea):
         self.editors["design_name"] = name
         about = QLabel(wrappable(design.description) or "(none)")
         about.setWordWrap(True)
-        # Whatever word is still too long is cut at the edge rather than widening the form.
-        about.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        # Whatever word is still too long is cut at the edge rather than widening the form (an
+        # explicit minimum width, not an Ignored size policy: with that the form lost track of
+        # the wrapped text's height and cut its last lines).
+        about.setMinimumWidth(1)
         about.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         about.setToolTip("The design's description, saved in its file")
         self._updaters.append(lambda d: about.setText(wrappable(d.description) or "(none)"))
