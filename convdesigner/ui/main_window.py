@@ -750,11 +750,27 @@ class MainWindow(QMainWindow):
             self.resize(*first_size(self.screen().availableGeometry().size()))
         state = settings.value("mainWindow/state")
         if isinstance(state, QByteArray) and self.restoreState(state, STATE_VERSION):
-            # Dock sizes hold once the window has its real size on this screen.
-            self.call_after_first_paint(self.clamp_side_docks)
+            saved = settings.value("mainWindow/size")
+            size = saved if isinstance(saved, QSize) else None
+            # Dock sizes hold once the window has its real size on this screen, and once the
+            # docks added after the first paint (the feature maps) have their place back.
+            self.call_after_first_paint(
+                lambda: QTimer.singleShot(0, self, lambda: self.fit_restored_layout(size))
+            )
+
+    def fit_restored_layout(self, saved_size: QSize | None) -> None:
+        """Fit a restored layout to this window: one saved in a larger window (another screen)
+        gets this window's default dock sizes, as its pixel sizes squeezed the table to a row or
+        two at 1366×768; and the table keeps its key columns in view."""
+        if saved_size is not None and (
+            self.width() < saved_size.width() or self.height() < saved_size.height()
+        ):
+            self._size_docks()
+        self.clamp_side_docks()
 
     def _save_layout(self) -> None:
         settings = app_settings()
+        settings.setValue("mainWindow/size", self.size())
         settings.setValue("mainWindow/geometry", self.saveGeometry())
         settings.setValue("mainWindow/state", self.saveState(STATE_VERSION))
 

@@ -533,3 +533,32 @@ def test_the_cost_chart_shows_every_bar_at_1366x768(
     qtbot.wait(50)
     for plot in (chart.macs_plot, chart.params_plot):
         assert plot.sceneBoundingRect().right() <= chart.plots.viewport().width(), plot
+
+
+def test_a_layout_saved_in_a_larger_window_gives_the_table_its_rows_at_1366x768(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """Saved at 1920×1080 (a 1728×972 window), restored on a 1366×768 screen: the pixel sizes
+    of the saved docks left the table 86 px, a row and a half."""
+    first_viewer = install_feature_maps(window, lazy=True)
+    window.resize(1728, 972)
+    window.reset_layout()
+    qtbot.wait(50)
+    window.close()  # saves the layout and the window's size
+    first_viewer.shutdown()
+    second = MainWindow()
+    viewer: FeatureMapsController | None = None
+    try:
+        second.resize(1366, 768)
+        second.show()
+        qtbot.wait(20)
+        viewer = install_feature_maps(second, lazy=True)  # after the first paint, as in main()
+        qtbot.wait(300)
+        qtbot.waitUntil(lambda: second.table_dock.height() >= 180, timeout=3000)
+        assert _key_columns_in_view(second)
+    finally:
+        if viewer is not None:
+            viewer.shutdown()
+        second.undo_stack.setClean()
+        second.close()
+        second.deleteLater()
