@@ -107,6 +107,9 @@ class MainWindow(QMainWindow):
     ``designChanged``, so views drop what they showed of the previous design at once."""
     layoutReset = Signal()
     """View → Reset Layout put every dock back in its area (docks may refine their place)."""
+    layoutFitted = Signal()
+    """A layout saved in a larger window was given this window's default dock sizes (docks
+    may size themselves again, where they are)."""
 
     def __init__(self, design: Design | None = None, path: str | None = None) -> None:
         super().__init__()
@@ -766,6 +769,7 @@ class MainWindow(QMainWindow):
             self.width() < saved_size.width() or self.height() < saved_size.height()
         ):
             self._size_docks()
+            self.layoutFitted.emit()
         self.clamp_side_docks()
 
     def _save_layout(self) -> None:

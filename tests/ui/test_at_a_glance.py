@@ -556,6 +556,7 @@ def test_a_layout_saved_in_a_larger_window_gives_the_table_its_rows_at_1366x768(
         qtbot.wait(300)
         qtbot.waitUntil(lambda: second.table_dock.height() >= 180, timeout=3000)
         assert _key_columns_in_view(second)
+        assert second.pipeline.height() >= 180  # and the pipeline keeps its four cards
     finally:
         if viewer is not None:
             viewer.shutdown()
