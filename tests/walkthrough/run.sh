@@ -17,13 +17,16 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -f "$out/built.json" "$out/clicks.md"
+rm -f "$out/built.json" "$out/clicks.md" "$out/one-value-window-opened"
 config=$(mktemp -d)
 trap 'rm -rf "$config"' EXIT
 export OUT="$out" CONVDESIGNER_SETTINGS_DIR="$config/settings" CONVDESIGNER_DATA_DIR="$config/data"
 export XDG_CONFIG_HOME="$config/config" XDG_DATA_HOME="$config/share"
 "$xshot" --out "$out/99-end.png" --size 1366x768 --wait 5 --actions "$here/steps.sh" -- "$@"
 [ -f "$out/built.json" ] || { echo "walkthrough: the design was not saved" >&2; exit 1; }
+[ -f "$out/one-value-window-opened" ] || {
+  echo "walkthrough: the One value window did not open (question 6)" >&2; exit 1
+}
 cli=(python3 -m convdesigner)
 if diff <("${cli[@]}" summary "$repo/resources/designs/qa-example.json" | grep -v '^Design:') \
         <("${cli[@]}" summary "$out/built.json" | grep -v '^Design:'); then
