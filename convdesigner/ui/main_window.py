@@ -449,8 +449,9 @@ class MainWindow(QMainWindow):
         """Default widths of the left column (palette, properties) and of Explain."""
         width = max(self.width(), 1000)
         left = max(300, min(340, width * 20 // 100))
-        # 480 px at 1366×768: a conv layer's learner notes and whole derivation in one view.
-        right = max(480, min(560, width * 30 // 100))
+        # 520 px at 1366×768: a conv layer's learner notes and whole derivation in one view,
+        # also for each layer of a depthwise-separable pair (the table's name columns give way).
+        right = max(520, min(560, width * 30 // 100))
         return left, right
 
     def clamp_side_docks(self) -> None:

@@ -319,6 +319,15 @@ def test_explain_shows_a_conv_layers_whole_derivation_at_1366x768(
     whole, _derivation = _derivation_height(explain)
     assert whole <= explain.viewport().height()
     assert not explain.verticalScrollBar().isVisible()
+    # Made separable, each layer of the pair has a longer note (the pair's counts, the next
+    # conv's cost): both still fit.
+    window.learner.run("make-separable")
+    for index in (2, 3):
+        window.select_layer(index)
+        qtbot.wait(20)
+        assert "Depthwise-separable" in explain.toPlainText()
+        whole, _derivation = _derivation_height(explain)
+        assert whole <= explain.viewport().height(), index
 
 
 def test_explain_shows_everything_of_a_conv_layer_at_1920x1080(
@@ -481,7 +490,7 @@ def test_a_layout_saved_on_a_large_screen_leaves_the_key_columns_in_view_at_1366
     window.clamp_side_docks()
     qtbot.wait(50)
     assert _key_columns_in_view(window)
-    assert window.explain_dock.width() >= 480  # the side docks keep at least their defaults
+    assert window.explain_dock.width() >= 520  # the side docks keep at least their defaults
     assert window.palette_dock.width() >= 300
 
 
