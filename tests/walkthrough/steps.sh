@@ -115,7 +115,8 @@ quiet mousemove $TAB_EXPLAIN click 1
 # ---- 6. How is one output value computed?
 question 6
 click $CARD_2
-click $FIRST_CHANNEL
+# The enlarged channel shows the layer's channel 0 as soon as the layer is selected: one click
+# on a value there is enough (another channel is one click in the mosaic away).
 click $ENLARGED_VALUE
 shot q6-one-value
 record "6. How is one output value computed?"
