@@ -183,14 +183,16 @@ def one_by_one_text(row: LayerRow) -> str:
     return (
         f"A 1×1 conv looks at one position at a time and mixes channels there: each of the "
         f"{fmt(c_out)} outputs at a position is a weighted sum of the {fmt(c_in)} input values at "
-        f"that same position (a dense layer applied at each of the {where_} positions). It "
+        f"that same position (a dense layer applied at each of the {where_} positions). "
+        # With as many outputs as inputs there is no count to change: the sentence would only
+        # repeat "one position at a time" (and cost Explain a line at 1366×768).
         + (
-            f"changes the channel count ({fmt(c_in)} → {fmt(c_out)})"
+            f"It changes the channel count ({fmt(c_in)} → {fmt(c_out)}) without looking at "
+            "neighbours. "
             if c_in != c_out
-            else f"keeps the channel count at {fmt(c_in)}"
+            else ""
         )
-        + " without looking at neighbours. "
-        f"Params = C_in · C_out = {fmt(c_in)} × {fmt(c_out)} = {fmt(row.weights)} weights"
+        + f"Params = C_in · C_out = {fmt(c_in)} × {fmt(c_out)} = {fmt(row.weights)} weights"
         + (f" + {fmt(row.biases)} biases." if row.biases else ".")
     )
 

@@ -94,20 +94,28 @@ def explain_html(
     """HTML for one row; derivations named in ``focus`` come first, highlighted; the learner's
     notes (``learner``) come right after the shapes, where the question arises."""
     parts = [f"<h3 style='margin:0'>{html.escape(title(row))}</h3>"]
-    if row.layer is not None and row.layer.name:
-        parts.append(f"<p style='margin:2px 0'>{html.escape(row.layer.display_name)}</p>")
+    # A named layer's title shows its name: its type leads the shapes line (one line, not two:
+    # Explain has to fit a layer's notes and derivation at 1366×768).
+    kind = (
+        f"{html.escape(row.layer.display_name)} · "
+        if row.layer is not None and row.layer.name
+        else ""
+    )
     if len(row.inputs) > 1:
         sources = ", ".join(
             f"{html.escape(source)} ({shape_text(shape)})"
             for source, shape in zip(row.inputs, row.input_shapes, strict=True)
         )
-        parts.append(f"<p style='margin:4px 0'>{sources} → <b>{row.shape_text}</b></p>")
+        parts.append(f"<p style='margin:4px 0'>{kind}{sources} → <b>{row.shape_text}</b></p>")
     elif row.input_shape is not None and row.output_shape is not None:
         parts.append(
-            f"<p style='margin:4px 0'>{shape_text(row.input_shape)} → <b>{row.shape_text}</b></p>"
+            f"<p style='margin:4px 0'>{kind}{shape_text(row.input_shape)} → "
+            f"<b>{row.shape_text}</b></p>"
         )
     elif row.output_shape is not None:
-        parts.append(f"<p style='margin:4px 0'><b>{row.shape_text}</b></p>")
+        parts.append(f"<p style='margin:4px 0'>{kind}<b>{row.shape_text}</b></p>")
+    elif kind:
+        parts.append(f"<p style='margin:2px 0'>{kind[:-3]}</p>")
     tensors = "" if learner else param_shapes_text(row)  # the notes give the shapes
     if tensors:
         parts.append(f"<p style='margin:2px 0'>Parameter tensors: {html.escape(tensors)}</p>")

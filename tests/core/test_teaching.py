@@ -305,7 +305,7 @@ def test_what_if_names_a_following_dense_layer_by_its_name_without_a_stray_posse
 def test_a_one_by_one_conv_that_keeps_the_channel_count_does_not_claim_to_change_it() -> None:
     design = Design(InputSpec(height=4, width=4, channels=8), (Conv2D(filters=8, kernel=1),))
     text = teaching.one_by_one_text(analyse(design).row("0"))
-    assert "keeps the channel count at 8" in text
     assert "changes the channel count" not in text
+    assert "Params = C_in · C_out = 8 × 8 = 64 weights" in text
     wider = Design(InputSpec(height=4, width=4, channels=8), (Conv2D(filters=16, kernel=1),))
     assert "changes the channel count (8 → 16)" in teaching.one_by_one_text(analyse(wider).row("0"))

@@ -330,6 +330,22 @@ def test_explain_shows_a_conv_layers_whole_derivation_at_1366x768(
         assert whole <= explain.viewport().height(), index
 
 
+def test_explain_fits_a_layer_with_every_learner_note_at_1366x768(
+    qtbot: QtBot, window: MainWindow, small_screen: FeatureMapsController
+) -> None:
+    # MobileNet v1's last pointwise conv gets all four notes (3-D output, 1×1, the separable
+    # pair's counts, and the next layer's cost): the longest Explain of the templates.
+    window.apply_design(load_template("mobilenet-v1"), "MobileNet v1")
+    window.select_layer(window.design.index_of("78"))
+    qtbot.wait(20)
+    explain = window.explain
+    text = explain.toPlainText()
+    for heading in ("Why the output is 3-D", "What a 1×1", "Depthwise-separable", "twice as wide"):
+        assert heading in text
+    whole, _derivation = _derivation_height(explain)
+    assert whole <= explain.viewport().height()
+
+
 def test_explain_shows_everything_of_a_conv_layer_at_1920x1080(
     qtbot: QtBot, window: MainWindow
 ) -> None:
