@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Run the new user's walkthrough in a real X window and check what it built.
 #
-#   tests/walkthrough/run.sh ../shared/tools/xshot OUT_FOLDER [CONVDESIGNER_COMMAND...]
+#   tests/walkthrough/run.sh XSHOT OUT_FOLDER [CONVDESIGNER_COMMAND...]
+#
+# XSHOT runs a program on a virtual X screen (Xvfb), plays an xdotool actions file and saves a
+# screenshot: `XSHOT [--out PNG] [--wait S] [--size WxH] [--actions FILE] -- COMMAND...`.
 #
 # The app starts with a fresh configuration (no saved layout, recent files or autosave) on a
 # 1366×768 screen; steps.sh builds the Q&A network from File → New → Empty Design with real
