@@ -111,6 +111,25 @@ class Document:
         return self._analysis
 
     @property
+    def analysis_ready(self) -> bool:
+        """Reading :attr:`analysis` costs nothing: the current design's is computed."""
+        return self._analysis.design is self._state.design
+
+    @property
+    def last_analysis(self) -> Analysis:
+        """The newest analysis computed, maybe of an earlier design: what an analysis of the
+        current design can reuse rows from (a front end may compute it on another thread)."""
+        return self._analysis
+
+    def adopt_analysis(self, analysis: Analysis) -> bool:
+        """Keep ``analysis`` (computed elsewhere, e.g. on a worker thread) if it is the current
+        design's; False (nothing kept) for any other design's."""
+        if analysis.design is not self._state.design:
+            return False
+        self._analysis = analysis
+        return True
+
+    @property
     def is_clean(self) -> bool:
         """The design is what its file holds (or, never saved, what was opened)."""
         return self.history.is_clean

@@ -549,8 +549,8 @@ class FeatureMapPanel(QWidget):
 
     def _on_progress(self, _request: int, i: int, n: int) -> None:
         self.busy_bar.set_progress(i, n)
-        layers = self._design.layers
-        name = layers[i].label if i < len(layers) else ""
+        nodes = self._design.nodes  # not ``layers``: a new list per call (10,000 nodes)
+        name = nodes[i].op.label if i < len(nodes) else ""
         text = f"Computing layer {i} of {n}: {name}…"
         metrics = self.busy_label.fontMetrics()
         width = self.busy_label.width()

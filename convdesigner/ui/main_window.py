@@ -55,6 +55,7 @@ from convdesigner.core.fileformat import DesignFileError
 from convdesigner.core.table import not_computed, where
 from convdesigner.core.units import bytes_text, si
 from convdesigner.ui import mime
+from convdesigner.ui.analysis_feed import AnalysisFeed
 from convdesigner.ui.explain import ExplainPanel
 from convdesigner.ui.files import DocumentFiles
 from convdesigner.ui.icons import app_icon
@@ -116,6 +117,12 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.document = Document(default_design() if design is None else design, path)
         self.undo_stack = UndoStack(self.document, self)
+        self.analysis_feed = AnalysisFeed(self.document, self)
+        """Analyses of large designs come from a worker thread (views keep the older one,
+        marked as updating, meanwhile)."""
+        self.analysis_feed.ready.connect(self._analysis_arrived)
+        self._announced_selection: str | None = self.document.selection
+        """The selection last told through ``selectedNodeChanged``."""
         self.files = DocumentFiles(
             self, self.document, self.drop_image, lambda design: self.designOpened.emit(design)
         )
@@ -162,8 +169,23 @@ class MainWindow(QMainWindow):
 
     @property
     def analysis(self) -> Analysis:
-        """The current design's analysis (one per design, shared by every view)."""
+        """The current design's analysis (one per design, shared by every view).
+
+        While a large design's analysis is computed on the worker thread (see
+        :attr:`updating`) this computes it here and now; the window's own views wait instead.
+        """
         return self.document.analysis
+
+    @property
+    def updating(self) -> bool:
+        """The views still show the analysis of an earlier design: the current one's is being
+        computed on a worker thread (designs of thousands of nodes)."""
+        return self.analysis_feed.pending
+
+    @property
+    def shown_analysis(self) -> Analysis:
+        """The analysis the table and the pipeline show (an earlier one while updating)."""
+        return self.table_model.analysis
 
     @property
     def path(self) -> str | None:
@@ -466,17 +488,51 @@ class MainWindow(QMainWindow):
     # ================================================================== following the document
 
     def _document_changed(self, change: Change) -> None:
+        feed = self.analysis_feed
         if change.design_changed:
-            self._refresh_views()
-        if change.design_changed or change.selection_changed:
-            self._show_selection(scroll=change.selection_changed)
+            if feed.in_background(change.after.design):
+                # Thousands of nodes: analysed on a worker; the views keep the older analysis,
+                # marked as updating, and follow when it arrives (_analysis_arrived).
+                feed.request()
+                self._set_updating(True)
+            else:
+                feed.cancel()
+                self._set_updating(False)
+                self._refresh_views()
         self._update_title()
         if change.kind is ChangeKind.RESET:
             self.designOpened.emit(change.after.design)
+        if feed.pending:
+            # Rows of the views and the new design differ: the selection, designChanged and
+            # selectedNodeChanged wait for the analysis, so no listener computes it here.
+            return
+        if change.design_changed or change.selection_changed:
+            self._show_selection(scroll=change.selection_changed)
         if change.design_changed:
             self.designChanged.emit(change.after.design)
-        if change.selection_changed:
-            self.selectedNodeChanged.emit(change.after.selection)
+        self._announce_selection()
+
+    def _analysis_arrived(self, design: Design) -> None:
+        """A large design's analysis came from the worker: show it, and tell the listeners what
+        changed since the views last followed the document."""
+        if design is not self.design:
+            return
+        self._set_updating(False)
+        self._refresh_views()
+        self._show_selection(scroll=self.document.selection != self._announced_selection)
+        self.designChanged.emit(design)
+        self._announce_selection()
+
+    def _announce_selection(self) -> None:
+        selection = self.document.selection
+        if selection != self._announced_selection:
+            self._announced_selection = selection
+            self.selectedNodeChanged.emit(selection)
+
+    def _set_updating(self, updating: bool) -> None:
+        self.table.set_updating(updating)
+        if updating:
+            self.totals_label.setText("Updating the analysis…")
 
     def _update_title(self) -> None:
         path = self.path
@@ -568,24 +624,31 @@ class MainWindow(QMainWindow):
             self.statusBar().clearMessage()
 
     def _node_at_row(self, row: int) -> str | None:
-        return None if row == 0 else self.design.nodes[row - 1].id
+        # The views' rows are the shown analysis's (an older design's while updating).
+        return None if row == 0 else self.shown_analysis.design.nodes[row - 1].id
 
     def _pipeline_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if self._syncing or not current.isValid():
             return
-        self.document.select(self._node_at_row(current.row()))
+        self._select_shown(self._node_at_row(current.row()))
+
+    def _select_shown(self, node: str | None) -> None:
+        """Select a node clicked in a view; while updating, one the edit removed is ignored."""
+        if node is None or node in self.design:
+            self.document.select(node)
 
     def _table_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if self._syncing or not current.isValid():
             return
         if self.table_model.is_totals_row(current.row()):
-            self.explain.show_totals(self.analysis)
+            self.explain.show_totals(self.shown_analysis)
             return
         node = self._node_at_row(current.row())
         if node == self.document.selection:
-            self._show_selection_details()  # another column: refocus the explanation
+            if not self.updating:
+                self._show_selection_details()  # another column: refocus the explanation
         else:
-            self.document.select(node)
+            self._select_shown(node)
 
     def _update_actions(self) -> None:
         node = self.document.selection
@@ -713,6 +776,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self._save_layout()
+        self.analysis_feed.shutdown()
+        self.explain.shutdown()
         event.accept()
 
     # ================================================================== layout & about
