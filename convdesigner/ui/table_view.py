@@ -27,6 +27,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
+    QLabel,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -117,28 +118,33 @@ class LayerTableView(QTableView):
         self._scroll_timer.timeout.connect(self._widen_to_view)
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
         self._updating = False
-        self._own_palette: QPalette | None = None
+        self._updating_label = QLabel("Updating…", self.viewport())
+        self._updating_label.setObjectName("tableUpdating")
+        self._updating_label.setToolTip("The analysis of the edited design is being computed")
+        self._updating_label.setAutoFillBackground(True)  # opaque: the cells under it stay
+        self._updating_label.setBackgroundRole(QPalette.ColorRole.ToolTipBase)
+        self._updating_label.setForegroundRole(QPalette.ColorRole.ToolTipText)
+        self._updating_label.setContentsMargins(6, 2, 6, 2)
+        self._updating_label.hide()
         self.fit_columns()
 
     def set_updating(self, updating: bool) -> None:
-        """Grey the texts while they belong to an earlier design (a large design's analysis is
-        being computed on a worker thread); they stay readable and selectable meanwhile."""
+        """Mark the rows as an earlier design's while a large design's analysis is computed on
+        a worker thread: a small opaque label over the table's corner, not a repaint of every
+        cell (each cell's data is a call into Python, which has to wait for the worker's turn
+        with the interpreter: a full repaint then took 30-90 ms instead of 4)."""
         if updating == self._updating:
             return
         self._updating = updating
+        label = self._updating_label
         if updating:
-            self._own_palette = self.palette()
-            palette = QPalette(self._own_palette)
-            palette.setColor(
-                QPalette.ColorRole.Text, palette.color(QPalette.ColorRole.PlaceholderText)
-            )
-            self.setPalette(palette)
-            self.setToolTip("Updating: the analysis of the edited design is being computed")
+            label.adjustSize()
+            viewport = self.viewport()
+            label.move(max(viewport.width() - label.width() - 4, 0), 2)
+            label.show()
+            label.raise_()
         else:
-            if self._own_palette is not None:
-                self.setPalette(self._own_palette)
-            self._own_palette = None
-            self.setToolTip("")
+            label.hide()
 
     @property
     def updating(self) -> bool:

@@ -113,6 +113,7 @@ class _Relay(QObject):
 class _Pending:
     request: int
     job: Job
+    python_bound: bool = False
     token: CancelToken = field(default_factory=CancelToken)
 
 
@@ -123,7 +124,6 @@ class _Runnable(QRunnable):
         relay: _Relay,
         finished: threading.Event,
         background: bool,
-        python_bound: bool = False,
     ) -> None:
         super().__init__()
         self.setAutoDelete(True)
@@ -131,7 +131,6 @@ class _Runnable(QRunnable):
         self._relay = relay
         self._finished = finished
         self._background = background
-        self._python_bound = python_bound
 
     def run(self) -> None:
         global _running_jobs
@@ -140,7 +139,7 @@ class _Runnable(QRunnable):
         try:
             if self._background:
                 lower_this_threads_priority()
-            if self._python_bound:
+            if self._pending.python_bound:
                 with _short_switch_interval():
                     self._run()
             else:
@@ -233,8 +232,10 @@ class LatestWorker(QObject):
     def latest_request(self) -> int:
         return self._latest
 
-    def submit(self, job: Job) -> int:
-        """Queue ``job``, cancelling whatever is running or waiting; returns the request id."""
+    def submit(self, job: Job, *, python_bound: bool | None = None) -> int:
+        """Queue ``job``, cancelling whatever is running or waiting; returns the request id.
+
+        ``python_bound`` overrides the worker's setting for this job (see ``__init__``)."""
         if self._closed:
             raise RuntimeError("the worker has been shut down")
         request = next(self._ids)
@@ -242,7 +243,8 @@ class LatestWorker(QObject):
         self.stats.submitted += 1
         if self._waiting is not None:
             self.stats.superseded += 1
-        self._waiting = _Pending(request, job)
+        bound = self._python_bound if python_bound is None else python_bound
+        self._waiting = _Pending(request, job, bound)
         if self._running is not None:
             self._running.token.cancel()
         else:
@@ -281,11 +283,7 @@ class LatestWorker(QObject):
         self._running = pending
         self._running_done = threading.Event()
         self.stats.started += 1
-        self._pool.start(
-            _Runnable(
-                pending, self._relay, self._running_done, self._background, self._python_bound
-            )
-        )
+        self._pool.start(_Runnable(pending, self._relay, self._running_done, self._background))
         if was_idle:
             self.busyChanged.emit(True)
 
