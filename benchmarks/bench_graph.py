@@ -16,6 +16,14 @@ whatever the CPU:
   every output; torchvision's resnet50 in PyTorch; the same model exported to ONNX in
   onnxruntime. Targets: engine/torch ≤ 1.0, engine/onnxruntime ≤ 1.2.
 All references use the same number of threads as the engine (its band workers).
+
+ResNet-50 is also measured on one thread (engine with one band worker and BLAS on one thread,
+onnxruntime with one intra-op thread), in process CPU time as well as wall time: on a shared
+2-core machine the two-thread figures mostly measure the scheduler, the one-thread CPU times
+barely move with the load. Last, the "GEMM floor": numpy.matmul alone, on one thread, over the
+matrix products an im2col engine computes for ResNet-50 (every convolution's (H·W, k·k·C_in) ×
+(k·k·C_in, C_out) product, nothing else): what NumPy's BLAS needs before any copying, batch
+norm, sum or pooling, next to onnxruntime's whole network.
 """
 
 from __future__ import annotations
@@ -206,6 +214,87 @@ def bench_resnet50(repeat: int, threads: int) -> None:
                 fns["onnxruntime"] = lambda: session.run(None, feed)
     print("== ResNet-50, 224×224×3 (output only unless said)")
     report(interleaved(fns, repeat))
+    if ort is not None and torch is not None and torchvision is not None:
+        one_thread(design, analysis, shared, image, ort, model, torch, repeat)
+    gemm_floor(design, analysis)
+
+
+def one_thread(
+    design: Design,
+    analysis: Any,
+    weights: dict[str, np.ndarray],
+    image: np.ndarray,
+    ort: Any,
+    model: Any,
+    torch: Any,
+    repeat: int,
+) -> None:
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+    x = torch.from_numpy(image[None]).contiguous(memory_format=torch.channels_last)
+    session = _ort_session(ort, torch, model, x, 1)
+    feed = {session.get_inputs()[0].name: image[None]}
+    saved = parallel.WORKERS
+
+    def engine() -> object:
+        parallel.WORKERS = 1
+        try:
+            with threadpool_limits(1, user_api="blas"):
+                return run_graph(design, image, weights, analysis=analysis)
+        finally:
+            parallel.WORKERS = saved
+
+    fns: dict[str, Callable[[], object]] = {
+        "engine": engine,
+        "onnxruntime": lambda: session.run(None, feed),
+    }
+    for fn in fns.values():
+        fn()
+    wall: dict[str, list[float]] = {name: [] for name in fns}
+    cpu: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            c0, t0 = time.process_time(), time.perf_counter()
+            fn()
+            wall[name].append(time.perf_counter() - t0)
+            cpu[name].append(time.process_time() - c0)
+    print("== ResNet-50 on one thread (medians; CPU time is what the load barely changes)")
+    for name in fns:
+        w, c = statistics.median(wall[name]) * 1000, statistics.median(cpu[name]) * 1000
+        print(f"   {name:28s} {w:8.1f} ms wall {c:8.1f} ms CPU")
+    ratio_wall = statistics.median(wall["engine"]) / statistics.median(wall["onnxruntime"])
+    ratio_cpu = statistics.median(cpu["engine"]) / statistics.median(cpu["onnxruntime"])
+    print(f"   engine/onnxruntime = {ratio_wall:.2f} (wall), {ratio_cpu:.2f} (CPU)")
+
+
+def gemm_floor(design: Design, analysis: Any) -> None:
+    """numpy.matmul alone over the products of every convolution, one thread, best of 15."""
+    from threadpoolctl import threadpool_limits
+
+    counts: dict[tuple[int, int, int], int] = {}
+    for index, node in enumerate(design.nodes):
+        if not isinstance(node.op, Conv2D):
+            continue
+        row = analysis.row_for_layer(index)
+        c_out, h, w = row.output_shape
+        kh, kw = node.op.kernel
+        key = (h * w, kh * kw * row.input_shapes[0][0] // node.op.groups, c_out)
+        counts[key] = counts.get(key, 0) + 1
+    total = 0.0
+    rng = np.random.default_rng(0)
+    with threadpool_limits(1, user_api="blas"):
+        for (n, k, m), count in counts.items():
+            a = rng.random((n, k), dtype=np.float32)
+            b = rng.random((k, m), dtype=np.float32)
+            c = np.empty((n, m), dtype=np.float32)
+            times = []
+            for _ in range(15):
+                t0 = time.thread_time()
+                np.matmul(a, b, out=c)
+                times.append(time.thread_time() - t0)
+            total += min(times[3:]) * count
+    print("== GEMM floor: numpy.matmul alone over ResNet-50's im2col products, one thread")
+    print(f"   {total * 1000:8.1f} ms CPU (onnxruntime's whole network on one thread: above)")
 
 
 def report(ms: dict[str, float]) -> None:

@@ -56,11 +56,11 @@ def winograd_tile(geo: ConvGeometry, c_in: int, c_out: int) -> int:
     macs = ho * wo * c_in * c_out * 9
     if (
         c_in >= winograd4.MIN_CHANNELS
-        and macs >= winograd4.MIN_WORK
+        and (macs >= winograd4.MIN_WORK or c_in >= winograd4.WIDE_CHANNELS)
         and min(ho, wo) >= winograd4.MIN_SIZE
     ):
         return 4
-    return 2 if c_in >= winograd.MIN_CHANNELS else 0
+    return 2 if c_in >= winograd.MIN_CHANNELS and min(ho, wo) >= winograd.MIN_SIZE else 0
 
 
 def gemm_weights(weight: FloatArray, groups: int) -> FloatArray:
@@ -75,7 +75,7 @@ _prepared: dict[tuple[int, int], tuple[bytes, FloatArray]] = {}
 _prepared_lock = threading.Lock()
 
 
-def _fingerprint(weight: FloatArray) -> bytes:
+def fingerprint(weight: FloatArray) -> bytes:
     """Read-only arrays that own their data (the engine's cached defaults, weights read from a
     file) cannot change; any other array is identified by a hash of its contents (about 1 ms
     per MB, a fraction of the reshuffle or transform it saves), so weights changed in place are
@@ -100,7 +100,7 @@ def prepared_weights(weight: FloatArray, groups: int) -> FloatArray:
     if not weight.flags.c_contiguous:
         return compute()
     key = (id(weight), groups)
-    digest = _fingerprint(weight)
+    digest = fingerprint(weight)
     with _prepared_lock:
         entry = _prepared.get(key)
     if entry is not None and entry[0] == digest:

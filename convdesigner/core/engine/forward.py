@@ -22,7 +22,7 @@ from convdesigner.core import parallel
 from convdesigner.core.analysis import Analysis, LayerRow, analyse
 from convdesigner.core.cancel import Cancelled, CancelToken
 from convdesigner.core.design import INPUT_ID, Design
-from convdesigner.core.engine import buffers, conv, pipeline, pool
+from convdesigner.core.engine import buffers, conv, fold, pipeline, pool
 from convdesigner.core.engine.memory import (
     CHUNK_BUDGET,
     DEFAULT_MEMORY_LIMIT,
@@ -214,12 +214,16 @@ class _Executor:
         self.progress = progress
         self.keep_all = keep_all
         self.on_output = on_output
-        self.specs = [spec_for(layer) for layer in design.layers]
+        self.layers = design.layers  # a property that builds a tuple on every call
+        self.specs = [spec_for(layer) for layer in self.layers]
         self.inputs = design.resolved_inputs
         self.consumers = design.consumers
         # Readers still to run, per id: an output is dropped when this reaches zero.
         self.pending = {key: len(readers) for key, readers in self.consumers.items()}
         self.keep = set(design.outputs)
+        # No one sees an intermediate map: fused stages may work in place and batch norm may be
+        # folded into the convolution before it (see fold.py).
+        self.reuse = not keep_all and on_output is None
 
     def run(self, chw: FloatArray) -> dict[str, FloatArray]:
         x = _channels_last(chw)
@@ -238,7 +242,7 @@ class _Executor:
                 for k in range(index, index + length):
                     if self.progress is not None:
                         self.progress(k, n)
-                outs = self._run_chain(index, length, ins[0])
+                outs = self._run_chain(index, length, ins[0], live)
             else:
                 if self.progress is not None:
                     self.progress(index, n)
@@ -272,9 +276,16 @@ class _Executor:
 
         def follows(k: int) -> bool:
             prev = nodes[k - 1].id
-            return self.inputs[k] == (prev,) and self.consumers[prev] == (nodes[k].id,)
+            if self.consumers[prev] != (nodes[k].id,):
+                return False
+            if self.specs[k].fuse == "sum":
+                # The previous map is one of the first two addends (so the sum is added up in
+                # the same order as the unfused kernel) and is read once.
+                ins = self.inputs[k]
+                return prev in ins[:2] and ins.count(prev) == 1
+            return self.inputs[k] == (prev,)
 
-        while end < len(nodes) and self.specs[end].fuse == "pointwise" and follows(end):
+        while end < len(nodes) and self.specs[end].fuse in ("pointwise", "sum") and follows(end):
             end += 1
         if end < len(nodes) and self.specs[end].fuse == "pool" and follows(end):
             end += 1
@@ -283,26 +294,49 @@ class _Executor:
     def _params(self, index: int) -> NodeParams:
         return NodeParams(self.params, self.design.nodes[index].id)
 
-    def _run_chain(self, start: int, length: int, x: FloatArray) -> list[FloatArray]:
-        layers = self.design.layers
+    def _run_chain(
+        self, start: int, length: int, x: FloatArray, live: Mapping[str, FloatArray]
+    ) -> list[FloatArray]:
+        layers = self.layers
+        nodes = self.design.nodes
         first = layers[start]
         row = self.analysis.row_for_layer(start)
         own = self._params(start)
+        weight, bias = own["weight"], own.get("bias")
+        follow = start + 1
+        folded_into_conv = False
+        if self.reuse and length > 1 and self.specs[follow].fuse == "pointwise":
+            pointwise = self.specs[follow].pointwise
+            assert pointwise is not None
+            scale, shift, relu = pointwise(layers[follow], self._params(follow))
+            if scale is not None and shift is not None and not relu:
+                weight, bias = fold.folded(weight, bias, scale, shift)
+                folded_into_conv = True
         budget = CHUNK_BUDGET // max(1, parallel.WORKERS)
-        kernel = conv.ConvKernel(
-            x, own["weight"], own.get("bias"), _conv_geometry(first, row), budget
-        )
+        kernel = conv.ConvKernel(x, weight, bias, _conv_geometry(first, row), budget)
         shape = kernel.out.shape
         stages: list[pipeline.Elementwise] = []
         pooling: pipeline.PoolStage | None = None
         for index in range(start + 1, start + length):
             layer = layers[index]
             spec = self.specs[index]
-            if spec.fuse == "pointwise":
+            if index == follow and folded_into_conv:
+                stages.append(pipeline.Elementwise(shape, None, None, False, passthrough=True))
+            elif spec.fuse == "pointwise":
                 assert spec.pointwise is not None
                 scale, shift, relu = spec.pointwise(layer, self._params(index))
                 passthrough = scale is None and not relu
-                stages.append(pipeline.Elementwise(shape, scale, shift, relu, passthrough))
+                stages.append(
+                    pipeline.Elementwise(shape, scale, shift, relu, passthrough, inplace=self.reuse)
+                )
+            elif spec.fuse == "sum":
+                prev = nodes[index - 1].id
+                others = [live[s] for s in self.inputs[index] if s != prev]
+                stages.append(
+                    pipeline.Elementwise(
+                        shape, None, None, False, addends=others, inplace=self.reuse
+                    )
+                )
             else:
                 row = self.analysis.row_for_layer(index)
                 assert spec.pool_mode is not None
@@ -316,7 +350,7 @@ class _Executor:
         return pipeline.run_chain(kernel, stages, pooling, self.check)
 
     def _run_node(self, index: int, spec: OpSpec, ins: list[FloatArray]) -> FloatArray:
-        layer = self.design.layers[index]
+        layer = self.layers[index]
         params = self._params(index)
         if spec.fuse == "dense":
             return pipeline.dense(ins[0], params["weight"], params.get("bias"), self.check)

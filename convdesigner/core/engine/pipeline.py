@@ -34,7 +34,13 @@ work; dispatching bands to other threads costs about 0.1-0.3 ms per layer)."""
 
 
 class Elementwise:
-    """A per-value layer applied to rows of the previous stage's output."""
+    """A per-value layer applied to rows of the previous stage's output: a scale and shift
+    (batch norm), a rectifier, or a sum with maps computed earlier (a residual connection's
+    add, whose other inputs are complete before the band loop starts).
+
+    ``inplace`` writes into the previous stage's rows instead of a map of its own: allowed
+    when no one will look at the previous stage's output (a run keeping only the design's
+    outputs), it saves the new map's memory and its page faults."""
 
     def __init__(
         self,
@@ -43,27 +49,37 @@ class Elementwise:
         shift: FloatArray | None,
         relu: bool,
         passthrough: bool = False,
+        *,
+        addends: Sequence[FloatArray] = (),
+        inplace: bool = False,
     ) -> None:
         self.scale = scale
         self.shift = shift
         self.relu = relu
         self.passthrough = passthrough
-        self.out: FloatArray | None = None if passthrough else buffers.empty(shape)
+        self.addends = tuple(addends)
+        self.out: FloatArray | None = None if passthrough or inplace else buffers.empty(shape)
 
     def result(self, src: FloatArray) -> FloatArray:
         return src if self.out is None else self.out
 
     def band(self, src: FloatArray, a: int, b: int) -> None:
-        if self.out is None:
+        if self.passthrough:
             return
-        dst = self.out[a:b]
+        s = src[a:b]
+        dst = s if self.out is None else self.out[a:b]
+        if self.addends:
+            np.add(s, self.addends[0][a:b], out=dst)
+            for extra in self.addends[1:]:
+                dst += extra[a:b]
+            s = dst
+        if self.scale is not None:
+            assert self.shift is not None
+            np.multiply(s, self.scale, out=dst)
+            dst += self.shift
+            s = dst
         if self.relu:
-            np.maximum(src[a:b], np.float32(0.0), out=dst)
-            return
-        assert self.scale is not None
-        assert self.shift is not None
-        np.multiply(src[a:b], self.scale, out=dst)
-        dst += self.shift
+            np.maximum(s, np.float32(0.0), out=dst)
 
 
 @dataclass

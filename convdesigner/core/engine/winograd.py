@@ -26,6 +26,12 @@ MIN_CHANNELS = 128
 not (:mod:`convdesigner.core.engine.winograd4`: small layers). Measured on one core against
 im2col: faster with 128-256 channels on 14²-28² maps (VGG-16's last blocks), slower at 64."""
 
+MIN_SIZE = 8
+"""Smallest output height and width for this path. On a 7×7 map (ResNet-50's last stage) the
+4×4 tiles cover 8×8, so it saves few multiplications while its transformed filters (16 values
+per filter tap pair against 9) are the larger read: measured on one core, 512→512 at 7² takes
+the same time either way, and im2col keeps 40 % less weight data cached."""
+
 TARGET_CHUNK = 16 * 1024 * 1024
 """Bytes of transform buffers per band: larger than im2col's bands, because each band's work is
 16 separate products whose efficiency grows with the number of tiles (measured best at 16 MiB)."""

@@ -349,8 +349,9 @@ class OpSpec:
     palette: tuple[PaletteEntry, ...] = ()
     icon: Callable[[Any], str] | None = None
     """The icon key for a layer (presets look different); None uses the type name."""
-    fuse: Literal["", "conv", "pointwise", "pool", "dense"] = ""
-    """How the engine may fuse it into a convolution's band loop."""
+    fuse: Literal["", "conv", "pointwise", "pool", "dense", "sum"] = ""
+    """How the engine may fuse it into a convolution's band loop ("sum": an element-wise sum
+    of its inputs, done band by band after the convolution that computes one of them)."""
     pointwise: Callable[[Any, Params], tuple[FloatArray | None, FloatArray | None, bool]] | None = (
         None
     )

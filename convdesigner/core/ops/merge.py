@@ -176,6 +176,7 @@ ADD = OpSpec(
     infer=infer_add,
     run=_run("add"),
     arity=(2, None),
+    fuse="sum",
     palette=(PaletteEntry("add", "Add", Add.description, "merge", lambda c: Add()),),
 )
 CONCAT = OpSpec(

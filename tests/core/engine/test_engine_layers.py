@@ -432,6 +432,7 @@ def test_winograd_column_tiles(monkeypatch: pytest.MonkeyPatch) -> None:
     geo = conv.ConvGeometry((3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 1, (7, 15))
     direct = conv.conv2d(x, w, b, geo)
     monkeypatch.setattr(winograd, "MIN_CHANNELS", 1)
+    monkeypatch.setattr(winograd, "MIN_SIZE", 1)
     tiled_layer = conv.ConvKernel(x, w, b, geo, budget=4 * 45 * 4)
     assert tiled_layer.winograd
     assert tiled_layer.band_cols % 2 == 0
