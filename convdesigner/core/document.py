@@ -21,7 +21,14 @@ from typing import Any
 from convdesigner.core import separable
 from convdesigner.core.analysis import Analysis, analyse
 from convdesigner.core.design import INPUT_ID, Design, GraphError, InputSpec, Node, fresh_id
-from convdesigner.core.history import MAX_HISTORY, DocState, History, Pushed, Step
+from convdesigner.core.history import (
+    MAX_HISTORY,
+    MAX_HISTORY_BYTES,
+    DocState,
+    History,
+    Pushed,
+    Step,
+)
 from convdesigner.core.ops import Add, Layer, palette_entries
 from convdesigner.core.validate import LayerSettingError
 
@@ -76,10 +83,15 @@ class Document:
     """
 
     def __init__(
-        self, design: Design, path: str | None = None, *, limit: int = MAX_HISTORY
+        self,
+        design: Design,
+        path: str | None = None,
+        *,
+        limit: int = MAX_HISTORY,
+        byte_budget: int = MAX_HISTORY_BYTES,
     ) -> None:
         self._state = DocState(design, None, path)
-        self.history = History(limit)
+        self.history = History(limit, byte_budget)
         self._listeners: list[Listener] = []
         self._analysis = analyse(design)
 
