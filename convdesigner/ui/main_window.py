@@ -123,6 +123,8 @@ class MainWindow(QMainWindow):
         self.analysis_feed.ready.connect(self._analysis_arrived)
         self._announced_selection: str | None = self.document.selection
         """The selection last told through ``selectedNodeChanged``."""
+        self._arrived: Design | None = None
+        """A design whose analysis came from the worker, its panels not yet told."""
         self.files = DocumentFiles(
             self, self.document, self.drop_image, lambda design: self.designOpened.emit(design)
         )
@@ -179,8 +181,9 @@ class MainWindow(QMainWindow):
     @property
     def updating(self) -> bool:
         """The views still show the analysis of an earlier design: the current one's is being
-        computed on a worker thread (designs of thousands of nodes)."""
-        return self.analysis_feed.pending
+        computed on a worker thread (designs of thousands of nodes), or its panels and
+        listeners are told in the next event-loop pass."""
+        return self.analysis_feed.pending or self._arrived is not None
 
     @property
     def shown_analysis(self) -> Analysis:
@@ -513,13 +516,26 @@ class MainWindow(QMainWindow):
         self._announce_selection()
 
     def _analysis_arrived(self, design: Design) -> None:
-        """A large design's analysis came from the worker: show it, and tell the listeners what
-        changed since the views last followed the document."""
+        """A large design's analysis came from the worker: show it in the table and the
+        pipeline now, the panels and the listeners one event-loop pass later (each part of a
+        10,000-node design's refresh takes milliseconds; together they overran the 30 ms the
+        window may freeze)."""
         if design is not self.design:
             return
         self._set_updating(False)
         self._refresh_views()
-        self._show_selection(scroll=self.document.selection != self._announced_selection)
+        self._sync_current(scroll=self.document.selection != self._announced_selection)
+        self._arrived = design
+        QTimer.singleShot(0, self, lambda: self._follow_arrival(design))
+
+    def _follow_arrival(self, design: Design) -> None:
+        if self._arrived is not design:
+            return
+        self._arrived = None
+        if design is not self.design or self.analysis_feed.pending:
+            return  # edited again meanwhile: that change is followed instead
+        self._show_selection_details()
+        self._update_actions()
         self.designChanged.emit(design)
         self._announce_selection()
 
@@ -583,6 +599,12 @@ class MainWindow(QMainWindow):
 
     def _show_selection(self, *, scroll: bool) -> None:
         """Make every view show the document's selection."""
+        self._sync_current(scroll=scroll)
+        self._show_selection_details()
+        self._update_actions()
+
+    def _sync_current(self, *, scroll: bool) -> None:
+        """Make the pipeline and the table's current row the selection's."""
         row = self._row_of_selection()
         self._syncing = True
         try:
@@ -605,8 +627,6 @@ class MainWindow(QMainWindow):
             self._syncing = False
         if scroll:
             self.pipeline.scrollTo(pipe_index)
-        self._show_selection_details()
-        self._update_actions()
 
     def _show_selection_details(self) -> None:
         analysis = self.analysis
