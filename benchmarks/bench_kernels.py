@@ -31,9 +31,9 @@ import numpy as np
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from convdesigner.core import parallel
-from convdesigner.core.engine import activations
-from convdesigner.core.engine.conv_transpose import conv_transpose2d
-from convdesigner.core.engine.resample import upsample
+from convdesigner.core.kernels import activations
+from convdesigner.core.kernels.conv_transpose import conv_transpose2d
+from convdesigner.core.kernels.resample import upsample
 
 Run = Callable[[], object]
 

@@ -54,6 +54,7 @@ for package in (convdesigner.core, convdesigner.cli):
 expected = {
     "convdesigner.core.analysis",
     "convdesigner.core.engine.forward",
+    "convdesigner.core.kernels.conv",
     "convdesigner.core.parallel",
     "convdesigner.cli.errors",
     "convdesigner.cli.run",

@@ -107,9 +107,9 @@ def test_max_pool_and_other_ops_explain_in_a_sentence() -> None:
     assert pool.text().endswith(f"= {expected:.4g}")
     assert "from row -1, col 1" in pool.text()
     design, arrays = _run(BatchNorm2D())
-    other = explain_value(analyse(design), arrays, {}, "n0", 0, 0, 0)
-    assert isinstance(other, OtherValue)
-    assert "convolutions, pooling and per-value activations" in other.text()
+    norm = explain_value(analyse(design), arrays, DefaultWeights(design, 3), "n0", 0, 0, 0)
+    assert isinstance(norm, OtherValue)
+    assert norm.text().startswith("out[c=0, y=0, x=0] = (x − mean) / √(var + eps) · γ + β")
 
 
 @pytest.mark.parametrize(

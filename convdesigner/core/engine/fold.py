@@ -10,7 +10,7 @@ onnxruntime and TensorRT do. The viewer keeps every map and never folds: it show
 convolution's output exactly as the layer table describes it.
 
 The folded weights are remembered for as long as the original weight array lives and keeps its
-contents (same rules as :func:`convdesigner.core.engine.conv.prepared_weights`), so a run over
+contents (same rules as :func:`convdesigner.core.kernels.conv.prepared_weights`), so a run over
 unchanged weights folds nothing again and the convolution's prepared GEMM or Winograd weights
 (cached by array identity) are reused too.
 """
@@ -23,7 +23,7 @@ import weakref
 
 import numpy as np
 
-from convdesigner.core.engine.conv import fingerprint
+from convdesigner.core.kernels.conv import fingerprint
 
 FloatArray = np.ndarray
 

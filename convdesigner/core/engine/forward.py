@@ -22,14 +22,15 @@ from convdesigner.core import parallel
 from convdesigner.core.analysis import Analysis, LayerRow, analyse
 from convdesigner.core.cancel import Cancelled, CancelToken
 from convdesigner.core.design import INPUT_ID, Design
-from convdesigner.core.engine import buffers, conv, fold, pipeline, pool
+from convdesigner.core.engine import fold, pipeline
 from convdesigner.core.engine.memory import (
-    CHUNK_BUDGET,
     DEFAULT_MEMORY_LIMIT,
     MemoryLimitError,
     check_limit,
     estimate_from_analysis,
 )
+from convdesigner.core.kernels import buffers, conv, pool
+from convdesigner.core.kernels.budget import CHUNK_BUDGET
 from convdesigner.core.ops import spec_for
 from convdesigner.core.ops.base import OpSpec
 from convdesigner.core.ops.common import pads4

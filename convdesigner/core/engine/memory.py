@@ -2,9 +2,10 @@
 
 The engine keeps every layer's output (the viewer shows them all), so activations dominate. The
 only other large allocations are the per-layer working copies (the channels-last input and the
-flattened vector) and the im2col chunks, which :mod:`convdesigner.core.engine.conv` keeps under
-:data:`CHUNK_BUDGET` whatever the image size. The estimate is therefore an upper bound that is
-tight enough to be useful: activations + parameters + one activation-sized working copy + budget.
+flattened vector) and the im2col chunks, which :mod:`convdesigner.core.kernels.conv` keeps under
+:data:`~convdesigner.core.kernels.budget.CHUNK_BUDGET` whatever the image size. The estimate is
+therefore an upper bound that is tight enough to be useful: activations + parameters + one
+activation-sized working copy + budget.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ from __future__ import annotations
 import math
 
 from convdesigner.core.analysis import BYTES_PER_VALUE, Analysis, bytes_text
-
-CHUNK_BUDGET = 64 * 1024 * 1024
-"""Bytes that one convolution's temporaries (im2col columns, padded slab, GEMM result) may use."""
+from convdesigner.core.kernels.budget import CHUNK_BUDGET, PLANAR_MAX_CHANNELS
+from convdesigner.core.ops import spec_for
 
 DEFAULT_MEMORY_LIMIT = 2 * 1024 * 1024 * 1024
 """Runs estimated above this are refused unless the caller passes a larger limit (or None)."""
@@ -49,8 +49,22 @@ def estimate_from_analysis(analysis: Analysis, *, keep_all: bool = True) -> int:
         # Flatten and Dense read a map as one vector: a working copy of it.
         if row.output_shape is not None and len(row.output_shape) == 1 and row.input_shape:
             flat = max(flat, math.prod(row.input_shape) * BYTES_PER_VALUE)
+    # A convolution reading few channels works from a padded channels-first copy of its input
+    # (at most twice the input; see conv.py).
+    planar = max(
+        (
+            2 * r.input_shapes[0][0] * math.prod(r.input_shapes[0][1:]) * BYTES_PER_VALUE
+            for r in analysis.rows
+            if r.layer is not None
+            and spec_for(r.layer).fuse == "conv"
+            and r.input_shapes
+            and r.input_shapes[0] is not None
+            and r.input_shapes[0][0] <= PLANAR_MAX_CHANNELS
+        ),
+        default=0,
+    )
     # Parameters are held twice: as given (torch layout) and as GEMM-ready matrices.
-    return activations + 2 * totals.parameter_bytes + largest + flat + CHUNK_BUDGET
+    return activations + 2 * totals.parameter_bytes + largest + flat + planar + CHUNK_BUDGET
 
 
 def live_peak(analysis: Analysis) -> int:

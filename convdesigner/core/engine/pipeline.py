@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from convdesigner.core import parallel
-from convdesigner.core.engine import buffers, pool
-from convdesigner.core.engine.conv import ConvKernel
+from convdesigner.core.kernels import buffers, pool
+from convdesigner.core.kernels.conv import ConvKernel
 from convdesigner.core.parallel import Check, Scratch
 
 FloatArray = np.ndarray

@@ -48,10 +48,10 @@ def same_shape(what: str) -> Callable[[Layer, Sequence[Shape], Sequence[str]], I
 
 
 def _kernel(name: str, *settings: str) -> Callable[[Any, RowGeometry, Sequence[Any], Params], Any]:
-    """A kernel from convdesigner.core.engine.activations, passed the layer's ``settings``."""
+    """A kernel from convdesigner.core.kernels.activations, passed the layer's ``settings``."""
 
     def run(layer: Any, row: RowGeometry, inputs: Sequence[Any], params: Params) -> Any:
-        from convdesigner.core.engine import activations as kernels
+        from convdesigner.core.kernels import activations as kernels
 
         function = getattr(kernels, name)
         return function(inputs[0], *(getattr(layer, s) for s in settings))
@@ -92,7 +92,7 @@ def _per_value(
 
 
 def _relu(layer: Any, row: RowGeometry, inputs: Sequence[Any], params: Params) -> Any:
-    from convdesigner.core.engine import ops
+    from convdesigner.core.kernels import ops
 
     return ops.relu(inputs[0])
 

@@ -153,7 +153,7 @@ def conv_param_shapes(layer: Conv2D, shapes: Sequence[Shape]) -> dict[str, Shape
 
 def run_conv(layer: Conv2D, row: RowGeometry, inputs: Sequence[Any], params: Params) -> Any:
     """A convolution on its own, in one thread (the engine normally fuses it into a chain)."""
-    from convdesigner.core.engine import conv
+    from convdesigner.core.kernels import conv
 
     assert row.output_shape is not None
     assert row.padding is not None
@@ -348,7 +348,7 @@ def conv_transpose_param_shapes(
 def run_conv_transpose(
     layer: ConvTranspose2D, row: RowGeometry, inputs: Sequence[Any], params: Params
 ) -> Any:
-    from convdesigner.core.engine.conv_transpose import conv_transpose2d
+    from convdesigner.core.kernels.conv_transpose import conv_transpose2d
 
     return conv_transpose2d(
         inputs[0],

@@ -57,7 +57,7 @@ def infer_flatten(layer: Flatten, shapes: Sequence[Shape], labels: Sequence[str]
 
 
 def run_flatten(layer: Flatten, row: RowGeometry, inputs: Sequence[Any], params: Params) -> Any:
-    from convdesigner.core.engine import ops
+    from convdesigner.core.kernels import ops
 
     return ops.flatten(inputs[0])
 

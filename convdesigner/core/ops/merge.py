@@ -161,7 +161,7 @@ def _size(shape: Shape) -> int:
 
 def _run(name: str) -> Any:
     def run(layer: Any, row: RowGeometry, inputs: Sequence[Any], params: Params) -> Any:
-        from convdesigner.core.engine import merge as merge_kernels
+        from convdesigner.core.kernels import merge as merge_kernels
 
         if name == "multiply":
             return merge_kernels.multiply(inputs[0], inputs[1])

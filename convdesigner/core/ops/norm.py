@@ -78,7 +78,7 @@ def batchnorm_param_shapes(layer: BatchNorm2D, shapes: Sequence[Shape]) -> dict[
 
 def scale_shift(layer: BatchNorm2D, params: Params) -> tuple[Any, Any, bool]:
     """Inference batch norm as one per-channel scale and shift (fused into convolutions)."""
-    from convdesigner.core.engine import ops
+    from convdesigner.core.kernels import ops
 
     scale, shift = ops.batchnorm_scale_shift(
         params["weight"], params["bias"], params["running_mean"], params["running_var"], layer.eps
@@ -89,7 +89,7 @@ def scale_shift(layer: BatchNorm2D, params: Params) -> tuple[Any, Any, bool]:
 def run_batchnorm(
     layer: BatchNorm2D, row: RowGeometry, inputs: Sequence[Any], params: Params
 ) -> Any:
-    from convdesigner.core.engine import ops
+    from convdesigner.core.kernels import ops
 
     scale, shift, _relu = scale_shift(layer, params)
     return ops.scale_shift(inputs[0], scale, shift)

@@ -171,7 +171,7 @@ def include_pad(layer: AvgPool2D) -> bool:
 
 
 def pool_geometry(row: RowGeometry, kernel: Pair) -> Any:
-    from convdesigner.core.engine import pool
+    from convdesigner.core.kernels import pool
 
     assert row.output_shape is not None
     assert row.padding is not None
@@ -183,13 +183,13 @@ def pool_geometry(row: RowGeometry, kernel: Pair) -> Any:
 
 
 def run_max_pool(layer: MaxPool2D, row: RowGeometry, inputs: Sequence[Any], params: Params) -> Any:
-    from convdesigner.core.engine import pool
+    from convdesigner.core.kernels import pool
 
     return pool.max_pool(inputs[0], pool_geometry(row, layer.kernel))
 
 
 def run_avg_pool(layer: AvgPool2D, row: RowGeometry, inputs: Sequence[Any], params: Params) -> Any:
-    from convdesigner.core.engine import pool
+    from convdesigner.core.kernels import pool
 
     return pool.avg_pool(inputs[0], pool_geometry(row, layer.kernel), include_pad(layer))
 
@@ -269,7 +269,7 @@ def infer_global_pool(
 def run_global_pool(
     layer: GlobalAvgPool2D, row: RowGeometry, inputs: Sequence[Any], params: Params
 ) -> Any:
-    from convdesigner.core.engine import pool
+    from convdesigner.core.kernels import pool
 
     return pool.global_avg_pool(inputs[0])
 

@@ -72,7 +72,7 @@ def infer_zeropad(layer: ZeroPad2D, shapes: Sequence[Shape], labels: Sequence[st
 
 
 def run_zeropad(layer: ZeroPad2D, row: RowGeometry, inputs: Sequence[Any], params: Params) -> Any:
-    from convdesigner.core.engine import resample
+    from convdesigner.core.kernels import resample
 
     (top, bottom), (left, right) = layer.padding
     return resample.zero_pad(inputs[0], ((top, bottom), (left, right)))
@@ -195,7 +195,7 @@ def infer_upsample(layer: Upsample, shapes: Sequence[Shape], labels: Sequence[st
 
 
 def run_upsample(layer: Upsample, row: RowGeometry, inputs: Sequence[Any], params: Params) -> Any:
-    from convdesigner.core.engine import resample
+    from convdesigner.core.kernels import resample
 
     assert row.output_shape is not None
     out_hw = (row.output_shape[1], row.output_shape[2])

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from convdesigner.core.design import Design, InputSpec
-from convdesigner.core.engine import buffers
 from convdesigner.core.engine.forward import run_design
+from convdesigner.core.kernels import buffers
 from convdesigner.core.layers import Conv2D, MaxPool2D, ReLU
 
 SHAPE = (512, 1024)  # 2 MiB: pooled

@@ -9,8 +9,8 @@ import pytest
 from convdesigner.core.builder import DesignBuilder
 from convdesigner.core.design import Design, InputSpec
 from convdesigner.core.engine import fold
-from convdesigner.core.engine.conv import ConvGeometry, conv2d
 from convdesigner.core.engine.forward import run_design, run_graph
+from convdesigner.core.kernels.conv import ConvGeometry, conv2d
 from convdesigner.core.layers import Add, BatchNorm2D, Conv2D, ReLU
 from convdesigner.core.weights import default_weights
 

@@ -12,14 +12,15 @@ from convdesigner.core import parallel
 from convdesigner.core.analysis import analyse
 from convdesigner.core.cancel import Cancelled, CancelToken
 from convdesigner.core.design import Design, InputSpec
-from convdesigner.core.engine import conv, pipeline
+from convdesigner.core.engine import pipeline
 from convdesigner.core.engine.forward import (
     DEFAULT_MEMORY_LIMIT,
     MemoryLimitError,
     estimate_memory,
     run_design,
 )
-from convdesigner.core.engine.memory import CHUNK_BUDGET
+from convdesigner.core.kernels import conv
+from convdesigner.core.kernels.budget import CHUNK_BUDGET
 from convdesigner.core.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU
 from convdesigner.core.weights import WeightsError, default_weights
 

@@ -7,13 +7,17 @@ bands on one and on two threads, so band seams and the fused conv→ReLU→pool 
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import pytest
 
 from convdesigner.core import parallel
+from convdesigner.core.analysis import analyse
 from convdesigner.core.design import Design, InputSpec, Node
-from convdesigner.core.engine import conv, pipeline, winograd, winograd4
+from convdesigner.core.engine import pipeline
 from convdesigner.core.engine.forward import run_design
+from convdesigner.core.kernels import conv, winograd, winograd4
 from convdesigner.core.layers import (
     GELU,
     Add,
@@ -42,6 +46,7 @@ from convdesigner.core.layers import (
     ZeroPad2D,
 )
 from convdesigner.core.ops import REGISTRY
+from convdesigner.core.ops.common import pads4
 from convdesigner.core.weights import default_weights
 from tests.core.engine.engine_reference import forward as reference_forward
 
@@ -288,18 +293,18 @@ def test_bias_folded_into_the_product_on_larger_maps(
     monkeypatch.setattr(parallel, "WORKERS", workers)
     monkeypatch.setattr(pipeline, "PARALLEL_MIN_MACS", 0)
     design = Design(
-        InputSpec(height=24, width=21, channels=2),
+        InputSpec(height=24, width=21, channels=6),  # more than the planar path takes
         (
-            Conv2D(filters=3, kernel=3, padding="same"),
+            Conv2D(filters=5, kernel=3, padding="same"),
             ReLU(),
             MaxPool2D(),
             Conv2D(filters=2, kernel=2, stride=2, dilation=1, padding="same"),
         ),
     )
     geo = conv.ConvGeometry((3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 1, (24, 21))
-    w = np.ones((3, 2, 3, 3), np.float32)
-    blank = np.zeros((24, 21, 2), np.float32)
-    assert conv.ConvKernel(blank, w, np.ones(3, np.float32), geo).fold_bias
+    w = np.ones((5, 6, 3, 3), np.float32)
+    blank = np.zeros((24, 21, 6), np.float32)
+    assert conv.ConvKernel(blank, w, np.ones(5, np.float32), geo).fold_bias
     _check(design, seed=11)
 
 
@@ -482,3 +487,66 @@ def test_prepared_weights_follow_in_place_changes() -> None:
     before = run_design(design, image, weights)[-1]
     w *= 2.0
     np.testing.assert_allclose(run_design(design, image, weights)[-1], 2 * before, rtol=1e-6)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize(
+    ("channels", "kernel", "stride", "dilation", "padding", "bias"),
+    [
+        (3, (7, 7), (2, 1), (1, 1), "same", True),
+        (1, (3, 5), (3, 1), (2, 1), 0, False),
+        (4, (2, 3), (3, 1), (1, 2), "same", True),
+        (2, (1, 1), (2, 1), (1, 1), 0, True),
+    ],
+)
+def test_planar_columns_for_few_input_channels(
+    workers: int,
+    channels: int,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    padding: Literal["same"] | int,
+    bias: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Inputs of up to four channels take the planar columns; bands of a few rows and columns
+    on two threads exercise the band offsets, strides, dilation and the bias row."""
+    monkeypatch.setattr(conv, "TARGET_CHUNK", 3000)
+    monkeypatch.setattr(parallel, "WORKERS", workers)
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_MACS", 0)
+    layer = Conv2D(
+        filters=5, kernel=kernel, stride=stride, dilation=dilation, padding=padding, bias=bias
+    )
+    design = Design(InputSpec(height=23, width=19, channels=channels), (layer, ReLU()))
+    row = analyse(design).rows[1]
+    assert row.output_shape is not None
+    assert row.padding is not None
+    geo = conv.ConvGeometry(
+        kernel, stride, dilation, pads4(row.padding), 1, (row.output_shape[1], row.output_shape[2])
+    )
+    blank = np.zeros((23, 19, channels), np.float32)
+    kernel_layer = conv.ConvKernel(blank, np.ones((5, channels, *kernel), np.float32), None, geo)
+    assert kernel_layer.planar is not None
+    _check(design, seed=13)
+    # Bands of a few columns too (the column offset into the planar copy), against im2col.
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((23, 19, channels)).astype(np.float32)
+    w = rng.standard_normal((5, channels, *kernel)).astype(np.float32)
+    b = rng.standard_normal(5).astype(np.float32) if bias else None
+    narrow = 4 * 3 * (channels * kernel[0] * kernel[1] + 10)
+    assert conv.ConvKernel(x, w, b, geo, budget=narrow).band_cols < geo.out_hw[1]
+    planar = conv.conv2d(x, w, b, geo, budget=narrow)
+    monkeypatch.setattr(conv, "PLANAR_MAX_CHANNELS", 0)
+    assert conv.ConvKernel(x, w, b, geo).planar is None
+    np.testing.assert_allclose(planar, conv.conv2d(x, w, b, geo), rtol=1e-5, atol=1e-5)
+
+
+def test_planar_columns_never_copy_more_than_a_map_of_the_layer() -> None:
+    # A padding far larger than the map would make the padded planar copy bigger than both
+    # the input and the output: the memory estimate does not allow for that, im2col then.
+    x = np.zeros((4, 4, 1), np.float32)
+    w = np.ones((1, 1, 1, 1), np.float32)
+    geo = conv.ConvGeometry((1, 1), (40, 1), (1, 1), (30, 30, 0, 0), 1, (2, 4))
+    assert conv.ConvKernel(x, w, None, geo).planar is None
+    small = conv.ConvGeometry((1, 1), (1, 1), (1, 1), (1, 1, 0, 0), 1, (6, 4))
+    assert conv.ConvKernel(x, w, None, small).planar is not None

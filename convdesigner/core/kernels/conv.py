@@ -6,7 +6,7 @@ matrix product per band writes straight into the output rows (an (H*W, C_out) ma
 channels-last output). Bands are small (:data:`TARGET_CHUNK` bytes of columns), so the columns
 are still in cache when the product reads them, the layers that follow (ReLU, pooling) can consume
 a band while it is hot (see :mod:`convdesigner.core.engine.pipeline`), and the temporaries stay
-under :data:`~convdesigner.core.engine.memory.CHUNK_BUDGET` whatever the image size.
+under :data:`~convdesigner.core.kernels.budget.CHUNK_BUDGET` whatever the image size.
 
 Grouped convolutions use one batched product per band; depthwise ones (one input channel per
 group) a multiply-add per kernel tap, because tiny per-channel matrix products would spend their
@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from convdesigner.core.engine import buffers, winograd, winograd4
-from convdesigner.core.engine.buffers import Scratch, scratch_array
-from convdesigner.core.engine.memory import CHUNK_BUDGET
+from convdesigner.core.kernels import buffers, winograd, winograd4
+from convdesigner.core.kernels.budget import CHUNK_BUDGET, PLANAR_MAX_CHANNELS
+from convdesigner.core.kernels.buffers import Scratch, scratch_array
 
 FloatArray = np.ndarray  # float32 arrays; numpy's generic aliases add nothing for the checker here
 
@@ -86,11 +86,14 @@ def fingerprint(weight: FloatArray) -> bytes:
 
 
 def prepared_weights(weight: FloatArray, groups: int) -> FloatArray:
-    """:func:`gemm_weights` (``groups`` > 0) or the Winograd filter transform (``groups`` = -2
-    for F(2×2, 3×3), -4 for F(4×4, 3×3)), remembered for as long as the weight array lives and
+    """:func:`gemm_weights` (``groups`` > 0), the planar columns' weights (``groups`` = 0, see
+    :data:`PLANAR_MAX_CHANNELS`) or the Winograd filter transform (``groups`` = -2 for
+    F(2×2, 3×3), -4 for F(4×4, 3×3)), remembered for as long as the weight array lives and
     keeps its contents: re-running an unchanged layer skips the reshuffle."""
 
     def compute() -> FloatArray:
+        if groups == 0:  # planar columns: rows in torch's own (c, i, j) order
+            return np.ascontiguousarray(weight.reshape(weight.shape[0], -1).T, dtype=np.float32)
         if groups > 0:
             return gemm_weights(weight, groups)
         if groups == -4:
@@ -160,8 +163,33 @@ class ConvKernel:
         self.tile = winograd_tile(geo, c_in, c_out)
         self.winograd = self.tile > 0
         self.u = prepared_weights(weight, -self.tile) if self.winograd else None
+        self.planar: FloatArray | None = None
+        """Padded channels-first copy of the input, for the planar columns."""
+        if (
+            not self.winograd
+            and geo.groups == 1
+            and geo.stride[1] == 1
+            and c_in <= PLANAR_MAX_CHANNELS
+            # The memory estimate allows for a padded copy of up to twice the input (a huge
+            # padding would make it larger; im2col pads band by band instead).
+            and c_in * (x.shape[0] + sum(geo.padding[:2])) * (x.shape[1] + sum(geo.padding[2:]))
+            <= 2 * x.size
+        ):
+            top, bottom, left, right = geo.padding
+            planar = np.zeros(
+                (c_in, x.shape[0] + top + bottom, x.shape[1] + left + right), np.float32
+            )
+            for c in range(c_in):  # a strided copy per channel: fast with few channels
+                planar[c, top : top + x.shape[0], left : left + x.shape[1]] = x[:, :, c]
+            self.planar = planar
+            w = prepared_weights(weight, 0)
+            # The bias as one more row under the weights, against a row of ones in the columns.
+            row = np.zeros((1, c_out), np.float32) if bias is None else bias[None, :]
+            self.wplanar = np.concatenate([w, row.astype(np.float32)])
         self.wmat = (
-            None if self.depthwise or self.winograd else prepared_weights(weight, geo.groups)
+            None
+            if self.depthwise or self.winograd or self.planar is not None
+            else prepared_weights(weight, geo.groups)
         )
         pointwise = kh == kw == 1 and geo.stride == (1, 1)
         k = kh * kw * cg
@@ -227,6 +255,9 @@ class ConvKernel:
                 variant = winograd4 if t == 4 else winograd
                 variant.band(slab, self.u, self.bias, target, scratch)
                 continue
+            if self.planar is not None:
+                _planar_band(self.planar, self.wplanar, target, a, p, geo, scratch)
+                continue
             slab = _slab(self.x, r_lo, r_hi, c_lo, c_hi, scratch)
             if self.wtap is not None:
                 _depthwise_band(slab, self.wtap, target, geo.stride, geo.dilation, scratch)
@@ -281,6 +312,40 @@ def _gemm_band(
     else:
         res = np.matmul(a, wmat)  # (g, n, C_out/g)
         target[...] = res.transpose(1, 0, 2).reshape(rows, cols, c_out)
+
+
+def _planar_band(
+    planar: FloatArray,
+    wmat: FloatArray,
+    target: FloatArray,
+    row0: int,
+    col0: int,
+    geo: ConvGeometry,
+    scratch: Scratch,
+) -> None:
+    """Output rows starting at ``row0`` and columns at ``col0`` (``target``'s extent) from the
+    padded channels-first input: columns (c·kh·kw + 1, rows, cols), the last row ones (the
+    bias), multiplied transposed against the (c, i, j)-ordered weights."""
+    rows, cols, c_out = target.shape
+    c_in = planar.shape[0]
+    kh, kw = geo.kernel
+    sh, sw = geo.stride
+    dh, dw = geo.dilation
+    k = c_in * kh * kw
+    buf = scratch_array(scratch, "planar", (k + 1, rows, cols))
+    for c in range(c_in):
+        for i in range(kh):
+            y0 = row0 * sh + i * dh
+            src = planar[c, y0 : y0 + sh * (rows - 1) + 1 : sh]
+            for j in range(kw):
+                x0 = col0 * sw + j * dw
+                buf[(c * kh + i) * kw + j] = src[:, x0 : x0 + sw * (cols - 1) + 1 : sw]
+    buf[k] = 1.0
+    a = buf.reshape(k + 1, rows * cols).T
+    if target.flags.c_contiguous:
+        np.matmul(a, wmat, out=target.reshape(rows * cols, c_out))
+    else:
+        target[...] = (a @ wmat).reshape(rows, cols, c_out)
 
 
 def _depthwise_band(

@@ -4,7 +4,7 @@ channels, as PyTorch computes them, on float32 arrays of any shape.
 Every formula is a handful of NumPy passes. Over a whole map each pass would stream the map
 through memory again, so the values are processed in blocks of :data:`BLOCK` values: a block, its
 result and one or two temporaries stay in the core's L2 cache for all the passes of the formula.
-Blocks are shared out over the engine's threads (:mod:`convdesigner.core.engine.blocks`). Each
+Blocks are shared out over the engine's threads (:mod:`convdesigner.core.kernels.blocks`). Each
 function takes ``out=`` (which may be ``x`` itself) so a caller computing bands of rows can write
 into its own output, and ``workers=`` (pass 1 from inside a band of the pipeline).
 
@@ -26,9 +26,9 @@ from typing import Literal
 
 import numpy as np
 
-from convdesigner.core.engine import buffers
-from convdesigner.core.engine.blocks import run_blocks, scratch
-from convdesigner.core.engine.buffers import Scratch
+from convdesigner.core.kernels import buffers
+from convdesigner.core.kernels.blocks import run_blocks, scratch
+from convdesigner.core.kernels.buffers import Scratch
 
 FloatArray = np.ndarray
 

@@ -6,7 +6,7 @@ Each 4×4 block of output needs 144 multiply-adds per (input, output) channel pa
 element-wise with the transformed filter (U = G g Gᵀ, once per layer) — over channels, 36
 independent matrix products — and transformed back (Y = Aᵀ M A).
 
-Against F(2×2, 3×3) (:mod:`convdesigner.core.engine.winograd`) it does 1.8× fewer products and
+Against F(2×2, 3×3) (:mod:`convdesigner.core.kernels.winograd`) it does 1.8× fewer products and
 its transformed arrays are smaller (36 values per 16 outputs instead of 16 per 4). The transforms
 are BLAS products too: Bᵀ (6×6) and Aᵀ (4×6) applied to whole bands through overlapping strided
 views, one pass over memory each instead of a dozen element-wise NumPy passes; before that they
@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from convdesigner.core.engine.buffers import Scratch, scratch_array
+from convdesigner.core.kernels.buffers import Scratch, scratch_array
 
 FloatArray = np.ndarray
 
@@ -45,7 +45,7 @@ MIN_SIZE = 16
 wastes too much; F(2×2, 3×3) takes over there (from its own channel threshold)."""
 
 TARGET_CHUNK = 6 * 1024 * 1024
-"""Bytes of transform buffers per band (see :class:`convdesigner.core.engine.conv.ConvKernel`)."""
+"""Bytes of transform buffers per band (see :class:`convdesigner.core.kernels.conv.ConvKernel`)."""
 
 
 _BT = np.array(

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from convdesigner.core.engine import buffers
+from convdesigner.core.kernels import buffers
 
 FloatArray = np.ndarray
 

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from convdesigner.core.engine import buffers
-from convdesigner.core.engine.blocks import resolve_workers, run_blocks, scratch
-from convdesigner.core.engine.buffers import Scratch
+from convdesigner.core.kernels import buffers
+from convdesigner.core.kernels.blocks import resolve_workers, run_blocks, scratch
+from convdesigner.core.kernels.buffers import Scratch
 
 FloatArray = np.ndarray
 Pair = tuple[int, int]
@@ -149,7 +149,7 @@ def conv_transpose2d(
     (C_in, C_out/groups, kh, kw), ``padding`` per axis as torch takes it (cropped from both
     sides); returns (H_out, W_out, C_out) with ``H_out = (H-1)·stride - 2·padding +
     dilation·(kh-1) + output_padding + 1``. ``workers``: see
-    :func:`~convdesigner.core.engine.blocks.run_blocks`."""
+    :func:`~convdesigner.core.kernels.blocks.run_blocks`."""
     ho, wo = _check(x, weight, bias, stride, padding, output_padding, dilation, groups)
     x = np.ascontiguousarray(x, dtype=np.float32)
     # Zero taps padding the kernel width would turn an infinite or NaN input into NaN at

@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from convdesigner.core.engine import activations, blocks, conv_transpose, merge, resample
-from convdesigner.core.engine.activations import erf, gelu, softmax
-from convdesigner.core.engine.conv_transpose import conv_transpose2d
-from convdesigner.core.engine.resample import upsample, zero_pad
+from convdesigner.core.kernels import activations, blocks, conv_transpose, merge, resample
+from convdesigner.core.kernels.activations import erf, gelu, softmax
+from convdesigner.core.kernels.conv_transpose import conv_transpose2d
+from convdesigner.core.kernels.resample import upsample, zero_pad
 
 EPS = float(np.finfo(np.float32).eps)
 F32 = np.float32

@@ -11,7 +11,7 @@ Bilinear interpolation is written ``a + λ·(b - a)`` with the differences ``b -
 input's resolution: one pass over the output fewer than ``(1-λ)·a + λ·b`` (the results differ
 from torch's by float32 rounding, a few ulp). The work goes in blocks of output rows, each doing
 the width pass of just the input rows it needs and then its height pass while they are in cache
-(:mod:`convdesigner.core.engine.blocks`); the blocks are shared out over the engine's threads.
+(:mod:`convdesigner.core.kernels.blocks`); the blocks are shared out over the engine's threads.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from typing import Literal
 
 import numpy as np
 
-from convdesigner.core.engine import buffers
-from convdesigner.core.engine.blocks import run_blocks, scratch
-from convdesigner.core.engine.buffers import Scratch
+from convdesigner.core.kernels import buffers
+from convdesigner.core.kernels.blocks import run_blocks, scratch
+from convdesigner.core.kernels.buffers import Scratch
 
 FloatArray = np.ndarray
 IndexArray = np.ndarray
@@ -264,7 +264,7 @@ def upsample(
     ``scale`` is the (height, width) scale factor when torch is given ``scale_factor=`` (then
     ``out_hw`` must be torch's ``floor(size·scale)``), ``None`` when torch is given ``size=``.
     ``align_corners`` applies to bilinear only (torch refuses it for nearest). ``workers``: see
-    :func:`~convdesigner.core.engine.blocks.run_blocks`.
+    :func:`~convdesigner.core.kernels.blocks.run_blocks`.
 
     NaN spreads as in torch (also through a zero weight); infinities may not: ``a + λ·(b - a)``
     gives NaN next to an infinite value where torch's ``(1-λ)·a + λ·b`` gives ±inf."""

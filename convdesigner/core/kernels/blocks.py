@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from convdesigner.core import parallel
-from convdesigner.core.engine.buffers import Scratch
+from convdesigner.core.kernels.buffers import Scratch
 
 FloatArray = np.ndarray
 
@@ -28,7 +28,7 @@ costs about 0.05 ms here, the time of a pass or two over this many values."""
 
 def scratch(store: Scratch, name: str, shape: tuple[int, ...]) -> FloatArray:
     """A float32 array of ``shape`` backed by the reusable buffer ``store[name]``, which only
-    ever grows (like :func:`~convdesigner.core.engine.buffers.scratch_array`, without its
+    ever grows (like :func:`~convdesigner.core.kernels.buffers.scratch_array`, without its
     ``np.prod``, which costs microseconds per block)."""
     size = math.prod(shape)
     buf: FloatArray | None = store.get(name)

@@ -8,7 +8,7 @@ independent matrix products — and transformed back (Y = Aᵀ M A, additions on
 
 In NumPy the transforms are whole-array additions over a band, so they cost memory passes; the
 products dominate only with enough channels. Large layers take F(4×4, 3×3) instead
-(:mod:`convdesigner.core.engine.winograd4`); this path serves the smaller ones with many channels
+(:mod:`convdesigner.core.kernels.winograd4`); this path serves the smaller ones with many channels
 (:data:`MIN_CHANNELS`, e.g. VGG-16's 14²-28² blocks). F(2×2, 3×3) keeps float32 error at the
 level of direct convolution (about 1e-6 relative).
 """
@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from convdesigner.core.engine.buffers import Scratch, scratch_array
+from convdesigner.core.kernels.buffers import Scratch, scratch_array
 
 FloatArray = np.ndarray
 
 MIN_CHANNELS = 128
 """Input channels from which a 3×3 stride-1 convolution takes this path, when F(4×4, 3×3) does
-not (:mod:`convdesigner.core.engine.winograd4`: small layers). Measured on one core against
+not (:mod:`convdesigner.core.kernels.winograd4`: small layers). Measured on one core against
 im2col: faster with 128-256 channels on 14²-28² maps (VGG-16's last blocks), slower at 64."""
 
 MIN_SIZE = 8
