@@ -64,7 +64,9 @@ def test_the_history_dock_follows_steps_forgotten_for_the_memory_budget(
     history = window.document.history
     history.byte_budget = 12 * 5_000  # about a dozen steps of 600 nodes
     seen = [window.design]
+    rebuilt = 0
     for i in range(40):
+        forgotten = history.forgotten
         if i % 2:
             window.document.rename(f"v{i}")
         else:
@@ -73,7 +75,13 @@ def test_the_history_dock_follows_steps_forgotten_for_the_memory_budget(
         stack = window.undo_stack
         assert stack.count() == len(history)
         assert stack.index() == history.index
+        if history.forgotten - forgotten > 1:  # the stack was rebuilt: the list told too
+            rebuilt += 1
+            assert window.history.currentIndex().row() == stack.index()
     assert history.forgotten > 0
+    assert rebuilt > 0
+    assert window.history.model().rowCount() == stack.count() + 1  # and "Opened design"
+    assert window.action_undo.text().endswith(history.undo_text)
     assert stack.text(stack.count() - 1) == history.steps[-1].text
     assert not stack.isClean()
     assert history.clean_index is None
