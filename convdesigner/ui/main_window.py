@@ -798,6 +798,7 @@ class MainWindow(QMainWindow):
         self._save_layout()
         self.analysis_feed.shutdown()
         self.explain.shutdown()
+        self.files.shutdown()
         event.accept()
 
     # ================================================================== layout & about

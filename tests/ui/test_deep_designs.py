@@ -9,16 +9,19 @@ analysis slowed down, so the tests are quick and their timing certain.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from convdesigner.core import fileformat
 from convdesigner.core.analysis import Analysis
 from convdesigner.core.design import Design, InputSpec
+from convdesigner.core.fileformat import save_design
 from convdesigner.core.layers import Conv2D, ReLU
-from convdesigner.ui import analysis_feed, table_view
+from convdesigner.ui import analysis_feed, files, table_view
 from convdesigner.ui.main_window import MainWindow
 from tests.ui.ui_helpers import explained
 
@@ -166,3 +169,43 @@ def test_a_long_table_measures_the_rows_in_view_only(
     in_view = window.table.viewport().height() // window.table.rowHeight(0) + 2
     assert 0 < len(set(measured)) <= in_view + 1  # and the totals row
     assert max(measured) == model.rowCount() - 1
+
+
+def test_a_large_design_file_is_read_without_blocking(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parsing and checking a 10,000-layer file took 275-410 ms of the UI thread."""
+    path = tmp_path / "deep.json"
+    save_design(_chain(200), str(path))
+    monkeypatch.setattr(files, "BACKGROUND_BYTES", 1000)
+    real = fileformat.load_design
+
+    def slow(source: str) -> Design:
+        time.sleep(SLOW)
+        return real(source)
+
+    monkeypatch.setattr(files, "load_design", slow)
+    start = time.perf_counter()
+    assert window.open_design(str(path))
+    assert time.perf_counter() - start < SLOW
+    assert window.files.reading
+    assert len(window.design) != 200  # the example, until the file is read
+    qtbot.waitUntil(lambda: not window.files.reading, timeout=5000)
+    assert len(window.design) == 200
+    assert window.path == str(path)
+    assert window.document.is_clean
+
+
+def test_a_large_file_that_cannot_be_read_warns_later(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text("{" + " " * 2000)
+    monkeypatch.setattr(files, "BACKGROUND_BYTES", 1000)
+    warnings: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: warnings.append(args[2]))
+    before = window.design
+    assert window.open_design(str(path))
+    qtbot.waitUntil(lambda: bool(warnings), timeout=5000)
+    assert "broken.json could not be opened" in warnings[0]
+    assert window.design is before
