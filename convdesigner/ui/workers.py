@@ -19,13 +19,14 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
 
 from convdesigner.core.cancel import Cancelled, CancelToken
+from convdesigner.core.switching import short_switch_interval
 
 Progress = Callable[[int, int], None]
 PROGRESS_INTERVAL = 0.015
@@ -51,34 +52,6 @@ class WorkerStats:
 
 _running_lock = threading.Lock()
 _running_jobs = 0
-
-PYTHON_SWITCH_INTERVAL = 0.001
-"""Seconds between the interpreter's thread switches while a pure-Python job runs.
-
-Every call from Qt into Python (a cell's data, a card's paint, a timer's slot) must take the
-interpreter lock back from the worker, which by default keeps it up to 5 ms: while a 10,000-node
-analysis ran, a repaint of the window's views went from 10 ms to 28-139 ms; with 1 ms it took
-10-23 ms. Jobs that release the lock in NumPy (the engine) keep the default."""
-_switch_lock = threading.Lock()
-_switch_users = 0
-_switch_default = 0.005
-
-
-@contextlib.contextmanager
-def _short_switch_interval() -> Iterator[None]:
-    global _switch_users, _switch_default
-    with _switch_lock:
-        if _switch_users == 0:
-            _switch_default = sys.getswitchinterval()
-            sys.setswitchinterval(min(PYTHON_SWITCH_INTERVAL, _switch_default))
-        _switch_users += 1
-    try:
-        yield
-    finally:
-        with _switch_lock:
-            _switch_users -= 1
-            if _switch_users == 0:
-                sys.setswitchinterval(_switch_default)
 
 
 def running_jobs() -> int:
@@ -140,7 +113,7 @@ class _Runnable(QRunnable):
             if self._background:
                 lower_this_threads_priority()
             if self._pending.python_bound:
-                with _short_switch_interval():
+                with short_switch_interval():
                     self._run()
             else:
                 self._run()
@@ -202,7 +175,7 @@ class LatestWorker(QObject):
         computation never competes with the UI thread for a core (live views want this).
         ``python_bound``: the jobs are pure Python (they never release the interpreter lock),
         so the interpreter switches threads more often while one runs (see
-        :data:`PYTHON_SWITCH_INTERVAL`)."""
+        :mod:`convdesigner.core.switching`)."""
         super().__init__(parent)
         self._background = background
         self._python_bound = python_bound

@@ -12,9 +12,9 @@ from PySide6.QtCore import QThread
 from pytestqt.qtbot import QtBot
 
 from convdesigner.core.cancel import Cancelled, CancelToken
+from convdesigner.core.switching import PYTHON_SWITCH_INTERVAL
 from convdesigner.ui.workers import (
     PROGRESS_INTERVAL,
-    PYTHON_SWITCH_INTERVAL,
     LatestWorker,
     Progress,
     running_jobs,
