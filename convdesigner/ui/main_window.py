@@ -125,10 +125,6 @@ class MainWindow(QMainWindow):
         """The selection last told through ``selectedNodeChanged``."""
         self._arrived: Design | None = None
         """A design whose analysis came from the worker, its panels not yet told."""
-        self._arrival_timer = QTimer(self)
-        self._arrival_timer.setSingleShot(True)
-        self._arrival_timer.setInterval(0)
-        self._arrival_timer.timeout.connect(self._follow_arrival)
         self.files = DocumentFiles(
             self, self.document, self.drop_image, lambda design: self.designOpened.emit(design)
         )
@@ -530,14 +526,12 @@ class MainWindow(QMainWindow):
         self._refresh_views()
         self._sync_current(scroll=self.document.selection != self._announced_selection)
         self._arrived = design
-        # A timer, not a queued call: queued calls posted while posted events are delivered
-        # run in the same pass, with no chance for input, paints or other timers between.
-        self._arrival_timer.start()
+        QTimer.singleShot(0, self, lambda: self._follow_arrival(design))
 
-    def _follow_arrival(self) -> None:
-        design, self._arrived = self._arrived, None
-        if design is None:
+    def _follow_arrival(self, design: Design) -> None:
+        if self._arrived is not design:
             return
+        self._arrived = None
         if design is not self.design or self.analysis_feed.pending:
             return  # edited again meanwhile: that change is followed instead
         self._show_selection_details()
