@@ -68,6 +68,12 @@ def median_ms(fn: Callable[[], object], repeat: int) -> float:
     return statistics.median(times) * 1000
 
 
+PAUSE = 0.1
+"""Seconds of idle before each timed run: onnxruntime's and PyTorch's worker threads spin for a
+while after a run, and the next engine's run would otherwise share the cores with them (every
+engine starts from an idle machine this way, as a user's single run does)."""
+
+
 def interleaved(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
     """Median ms of each function, runs alternating so that load changes hit all alike."""
     for fn in fns.values():
@@ -75,6 +81,7 @@ def interleaved(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, 
     times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeat):
         for name, fn in fns.items():
+            time.sleep(PAUSE)
             t0 = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t0)
@@ -254,6 +261,7 @@ def one_thread(
     cpu: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeat):
         for name, fn in fns.items():
+            time.sleep(PAUSE)
             c0, t0 = time.process_time(), time.perf_counter()
             fn()
             wall[name].append(time.perf_counter() - t0)
