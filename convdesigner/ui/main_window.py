@@ -67,6 +67,7 @@ from convdesigner.ui.settings import app_settings, clear_recent_files, recent_fi
 from convdesigner.ui.table_model import LayerTableModel
 from convdesigner.ui.table_view import LayerTableView
 from convdesigner.ui.undo import UndoStack
+from convdesigner.ui.workers import hold_background
 
 if TYPE_CHECKING:
     from convdesigner.ui.help_docs import HelpViewer
@@ -491,6 +492,7 @@ class MainWindow(QMainWindow):
     # ================================================================== following the document
 
     def _document_changed(self, change: Change) -> None:
+        hold_background()  # the views repaint next: background pure-Python work waits
         feed = self.analysis_feed
         if change.design_changed:
             if feed.in_background(change.after.design):
@@ -522,6 +524,7 @@ class MainWindow(QMainWindow):
         window may freeze)."""
         if design is not self.design:
             return
+        hold_background()
         self._set_updating(False)
         self._refresh_views()
         self._sync_current(scroll=self.document.selection != self._announced_selection)

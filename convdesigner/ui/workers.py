@@ -54,6 +54,30 @@ _running_lock = threading.Lock()
 _running_jobs = 0
 
 
+_held_until = 0.0
+"""``time.monotonic()`` until which pure-Python jobs pause at their next step."""
+
+
+def hold_background(seconds: float = 0.06) -> None:
+    """The UI thread is about to refresh after a change: pure-Python jobs (those submitted with
+    ``python_bound``) pause at their next step (between two layers) for ``seconds``.
+
+    Each call from Qt into Python (a table cell, a pipeline card) must take the interpreter
+    from such a job: beside the viewer running a 10,000-layer design, a refresh of the window
+    stretched to 50-120 ms. Pausing the job costs it those milliseconds and nothing else.
+    """
+    global _held_until
+    _held_until = max(_held_until, time.monotonic() + seconds)
+
+
+def _pause_while_held(token: CancelToken) -> None:
+    while not token.cancelled:
+        wait = _held_until - time.monotonic()
+        if wait <= 0:
+            return
+        time.sleep(min(wait, 0.005))
+
+
 def running_jobs() -> int:
     """Jobs of any LatestWorker executing right now (tests check it is 0 after each test)."""
     with _running_lock:
@@ -130,6 +154,8 @@ class _Runnable(QRunnable):
         last = [0.0]
 
         def progress(i: int, n: int) -> None:
+            if pending.python_bound:
+                _pause_while_held(pending.token)
             # At most one report per PROGRESS_INTERVAL (and the last): each is a slot call on
             # the UI thread, and a 10,000-layer design reported 10,000 times in a few seconds.
             now = time.monotonic()

@@ -17,6 +17,7 @@ from convdesigner.ui.workers import (
     PROGRESS_INTERVAL,
     LatestWorker,
     Progress,
+    hold_background,
     running_jobs,
 )
 
@@ -204,3 +205,29 @@ def test_pure_python_jobs_switch_threads_more_often_while_they_run(
     with qtbot.waitSignal(worker.resultReady, timeout=5000) as blocker:
         worker.submit(job)  # NumPy work releases the interpreter itself: left alone
     assert blocker.args[1] == default
+
+
+def test_pure_python_jobs_pause_while_the_window_refreshes(
+    qtbot: QtBot, worker: LatestWorker
+) -> None:
+    """Beside the viewer's run of a 10,000-layer design, every call from Qt into Python waited
+    for the run: the window's refresh after a change stretched to 50-120 ms."""
+    steps: list[float] = []
+
+    def job(token: CancelToken, report: Progress) -> None:
+        for i in range(40):
+            report(i, 40)
+            steps.append(time.monotonic())
+            time.sleep(0.001)
+
+    hold_background(0.2)
+    held_at = time.monotonic()
+    with qtbot.waitSignal(worker.resultReady, timeout=5000):
+        worker.submit(job, python_bound=True)
+    assert steps[0] - held_at >= 0.15  # its first step waited for the hold to end
+    steps.clear()
+    hold_background(0.2)
+    held_at = time.monotonic()
+    with qtbot.waitSignal(worker.resultReady, timeout=5000):
+        worker.submit(job)  # NumPy-bound jobs release the interpreter: never held
+    assert steps[0] - held_at < 0.15
