@@ -137,6 +137,7 @@ class _Runnable(QRunnable):
             if self._background:
                 lower_this_threads_priority()
             if self._pending.python_bound:
+                _pause_while_held(self._pending.token)  # the window is refreshing: after it
                 with short_switch_interval():
                     self._run()
             else:
