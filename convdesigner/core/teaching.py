@@ -184,7 +184,12 @@ def one_by_one_text(row: LayerRow) -> str:
         f"A 1×1 conv looks at one position at a time and mixes channels there: each of the "
         f"{fmt(c_out)} outputs at a position is a weighted sum of the {fmt(c_in)} input values at "
         f"that same position (a dense layer applied at each of the {where_} positions). It "
-        f"changes the channel count ({fmt(c_in)} → {fmt(c_out)}) without looking at neighbours. "
+        + (
+            f"changes the channel count ({fmt(c_in)} → {fmt(c_out)})"
+            if c_in != c_out
+            else f"keeps the channel count at {fmt(c_in)}"
+        )
+        + " without looking at neighbours. "
         f"Params = C_in · C_out = {fmt(c_in)} × {fmt(c_out)} = {fmt(row.weights)} weights"
         + (f" + {fmt(row.biases)} biases." if row.biases else ".")
     )
@@ -284,7 +289,7 @@ def separable_comparison(analysis: Analysis, node_id: str) -> Comparison | None:
         )
         if pair.between:
             names = ", ".join(analysis.design.node(b).label for b in pair.between)
-            text += f" ({names} between the two convs are left out of both counts)"
+            text += f" (not counting {names} between them)"
         return Comparison(text + ".", "" if pair.between else "make-normal", pair_w, macs, nw, nm)
     if not is_normal_conv(analysis, node_id):
         return None
@@ -399,8 +404,10 @@ def _others_text(analysis: Analysis, others: list[tuple[str, float]]) -> str:
     if len(others) == 1:
         node, r = others[0]
         row = analysis.row(node)
-        kind = "conv" if isinstance(row.layer, Conv2D | ConvTranspose2D) else row.name
-        return f"the next {kind}'s ({where(row)}) by {_factor(r)}"
+        if isinstance(row.layer, Conv2D | ConvTranspose2D):
+            return f"the next conv's ({where(row)}) by {_factor(r)}"
+        # A dense layer named "predictions" must not become "the next predictions's".
+        return f"the next layer's ({where(row)}, {row.name}) by {_factor(r)}"
     factors = {_factor(r) for _, r in others}
     if len(factors) == 1:
         names = ", ".join(name(n) for n, _ in others)

@@ -19,6 +19,7 @@ import pyqtgraph as pg  # after PySide6, so pyqtgraph binds to it
 from convdesigner.core.analysis import Analysis
 from convdesigner.core.teaching import Bar, cost_bars, what_if_double
 from convdesigner.core.units import si
+from convdesigner.ui.feature_items import TitleLabel
 
 BAR_BRUSH = (70, 130, 200)
 SELECTED_BRUSH = (230, 126, 34)
@@ -61,8 +62,13 @@ class CostChart(QWidget):
         )
         self.caption.setWordWrap(True)
         self.plots = pg.GraphicsLayoutWidget()
-        self.macs_plot = self.plots.addPlot(row=0, col=0, axisItems={"left": CountAxis("left")})
-        self.params_plot = self.plots.addPlot(row=1, col=0, axisItems={"left": CountAxis("left")})
+        # Not the plot's own title: pyqtgraph makes its text's width the plot's minimum, and in
+        # the narrow Explain column (1366×768) the plots then ran past the right edge, cutting
+        # off the last bars, the selected layer's included.
+        self.title = TitleLabel(lines=2)
+        self.plots.addItem(self.title, row=0, col=0)
+        self.macs_plot = self.plots.addPlot(row=1, col=0, axisItems={"left": CountAxis("left")})
+        self.params_plot = self.plots.addPlot(row=2, col=0, axisItems={"left": CountAxis("left")})
         self.params_plot.setXLink(self.macs_plot)
         for plot, name in ((self.macs_plot, "MACs"), (self.params_plot, "params")):
             plot.setLabel("left", name)
@@ -119,10 +125,10 @@ class CostChart(QWidget):
                 plot.enableAutoRange()
         total = analysis.totals.macs
         chosen = next((b for b in bars if b.node == selected), None)
-        self.macs_plot.setTitle(
+        self.title.setText(
             f"MACs per layer (total {si(total)})"
             + (
-                f" · selected: {si(chosen.macs)} ({100 * chosen.macs / total:.1f} %)"
+                f"<br>selected: {si(chosen.macs)} ({100 * chosen.macs / total:.1f} %)"
                 if chosen is not None and total
                 else ""
             )

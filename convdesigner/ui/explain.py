@@ -71,6 +71,11 @@ ACTION_SCHEME = "action"
 """Links in the learner's notes (``action:make-separable``) ask the window for a rewrite."""
 
 
+def _lead_in(heading: str) -> str:
+    """A heading as the start of a sentence: "Why the output is 3-D." (a question keeps "?")."""
+    return heading if heading.endswith(("?", ".", ":")) else heading + "."
+
+
 def notes_html(items: Sequence[Note]) -> str:
     """The learner's answers for a row, each under its question, with its action as a link."""
     parts = []
@@ -81,9 +86,11 @@ def notes_html(items: Sequence[Note]) -> str:
                 f" <a href='{ACTION_SCHEME}:{note.action}'>"
                 f"{html.escape(ACTION_TITLES[note.action])}</a>"
             )
+        # The question runs into its answer (a bold lead-in, not a line of its own): three
+        # notes then leave room for a conv layer's whole derivation below them at 1366×768.
         parts.append(
-            f"<div style='margin:3px 0 0 0'><b>{html.escape(note.heading)}</b>"
-            f"<p style='margin:0 0 0 6px'>{html.escape(note.text)}{link}</p></div>"
+            f"<p style='margin:3px 0 0 0'><b>{html.escape(_lead_in(note.heading))}</b> "
+            f"{html.escape(note.text)}{link}</p>"
         )
     return "\n".join(parts)
 
@@ -137,13 +144,24 @@ def explain_html(
             if section
             else ""
         )
-        parts.append(
-            f"<div style='{style} margin:2px 0 0 0'><b>{html.escape(heading)}</b>{link}"
-            f"<pre style='margin:0 0 0 6px; white-space:pre-wrap; font-size:{PRE_SIZE}'>"
-            f"{html.escape(text)}</pre></div>"
-        )
-    if row.layer is not None and any(k == "macs" for k, _ in items):
-        parts.append("<p style='margin-top:8px'><i>1 MAC (multiply-accumulate) = 2 FLOPs.</i></p>")
+        if key == "macs":
+            link += " <i style='font-size:small'>(1 MAC, multiply-accumulate, = 2 FLOPs)</i>"
+        if "\n" in text:
+            body = (
+                f"<pre style='margin:0 0 0 6px; white-space:pre-wrap; font-size:{PRE_SIZE}'>"
+                f"{html.escape(text)}</pre>"
+            )
+            parts.append(
+                f"<div style='{style} margin:2px 0 0 0'><b>{html.escape(heading)}</b>{link}"
+                f"{body}</div>"
+            )
+        else:
+            # A one-line derivation runs in after its heading instead of taking a line of its
+            # own: five such sections of a conv layer give back the height of five lines.
+            parts.append(
+                f"<p style='{style} margin:2px 0 0 0'><b>{html.escape(heading)}</b>{link}: "
+                f"<code style='font-size:{PRE_SIZE}'>{html.escape(text)}</code></p>"
+            )
     return "\n".join(parts)
 
 

@@ -78,6 +78,10 @@ HISTOGRAM_MIN_HEIGHT = 56
 """Room for the bars and the value axis with its label."""
 LEFT_MIN_WIDTH = 200
 """Narrowest the input / enlarged channel column gets."""
+HISTOGRAM_ROOM = 180
+"""Below this height the enlarged channel's view drops the histogram: at 1366×768 the view
+would otherwise get no height at all, and a click on a value there (issue 13, question 6) and a
+pooling layer's input and output channel side by side (question 4) would be out of sight."""
 BUSY_DELAY_MS = 200
 """Runs shorter than this finish without flashing a busy indicator."""
 DETAIL_DELAY_MS = 10
@@ -234,7 +238,9 @@ class FeatureMapPanel(QWidget):
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.input_widget)
         left.addWidget(self.detail_widget)
-        left.setSizes([1, 1])
+        # The enlarged channel is what the learner clicks into: it gets the larger share.
+        left.setStretchFactor(0, 2)
+        left.setStretchFactor(1, 3)
 
         # right: the mosaic, a bar plot for vectors, or a message
         self.mosaic_widget = pg.GraphicsLayoutWidget()
@@ -269,6 +275,10 @@ class FeatureMapPanel(QWidget):
         self._relayout_timer.setInterval(150)
         self._relayout_timer.timeout.connect(self._relayout_if_needed)
         self.stack.installEventFilter(self)
+        self._histogram_shown = True
+        self._histogram_wanted = True
+        """A channel is enlarged (no histogram of nothing for an errored layer)."""
+        self.detail_widget.installEventFilter(self)
         for page in (self.mosaic_widget, self.bar_plot, self.message):
             self.stack.addWidget(page)
 
@@ -315,7 +325,22 @@ class FeatureMapPanel(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.stack and event.type() == QEvent.Type.Resize:
             self._relayout_timer.start()
+        elif watched is self.detail_widget and event.type() == QEvent.Type.Resize:
+            self._fit_histogram()
         return False
+
+    def _fit_histogram(self, *, force: bool = False) -> None:
+        """Show the histogram when there is a channel to count, and only where it leaves the
+        enlarged channel room of its own."""
+        show = self._histogram_wanted and self.detail_widget.height() >= HISTOGRAM_ROOM
+        if show == self._histogram_shown and not force:
+            return
+        self._histogram_shown = show
+        # The plot and its value axis (drawn beyond the plot's own rectangle) go together.
+        for item in (self.histogram, self.histogram.getAxis("bottom")):
+            item.setVisible(show)
+        self.histogram.setMinimumHeight(HISTOGRAM_MIN_HEIGHT if show else 0)
+        self.histogram.setMaximumHeight(110 if show else 0)
 
     def _relayout_if_needed(self) -> None:
         result = self._result
@@ -688,13 +713,14 @@ class FeatureMapPanel(QWidget):
         self._detail_left = detail.output_left
         self.detail_view.enableAutoRange()
         self.histogram_curve.setData(detail.edges, detail.counts)
-        self.histogram.show()
+        self._histogram_wanted = True
+        self._fit_histogram(force=True)
         if detail.input_hw is not None:  # pooling: the same channel of its input on the left
             (h, w), (oh, ow) = detail.input_hw, array.shape[1:]
-            self.detail_title.setText(
-                f"Channel {channel}: input {h}×{w} → output {oh}×{ow}<br>"
-                + detail.stats.replace("<br>", " · ")
-            )
+            # Two short lines, as the narrow column holds ("input … → output …" and the mean
+            # beside it were cut off): the maps under it show which side is which.
+            low_high = detail.stats.split("<br>")[-1]
+            self.detail_title.setText(f"Channel {channel}: {h}×{w} → {oh}×{ow}<br>{low_high}")
         else:
             self.detail_title.setText(f"Channel {channel} · {detail.stats}")
 
@@ -703,7 +729,8 @@ class FeatureMapPanel(QWidget):
         self.detail_item.clear()
         self._detail_left = 0
         self.histogram_curve.setData([0, 1], [0])
-        self.histogram.hide()
+        self._histogram_wanted = False
+        self._fit_histogram(force=True)
         self.detail_title.setText(why)
 
     def _clear_hover(self) -> None:

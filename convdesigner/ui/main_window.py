@@ -74,10 +74,10 @@ if TYPE_CHECKING:
 
 APP_TITLE = "ConvDesigner"
 STATE_VERSION = 2
+"""Bump when the dock layout changes, so an old saved layout is not applied to new docks."""
 PROPERTIES_HEIGHT = 430
 """Room for the tallest form (a convolution: name, filters, kernel, stride, two rows of padding,
 dilation, groups, bias) and its header, without a scroll bar."""
-"""Bump when the dock layout changes, so an old saved layout is not applied to new docks."""
 
 
 def first_size(available: QSize) -> tuple[int, int]:
@@ -109,6 +109,9 @@ class MainWindow(QMainWindow):
     ``designChanged``, so views drop what they showed of the previous design at once."""
     layoutReset = Signal()
     """View → Reset Layout put every dock back in its area (docks may refine their place)."""
+    layoutFitted = Signal()
+    """A layout saved in a larger window was given this window's default dock sizes (docks
+    may size themselves again, where they are)."""
 
     def __init__(self, design: Design | None = None, path: str | None = None) -> None:
         super().__init__()
@@ -454,9 +457,8 @@ class MainWindow(QMainWindow):
         scroll bar). Right: the explanation, the window's full height, for one layer's whole
         derivation. Middle: the pipeline, with the table (key columns in view) under it.
         """
-        width, height = max(self.width(), 1000), max(self.height(), 600)
-        left = max(300, min(340, width * 20 // 100))
-        right = max(420, min(560, width * 30 // 100))
+        height = max(self.height(), 600)
+        left, right = self._side_widths()
         self.resizeDocks(
             [self.palette_dock, self.explain_dock], [left, right], Qt.Orientation.Horizontal
         )
@@ -468,6 +470,32 @@ class MainWindow(QMainWindow):
             Qt.Orientation.Vertical,
         )
         self.resizeDocks([self.table_dock], [max(180, height * 28 // 100)], Qt.Orientation.Vertical)
+
+    def _side_widths(self) -> tuple[int, int]:
+        """Default widths of the left column (palette, properties) and of Explain."""
+        width = max(self.width(), 1000)
+        left = max(300, min(340, width * 20 // 100))
+        # 520 px at 1366×768: a conv layer's learner notes and whole derivation in one view,
+        # also for each layer of a depthwise-separable pair (the table's name columns give way).
+        right = max(520, min(560, width * 30 // 100))
+        return left, right
+
+    def clamp_side_docks(self) -> None:
+        """Give the table back the room for its key columns (output, params, MACs, % MACs) when
+        the side columns are wider than their defaults: a layout saved on a larger screen and
+        restored on a laptop would otherwise squeeze the table to a sliver. Docks the user
+        narrowed, floated or closed are left alone."""
+        lack = self.table.key_columns_shortfall()
+        if lack <= 0 or not self.table_dock.isVisible() or self.table_dock.isFloating():
+            return
+        left, right = self._side_widths()
+        for dock, default in ((self.explain_dock, right), (self.palette_dock, left)):
+            spare = dock.width() - default
+            if lack <= 0 or spare <= 0 or dock.isFloating() or not dock.isVisible():
+                continue
+            cut = min(spare, lack)
+            self.resizeDocks([dock], [dock.width() - cut], Qt.Orientation.Horizontal)
+            lack -= cut
 
     def _build_status_bar(self) -> None:
         self.totals_label = QLabel()
@@ -814,11 +842,29 @@ class MainWindow(QMainWindow):
         else:
             self.resize(*first_size(self.screen().availableGeometry().size()))
         state = settings.value("mainWindow/state")
-        if isinstance(state, QByteArray):
-            self.restoreState(state, STATE_VERSION)
+        if isinstance(state, QByteArray) and self.restoreState(state, STATE_VERSION):
+            saved = settings.value("mainWindow/size")
+            size = saved if isinstance(saved, QSize) else None
+            # Dock sizes hold once the window has its real size on this screen, and once the
+            # docks added after the first paint (the feature maps) have their place back.
+            self.call_after_first_paint(
+                lambda: QTimer.singleShot(0, self, lambda: self.fit_restored_layout(size))
+            )
+
+    def fit_restored_layout(self, saved_size: QSize | None) -> None:
+        """Fit a restored layout to this window: one saved in a larger window (another screen)
+        gets this window's default dock sizes, as its pixel sizes squeezed the table to a row or
+        two at 1366×768; and the table keeps its key columns in view."""
+        if saved_size is not None and (
+            self.width() < saved_size.width() or self.height() < saved_size.height()
+        ):
+            self._size_docks()
+            self.layoutFitted.emit()
+        self.clamp_side_docks()
 
     def _save_layout(self) -> None:
         settings = app_settings()
+        settings.setValue("mainWindow/size", self.size())
         settings.setValue("mainWindow/geometry", self.saveGeometry())
         settings.setValue("mainWindow/state", self.saveState(STATE_VERSION))
 

@@ -15,6 +15,7 @@ panel repeats the selected row's error below the form, and says why an edit was 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -166,6 +167,9 @@ class PropertyPanel(QScrollArea):
         outer.addWidget(self._summary)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        # A row whose editor does not fit beside a long label ("Output padding", "Count
+        # padding") puts the editor under it instead of pushing it past the panel's edge.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         outer.addLayout(form)
         self._error = QLabel()
@@ -208,11 +212,15 @@ class PropertyPanel(QScrollArea):
         self._updaters.append(lambda d: set_text(name, d.name))
         form.addRow("Design name", name)
         self.editors["design_name"] = name
-        about = QLabel(design.description or "(none)")
+        about = QLabel(wrappable(design.description) or "(none)")
         about.setWordWrap(True)
+        # Whatever word is still too long is cut at the edge rather than widening the form (an
+        # explicit minimum width, not an Ignored size policy: with that the form lost track of
+        # the wrapped text's height and cut its last lines).
+        about.setMinimumWidth(1)
         about.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         about.setToolTip("The design's description, saved in its file")
-        self._updaters.append(lambda d: about.setText(d.description or "(none)"))
+        self._updaters.append(lambda d: about.setText(wrappable(d.description) or "(none)"))
         form.addRow("Description", about)
         self.editors["description"] = about
         spec = design.input
@@ -472,6 +480,16 @@ def breakable(text: str) -> str:
     (``features.denseblock3.denselayer11.conv2``) are one long word, which would otherwise
     widen the panel beyond its dock."""
     return text.replace(".", "." + ZERO_WIDTH_SPACE)
+
+
+WORD_BREAKS = re.compile(r"([._/,])(?=[A-Za-z])")
+
+
+def wrappable(text: str) -> str:
+    """Prose that may also wrap inside the API names it quotes (``torchvision.models.
+    mobilenet_v2``, ``np.savez(path,``): after a dot, underscore, slash or comma followed by a
+    letter (never inside a number such as 1,516 or 15.47)."""
+    return WORD_BREAKS.sub("\\1" + ZERO_WIDTH_SPACE, text)
 
 
 def _shown_pair(layer: Layer, attr: str) -> tuple[int, int]:

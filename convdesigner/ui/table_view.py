@@ -38,6 +38,9 @@ from PySide6.QtWidgets import (
 from convdesigner.core.table import safe_text
 from convdesigner.ui.table_model import LayerTableModel
 
+LAST_KEY_COLUMN = "% MACs"
+"""The table's answers run from "Output" to this column: they must be in view without scrolling."""
+
 Index = QModelIndex | QPersistentModelIndex
 
 MEASURE_ALL_ROWS = 2000
@@ -94,6 +97,10 @@ class LayerTableView(QTableView):
         self._fitting = False
         self._text_cap = self.fontMetrics().horizontalAdvance("M" * 11)
         """Widest a text column is made (its longer texts are elided)."""
+        self._text_floor = self.fontMetrics().horizontalAdvance("M" * 4)
+        """Narrowest a name column is made to leave the answers room ("Conv…", whole in the
+        tooltip)."""
+        self._last_wanted: list[int] = []
         header.sectionResized.connect(self._section_resized)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
         model.modelReset.connect(self.fit_columns)
@@ -252,17 +259,43 @@ class LayerTableView(QTableView):
         if grow or changed is not None:
             self._fit(self._wanted_widths(self.measured_rows()), shrink=True)
 
+    def _name_widths(self, wanted: list[int]) -> dict[int, int]:
+        """Widths of the columns before the answers that only name things (id, name, type):
+        as wide as their texts up to a cap, and narrower, down to a floor, when the view is too
+        narrow for the answers after them (a graph design's id column at 1366×768)."""
+        columns = self.layer_model().columns
+        last = [column.title for column in columns].index(LAST_KEY_COLUMN)
+        names = [
+            c
+            for c in range(last)
+            if not columns[c].numeric and not columns[c].explains and c not in self._user_sized
+        ]
+        others = sum(
+            wanted[c] if c not in self._user_sized else self.horizontalHeader().sectionSize(c)
+            for c in range(last + 1)
+            if c not in names
+        )
+        room = self.viewport().width() - others
+        cap = self._text_cap
+        while cap > self._text_floor and sum(min(wanted[c], cap) for c in names) > room:
+            cap -= 1
+        return {c: min(wanted[c], cap) for c in names}
+
     def _fit(self, wanted: list[int], *, shrink: bool) -> None:
         header = self.horizontalHeader()
         columns = self.layer_model().columns
+        self._last_wanted = wanted
+        names = self._name_widths(wanted)
         self._fitting = True
         try:
             for c, width in enumerate(wanted[:-1] if header.stretchLastSection() else wanted):
                 if c in self._user_sized:
                     continue
-                if not columns[c].numeric:
-                    # Names and types are elided ("…", whole text in the tooltip) rather than
-                    # pushing the numbers off screen.
+                if c in names:
+                    width = names[c]
+                elif not columns[c].numeric:
+                    # Texts are elided ("…", whole text in the tooltip) rather than pushing the
+                    # numbers off screen.
                     width = min(width, self._text_cap)
                 if width > header.sectionSize(c) or (shrink and width < header.sectionSize(c)):
                     header.resizeSection(c, width)
@@ -287,12 +320,23 @@ class LayerTableView(QTableView):
         self._edge_column = column
         self.viewport().update()
 
+    def key_columns_shortfall(self) -> int:
+        """Pixels the view lacks to show every column up to "% MACs" (the answers: output,
+        params, MACs and their share) without scrolling; 0 or less when they fit."""
+        header = self.horizontalHeader()
+        titles = [column.title for column in self.layer_model().columns]
+        last = titles.index(LAST_KEY_COLUMN)
+        return header.sectionPosition(last) + header.sectionSize(last) - self.viewport().width()
+
     def edge_column(self) -> int | None:
         """The column the view's right edge cuts (drawn elided), if any."""
         return self._edge_column
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        if self._last_wanted and event.size().width() != event.oldSize().width():
+            # The name columns' share depends on the width: fit again from the last measure.
+            self._fit(self._last_wanted, shrink=True)
         self._mark_edge_column()
 
     def _section_resized(self, column: int, _old: int, _new: int) -> None:

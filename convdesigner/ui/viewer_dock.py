@@ -97,6 +97,9 @@ class FeatureMapsController(QObject):
         reset = getattr(window, "layoutReset", None)
         if reset is not None:
             reset.connect(self.place_default)
+        fitted = getattr(window, "layoutFitted", None)
+        if fitted is not None:
+            fitted.connect(self.size_default)
         window.installEventFilter(self)
         app = QApplication.instance()
         if app is not None:
@@ -153,18 +156,24 @@ class FeatureMapsController(QObject):
             return
         self.dock.setFloating(False)
         window.splitDockWidget(table, self.dock, Qt.Orientation.Vertical)
+        self.size_default()
+        # Sizes only hold once the window has its real size: applied again after showing.
+        QTimer.singleShot(0, window, self.size_default)
 
-        def share() -> None:
-            # Sizes only hold once the window has its real size: applied again after showing.
-            height = max(window.height(), 600)
-            window.resizeDocks(
-                [table, self.dock],
-                [max(170, height * 26 // 100), max(240, height * 40 // 100)],
-                Qt.Orientation.Vertical,
-            )
-
-        share()
-        QTimer.singleShot(0, window, share)
+    def size_default(self) -> None:
+        """The table and the viewer share the height under the pipeline as on first run (also
+        when a layout saved in a larger window is restored: its pixel heights squeezed the
+        pipeline or the table); where the docks are is left as it is."""
+        window = self.window
+        table = getattr(window, "table_dock", None)
+        if table is None or self.dock.isFloating():
+            return
+        height = max(window.height(), 600)
+        window.resizeDocks(
+            [table, self.dock],
+            [max(170, height * 26 // 100), max(240, height * 40 // 100)],
+            Qt.Orientation.Vertical,
+        )
 
     @property
     def panel(self) -> FeatureMapPanel:

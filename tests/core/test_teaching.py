@@ -158,7 +158,7 @@ def test_pair_with_batchnorm_and_relu_between_is_compared_but_not_rewritten() ->
     comparison = teaching.separable_comparison(analysis, "3")
     assert comparison is not None
     assert comparison.text.startswith("this pair: 900 + 15,000 = 15,900 weights")
-    assert "(BatchNorm, ReLU between the two convs are left out of both counts)" in comparison.text
+    assert "(not counting BatchNorm, ReLU between them)" in comparison.text
     assert comparison.action == ""
     with pytest.raises(separable.RewriteError, match="BatchNorm, ReLU between"):
         separable.make_normal(analysis, "0")
@@ -289,3 +289,23 @@ def test_no_comparison_for_an_activation_between_a_pair() -> None:
     analysis = analyse(design)
     assert teaching.separable_comparison(analysis, "1") is None
     assert teaching.separable_comparison(analysis, "2") is not None
+
+
+def test_what_if_names_a_following_dense_layer_by_its_name_without_a_stray_possessive() -> None:
+    design = Design(
+        InputSpec(height=8, width=8, channels=3),
+        (Conv2D(filters=4, kernel=3), Flatten(), Dense(units=10, name="predictions")),
+    )
+    what_if = teaching.what_if_double(analyse(design), "0")
+    assert what_if is not None
+    assert "the next layer's (layer 2, predictions) by 2" in what_if.text
+    assert "predictions's" not in what_if.text
+
+
+def test_a_one_by_one_conv_that_keeps_the_channel_count_does_not_claim_to_change_it() -> None:
+    design = Design(InputSpec(height=4, width=4, channels=8), (Conv2D(filters=8, kernel=1),))
+    text = teaching.one_by_one_text(analyse(design).row("0"))
+    assert "keeps the channel count at 8" in text
+    assert "changes the channel count" not in text
+    wider = Design(InputSpec(height=4, width=4, channels=8), (Conv2D(filters=16, kernel=1),))
+    assert "changes the channel count (8 → 16)" in teaching.one_by_one_text(analyse(wider).row("0"))

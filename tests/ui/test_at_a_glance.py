@@ -13,11 +13,12 @@ from PySide6.QtWidgets import QLabel, QTextEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from convdesigner.core.design import MAX_INPUT_SIDE
-from convdesigner.core.templates import load_template
+from convdesigner.core.templates import list_templates, load_template
 from convdesigner.ui.explain import FORMULA_SECTIONS
 from convdesigner.ui.feature_maps import LEFT_MIN_WIDTH
 from convdesigner.ui.help_docs import HelpViewer, page_path
-from convdesigner.ui.main_window import MainWindow, first_size
+from convdesigner.ui.main_window import STATE_VERSION, MainWindow, first_size
+from convdesigner.ui.properties import ZERO_WIDTH_SPACE
 from convdesigner.ui.table_view import EdgeDelegate
 from convdesigner.ui.viewer_dock import FeatureMapsController, install_feature_maps
 from tests.ui.ui_helpers import drag_and_drop, editor, explained, layer
@@ -312,9 +313,21 @@ def test_explain_shows_a_conv_layers_whole_derivation_at_1366x768(
     qtbot.wait(20)
     explain = explained(qtbot, window)
     assert "Receptive field" in explain.toPlainText()
-    # The learner's notes come first; the derivation below them fits the panel in one view.
-    _whole, derivation = _derivation_height(explain)
-    assert derivation <= explain.viewport().height()
+    # The learner's notes come first, and they and the derivation below them fit the panel in
+    # one view: no scrolling to see how any number of the layer came about.
+    assert "Why the output is 3-D" in explain.toPlainText()
+    whole, _derivation = _derivation_height(explain)
+    assert whole <= explain.viewport().height()
+    assert not explain.verticalScrollBar().isVisible()
+    # Made separable, each layer of the pair has a longer note (the pair's counts, the next
+    # conv's cost): both still fit.
+    window.learner.run("make-separable")
+    for index in (2, 3):
+        window.select_layer(index)
+        qtbot.wait(20)
+        assert "Depthwise-separable" in explain.toPlainText()
+        whole, _derivation = _derivation_height(explain)
+        assert whole <= explain.viewport().height(), index
 
 
 def test_explain_shows_everything_of_a_conv_layer_at_1920x1080(
@@ -350,6 +363,22 @@ def test_properties_of_every_op_without_a_scroll_bar_at_1366x768(
     window.select_layer(0)
     for name in ("dilation", "groups", "bias"):
         assert editor(window, name).isVisible(), name
+
+
+def test_properties_of_every_op_fit_the_panels_width_at_1366x768(
+    qtbot: QtBot, window: MainWindow, small_screen: FeatureMapsController
+) -> None:
+    """No form wider than its panel (the horizontal scroll bar is off, so the right end of a
+    pooling layer's kernel, stride and padding editors, "Square" included, was cut off)."""
+    panel = window.properties
+    for key in window.palette_list.entry_keys():
+        window.insert_entry(key, 0)
+        window.select_layer(0)
+        qtbot.wait(5)
+        page = panel.widget()
+        assert page is not None
+        assert page.minimumSizeHint().width() <= panel.viewport().width(), key
+        window.undo_stack.undo()
 
 
 def test_the_palette_is_a_compact_grid(
@@ -405,3 +434,141 @@ def test_each_derivation_links_to_its_formula(qtbot: QtBot, window: MainWindow) 
     assert viewer.current_section == "MACs and FLOPs"
     qtbot.waitUntil(lambda: viewer.browser.verticalScrollBar().value() > 0, timeout=2000)
     viewer.close()
+
+
+@pytest.mark.parametrize("template", [t.id for t in list_templates()])
+def test_a_long_design_description_wraps_inside_properties_at_1366x768(
+    qtbot: QtBot, window: MainWindow, small_screen: FeatureMapsController, template: str
+) -> None:
+    """Descriptions name things like ``torchvision.models.mobilenet_v2``: one long word that
+    must wrap, not widen the form past the panel's right edge (its scroll bar is off)."""
+    window.apply_design(load_template(template), template)
+    window.select_node(None)
+    panel = window.properties
+    page = panel.widget()
+    assert page is not None
+    qtbot.waitUntil(lambda: page.isVisible())
+    qtbot.wait(20)
+    assert page.minimumSizeHint().width() <= panel.viewport().width(), template
+    assert page.width() <= panel.viewport().width(), template
+    about = editor(window, "description")
+    right = about.mapTo(page, QPoint(about.width(), 0)).x()
+    assert right <= panel.viewport().width(), template
+    assert about.text().replace(ZERO_WIDTH_SPACE, "") == window.design.description
+    # No line cut off, once the form has laid out the new text.
+    qtbot.waitUntil(lambda: about.height() >= about.heightForWidth(about.width()), timeout=3000)
+
+
+def _key_columns_in_view(window: MainWindow) -> bool:
+    table = window.table
+    header = table.horizontalHeader()
+    titles = [c.title for c in window.table_model.columns]
+    return all(
+        header.sectionViewportPosition(titles.index(title)) >= 0
+        and header.sectionViewportPosition(titles.index(title))
+        + header.sectionSize(titles.index(title))
+        <= table.viewport().width()
+        for title in KEY_COLUMNS
+    )
+
+
+def test_a_layout_saved_on_a_large_screen_leaves_the_key_columns_in_view_at_1366x768(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """Wide side docks saved on a 1920×1080 screen, restored in a 1366×768 window."""
+    window.resize(1920, 1080)
+    window.reset_layout()
+    qtbot.wait(50)
+    horizontal = Qt.Orientation.Horizontal
+    window.resizeDocks([window.palette_dock, window.explain_dock], [520, 760], horizontal)
+    qtbot.wait(20)
+    state = window.saveState(STATE_VERSION)
+    window.resize(1366, 768)
+    assert window.restoreState(state, STATE_VERSION)
+    qtbot.wait(50)
+    assert not _key_columns_in_view(window)  # what the restored sizes alone give
+    window.clamp_side_docks()
+    qtbot.wait(50)
+    assert _key_columns_in_view(window)
+    assert window.explain_dock.width() >= 520  # the side docks keep at least their defaults
+    assert window.palette_dock.width() >= 300
+
+
+def test_the_enlarged_channel_has_room_at_1366x768(
+    qtbot: QtBot, window: MainWindow, small_screen: FeatureMapsController
+) -> None:
+    """A click on a value of the enlarged channel explains it (question 6) and a pooling layer
+    shows its input and output channel there (question 4): it must not be squeezed to nothing
+    by its title and the histogram in the short feature-map dock of a laptop screen."""
+    small_screen.start()
+    panel = small_screen.panel
+    qtbot.waitUntil(lambda: panel.render_count >= 1 and not panel.busy, timeout=30000)
+    qtbot.wait(50)
+    assert panel.detail_view.sceneBoundingRect().height() >= 60
+    panel.select_position(0, 3, 10)  # a click on a channel keeps it so
+    assert not panel.histogram.isVisible()
+    assert not panel.histogram.getAxis("bottom").isVisible()
+    assert panel.detail_view.sceneBoundingRect().height() >= 60
+    window.resize(1920, 1080)  # where there is room, the histogram is back
+    window.reset_layout()
+    qtbot.waitUntil(lambda: panel.histogram.sceneBoundingRect().height() >= 56, timeout=5000)
+    assert panel.detail_view.sceneBoundingRect().height() >= 50
+
+
+@pytest.mark.parametrize("template", [t.id for t in list_templates()])
+def test_key_columns_in_view_for_every_template_at_1366x768(
+    qtbot: QtBot, window: MainWindow, small_screen: FeatureMapsController, template: str
+) -> None:
+    """A graph design adds an id column, and torchvision's ids and names are long: the name
+    columns give way (elided, whole in the tooltip) so the answers stay in view."""
+    window.apply_design(load_template(template), template)
+    window.table.widen_columns()
+    qtbot.wait(5)
+    assert _key_columns_in_view(window), template
+    _numbers_fit(window)
+
+
+def test_the_cost_chart_shows_every_bar_at_1366x768(
+    qtbot: QtBot, window: MainWindow, small_screen: FeatureMapsController
+) -> None:
+    """The chart's title is long ("… · selected: 156.00 M (95.2 %)"); it must not widen the
+    plots past the Costs tab's edge, where the selected (largest) bar was cut off."""
+    window.select_layer(2)
+    views = window.learner
+    views.chart_dock.raise_()
+    qtbot.waitUntil(lambda: views.chart is not None and views.chart.isVisible())
+    chart = views.chart
+    assert chart is not None
+    qtbot.wait(50)
+    for plot in (chart.macs_plot, chart.params_plot):
+        assert plot.sceneBoundingRect().right() <= chart.plots.viewport().width(), plot
+
+
+def test_a_layout_saved_in_a_larger_window_gives_the_table_its_rows_at_1366x768(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """Saved at 1920×1080 (a 1728×972 window), restored on a 1366×768 screen: the pixel sizes
+    of the saved docks left the table 86 px, a row and a half."""
+    first_viewer = install_feature_maps(window, lazy=True)
+    window.resize(1728, 972)
+    window.reset_layout()
+    qtbot.wait(50)
+    window.close()  # saves the layout and the window's size
+    first_viewer.shutdown()
+    second = MainWindow()
+    viewer: FeatureMapsController | None = None
+    try:
+        second.resize(1366, 768)
+        second.show()
+        qtbot.wait(20)
+        viewer = install_feature_maps(second, lazy=True)  # after the first paint, as in main()
+        qtbot.wait(300)
+        qtbot.waitUntil(lambda: second.table_dock.height() >= 180, timeout=3000)
+        assert _key_columns_in_view(second)
+        assert second.pipeline.height() >= 180  # and the pipeline keeps its four cards
+    finally:
+        if viewer is not None:
+            viewer.shutdown()
+        second.undo_stack.setClean()
+        second.close()
+        second.deleteLater()

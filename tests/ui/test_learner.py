@@ -186,7 +186,7 @@ def test_cost_chart_tab_draws_macs_and_params(
     ]  # fmt: skip
     assert chart.selected == "2"
     assert chart.doubled == (7_840_000, 0, 312_000_000)  # outlines: layer 2 twice as wide
-    assert "selected: 156.00 M (95.2 %)" in chart.macs_plot.titleLabel.text
+    assert "selected: 156.00 M (95.2 %)" in chart.title.text
     window.document.change("0", filters=200)  # a wider first conv doubles the second's MACs
     assert [b.macs for b in chart.bars] == [15_680_000, 0, 312_000_000]
     # Layer 0 is selected now: doubling it again would double both convs' bars.
