@@ -270,11 +270,11 @@ class Analysis:
             errors=errors,
         )
 
-    @property
+    @cached_property  # a walk over every row, asked several times per edit by the views
     def ok(self) -> bool:
         return all(r.ok for r in self.rows)
 
-    @property
+    @cached_property
     def first_error(self) -> LayerRow | None:
         return next((r for r in self.rows if r.status is Status.ERROR), None)
 

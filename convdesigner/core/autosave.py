@@ -39,6 +39,7 @@ from convdesigner.core.document import Document
 from convdesigner.core.fileformat import DesignFileError, design_from_dict, design_to_dict
 from convdesigner.core.history import DocState
 from convdesigner.core.safe_io import RefusedFileError, read_capped
+from convdesigner.core.switching import short_switch_interval
 
 AUTOSAVE_FORMAT = "convdesigner-autosave"
 AUTOSAVE_VERSION = 1
@@ -128,7 +129,8 @@ class Autosaver:
                     return
                 generation, snapshot = self._pending
                 self._pending = None
-            text = snapshot.dumps()  # outside the mutex: the slow part
+            with short_switch_interval():  # pure Python: let the UI thread in often
+                text = snapshot.dumps()  # outside the mutex: the slow part
             with self._mutex:
                 if generation != self._generation:
                     continue  # removed or written anew meanwhile

@@ -21,7 +21,14 @@ from typing import Any
 from convdesigner.core import separable
 from convdesigner.core.analysis import Analysis, analyse
 from convdesigner.core.design import INPUT_ID, Design, GraphError, InputSpec, Node, fresh_id
-from convdesigner.core.history import MAX_HISTORY, DocState, History, Pushed, Step
+from convdesigner.core.history import (
+    MAX_HISTORY,
+    MAX_HISTORY_BYTES,
+    DocState,
+    History,
+    Pushed,
+    Step,
+)
 from convdesigner.core.ops import Add, Layer, palette_entries
 from convdesigner.core.validate import LayerSettingError
 
@@ -76,10 +83,15 @@ class Document:
     """
 
     def __init__(
-        self, design: Design, path: str | None = None, *, limit: int = MAX_HISTORY
+        self,
+        design: Design,
+        path: str | None = None,
+        *,
+        limit: int = MAX_HISTORY,
+        byte_budget: int = MAX_HISTORY_BYTES,
     ) -> None:
         self._state = DocState(design, None, path)
-        self.history = History(limit)
+        self.history = History(limit, byte_budget)
         self._listeners: list[Listener] = []
         self._analysis = analyse(design)
 
@@ -109,6 +121,25 @@ class Document:
             # The analysis before the edit lets the unchanged rows be reused (not recomputed).
             self._analysis = analyse(self._state.design, self._analysis)
         return self._analysis
+
+    @property
+    def analysis_ready(self) -> bool:
+        """Reading :attr:`analysis` costs nothing: the current design's is computed."""
+        return self._analysis.design is self._state.design
+
+    @property
+    def last_analysis(self) -> Analysis:
+        """The newest analysis computed, maybe of an earlier design: what an analysis of the
+        current design can reuse rows from (a front end may compute it on another thread)."""
+        return self._analysis
+
+    def adopt_analysis(self, analysis: Analysis) -> bool:
+        """Keep ``analysis`` (computed elsewhere, e.g. on a worker thread) if it is the current
+        design's; False (nothing kept) for any other design's."""
+        if analysis.design is not self._state.design:
+            return False
+        self._analysis = analysis
+        return True
 
     @property
     def is_clean(self) -> bool:

@@ -3,6 +3,11 @@
 The text comes from the core (``LayerRow.derivations`` in :func:`table.ordered_derivations`
 order), so the panel, ``convdesigner summary --explain`` and the docs can never disagree. A
 selected table cell puts the derivations of that column first and highlights them.
+
+The panel is drawn just after the frame that shows an edit (a zero-time timer, so a burst of
+edits draws it once): its learner notes analyse a changed copy of the design, and with
+``setHtml`` that is about half of an edit of DenseNet-121, which must fit in one frame. For
+designs of thousands of nodes the notes are computed on a worker thread.
 """
 
 from __future__ import annotations
@@ -10,15 +15,21 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import QTimer, QUrl, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from convdesigner.core.analysis import Analysis, LayerRow, Status
+from convdesigner.core.cancel import CancelToken
 from convdesigner.core.table import ordered_derivations, title
 from convdesigner.core.teaching import ACTION_TITLES, Note, notes
 from convdesigner.core.units import bytes_text, fmt, shape_text
 from convdesigner.ui.rows import param_shapes_text
+from convdesigner.ui.workers import LatestWorker, Progress
+
+BACKGROUND_NOTES_ROWS = 1500
+"""From this many rows on, the learner's notes (a what-if analysis of the design) are computed on
+a worker thread; the derivations are shown at once, the notes added when they arrive."""
 
 TITLES: dict[str, str] = {
     "output_height": "Output height",
@@ -205,12 +216,34 @@ class ExplainPanel(QTextBrowser):
         self._focus: tuple[str, ...] = ()
         self._stale = False
         self._active = True
+        self._render_timer = QTimer(self)
+        self._render_timer.setSingleShot(True)
+        self._render_timer.setInterval(0)
+        self._render_timer.timeout.connect(self._render)
+        self._notes_worker: LatestWorker | None = None
+        self._notes_for: tuple[LayerRow, Analysis] | None = None
+        """(row, analysis) whose notes the worker computes."""
         self.setPlaceholderText(
             "Select a layer or a table cell to see how its numbers are derived."
         )
 
+    @property
+    def pending(self) -> bool:
+        """Something shown is not drawn yet (it is, one event-loop pass later; the notes of a
+        large design when the worker has them)."""
+        return self._render_timer.isActive() or self._notes_for is not None
+
+    def shutdown(self) -> None:
+        """Stop the notes' worker (the window closes)."""
+        self._render_timer.stop()
+        self._notes_for = None
+        if self._notes_worker is not None:
+            self._notes_worker.shutdown()
+
     def show_totals(self, analysis: Analysis) -> None:
         self._row, self._focus, self._stale, self._analysis = None, (), False, None
+        self._render_timer.stop()
+        self._notes_for = None
         self.setHtml(totals_html(analysis))
 
     def show_row(
@@ -226,33 +259,63 @@ class ExplainPanel(QTextBrowser):
         if row == self._row and focus == self._focus and same and not self._stale:
             return
         self._row, self._focus, self._analysis = row, focus, analysis
-        if not self._active:
-            # Out of sight (closed, or behind the History tab): render when shown again, not on
-            # every edit.
-            self._stale = True
-            return
-        self._render()
+        self._stale = True
+        self._notes_for = None
+        if self._active:
+            # After this frame: out of sight (closed, or behind the History tab) it is drawn
+            # when shown again, not on every edit.
+            self._render_timer.start()
 
     def set_active(self, active: bool) -> None:
         """Whether the panel can be seen (its dock's ``visibilityChanged``)."""
         self._active = active
         if active and self._stale:
-            self._render()
+            self._render_timer.start()
 
     def _render(self) -> None:
         self._stale = False
-        row, focus = self._row, self._focus
+        row, analysis = self._row, self._analysis
         if row is None:
             self.clear()
             return
+        if analysis is not None and len(analysis.rows) >= BACKGROUND_NOTES_ROWS:
+            self._show(row, [])  # the derivations now, the notes when the worker has them
+            self._notes_for = (row, analysis)
+            if self._notes_worker is None:
+                self._notes_worker = LatestWorker(self, background=True, python_bound=True)
+                self._notes_worker.resultReady.connect(self._notes_arrived)
+                self._notes_worker.jobFailed.connect(self._notes_failed)
+            node = row.id
+
+            def job(_token: CancelToken, _progress: Progress) -> list[Note]:
+                return notes(analysis, node)
+
+            self._notes_worker.submit(job)
+            return
+        self._show(row, notes(analysis, row.id) if analysis is not None else [])
+
+    def _show(self, row: LayerRow, learner: Sequence[Note]) -> None:
+        focus = self._focus
         dark = self.palette().color(QPalette.ColorRole.Base).lightness() < 128
         scroll = self.verticalScrollBar().value()
-        learner = notes(self._analysis, row.id) if self._analysis is not None else []
         self.setHtml(
             explain_html(row, focus, highlight="#5c4b00" if dark else "#fff3bf", learner=learner)
         )
         if not focus:
             self.verticalScrollBar().setValue(scroll)
+
+    def _notes_arrived(self, _request: int, learner: object) -> None:
+        wanted = self._notes_for
+        if wanted is None or not isinstance(learner, list):
+            return
+        row, analysis = wanted
+        if row is not self._row or analysis is not self._analysis:
+            return  # showing something else since
+        self._notes_for = None
+        self._show(row, learner)
+
+    def _notes_failed(self, _request: int, _error: object) -> None:
+        self._notes_for = None  # the derivations stay; the notes are an extra
 
     def _anchor_clicked(self, url: QUrl) -> None:
         row = self._row

@@ -87,6 +87,10 @@ BUSY_DELAY_MS = 200
 DETAIL_DELAY_MS = 10
 """The enlarged channel is drawn this long after the mosaic: in the next event-loop pass."""
 DEFER_MIN_MACS = 1_000_000_000
+PYTHON_BOUND_MACS = 1_000_000
+"""Below this many MACs per node on average a run is mostly the engine's Python per layer (a
+10,000-layer design of 32×32 maps), not NumPy kernels that release the interpreter: the worker
+then lets the UI thread have the interpreter more often (``workers.PYTHON_SWITCH_INTERVAL``)."""
 """Runs at least this heavy (about 15 ms of engine time and up) start a moment after the edit."""
 DEFER_MS = 25
 """How long such a run waits: a frame and a bit, so the window repaints the edit first. The
@@ -547,7 +551,11 @@ class FeatureMapPanel(QWidget):
         else:
             self._start_timer.stop()
             self._deferred = None
-            self.worker.submit(job)
+            self.worker.submit(job, python_bound=self._python_bound())
+
+    def _python_bound(self) -> bool:
+        nodes = max(len(self._design), 1)
+        return self._analysis.totals.macs < PYTHON_BOUND_MACS * nodes
 
     def _needs_engine(self, request: Request) -> bool:
         part, _ = runnable_part(self._design, self._analysis)
@@ -556,7 +564,7 @@ class FeatureMapPanel(QWidget):
     def _submit_deferred(self) -> None:
         job, self._deferred = self._deferred, None
         if job is not None:
-            self.worker.submit(job)
+            self.worker.submit(job, python_bound=self._python_bound())
 
     def _on_busy(self, busy: bool) -> None:
         if busy:
@@ -574,8 +582,8 @@ class FeatureMapPanel(QWidget):
 
     def _on_progress(self, _request: int, i: int, n: int) -> None:
         self.busy_bar.set_progress(i, n)
-        layers = self._design.layers
-        name = layers[i].label if i < len(layers) else ""
+        nodes = self._design.nodes  # not ``layers``: a new list per call (10,000 nodes)
+        name = nodes[i].op.label if i < len(nodes) else ""
         text = f"Computing layer {i} of {n}: {name}…"
         metrics = self.busy_label.fontMetrics()
         width = self.busy_label.width()

@@ -55,6 +55,7 @@ from convdesigner.core.fileformat import DesignFileError
 from convdesigner.core.table import not_computed, where
 from convdesigner.core.units import bytes_text, si
 from convdesigner.ui import mime
+from convdesigner.ui.analysis_feed import AnalysisFeed
 from convdesigner.ui.explain import ExplainPanel
 from convdesigner.ui.files import DocumentFiles
 from convdesigner.ui.icons import app_icon
@@ -66,6 +67,7 @@ from convdesigner.ui.settings import app_settings, clear_recent_files, recent_fi
 from convdesigner.ui.table_model import LayerTableModel
 from convdesigner.ui.table_view import LayerTableView
 from convdesigner.ui.undo import UndoStack
+from convdesigner.ui.workers import hold_background
 
 if TYPE_CHECKING:
     from convdesigner.ui.help_docs import HelpViewer
@@ -119,6 +121,14 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.document = Document(default_design() if design is None else design, path)
         self.undo_stack = UndoStack(self.document, self)
+        self.analysis_feed = AnalysisFeed(self.document, self)
+        """Analyses of large designs come from a worker thread (views keep the older one,
+        marked as updating, meanwhile)."""
+        self.analysis_feed.ready.connect(self._analysis_arrived)
+        self._announced_selection: str | None = self.document.selection
+        """The selection last told through ``selectedNodeChanged``."""
+        self._arrived: Design | None = None
+        """A design whose analysis came from the worker, its panels not yet told."""
         self.files = DocumentFiles(
             self, self.document, self.drop_image, lambda design: self.designOpened.emit(design)
         )
@@ -165,8 +175,24 @@ class MainWindow(QMainWindow):
 
     @property
     def analysis(self) -> Analysis:
-        """The current design's analysis (one per design, shared by every view)."""
+        """The current design's analysis (one per design, shared by every view).
+
+        While a large design's analysis is computed on the worker thread (see
+        :attr:`updating`) this computes it here and now; the window's own views wait instead.
+        """
         return self.document.analysis
+
+    @property
+    def updating(self) -> bool:
+        """The views still show the analysis of an earlier design: the current one's is being
+        computed on a worker thread (designs of thousands of nodes), or its panels and
+        listeners are told in the next event-loop pass."""
+        return self.analysis_feed.pending or self._arrived is not None
+
+    @property
+    def shown_analysis(self) -> Analysis:
+        """The analysis the table and the pipeline show (an earlier one while updating)."""
+        return self.table_model.analysis
 
     @property
     def path(self) -> str | None:
@@ -494,17 +520,66 @@ class MainWindow(QMainWindow):
     # ================================================================== following the document
 
     def _document_changed(self, change: Change) -> None:
+        hold_background()  # the views repaint next: background pure-Python work waits
+        feed = self.analysis_feed
         if change.design_changed:
-            self._refresh_views()
-        if change.design_changed or change.selection_changed:
-            self._show_selection(scroll=change.selection_changed)
+            if feed.in_background(change.after.design):
+                # Thousands of nodes: analysed on a worker; the views keep the older analysis,
+                # marked as updating, and follow when it arrives (_analysis_arrived).
+                feed.request()
+                self._set_updating(True)
+            else:
+                feed.cancel()
+                self._set_updating(False)
+                self._refresh_views()
         self._update_title()
         if change.kind is ChangeKind.RESET:
             self.designOpened.emit(change.after.design)
+        if feed.pending:
+            # Rows of the views and the new design differ: the selection, designChanged and
+            # selectedNodeChanged wait for the analysis, so no listener computes it here.
+            return
+        if change.design_changed or change.selection_changed:
+            self._show_selection(scroll=change.selection_changed)
         if change.design_changed:
             self.designChanged.emit(change.after.design)
-        if change.selection_changed:
-            self.selectedNodeChanged.emit(change.after.selection)
+        self._announce_selection()
+
+    def _analysis_arrived(self, design: Design) -> None:
+        """A large design's analysis came from the worker: show it in the table and the
+        pipeline now, the panels and the listeners one event-loop pass later (each part of a
+        10,000-node design's refresh takes milliseconds; together they overran the 30 ms the
+        window may freeze)."""
+        if design is not self.design:
+            return
+        hold_background()
+        self._set_updating(False)
+        self._refresh_views()
+        self._sync_current(scroll=self.document.selection != self._announced_selection)
+        self._arrived = design
+        QTimer.singleShot(0, self, lambda: self._follow_arrival(design))
+
+    def _follow_arrival(self, design: Design) -> None:
+        if self._arrived is not design:
+            return
+        self._arrived = None
+        if design is not self.design or self.analysis_feed.pending:
+            return  # edited again meanwhile: that change is followed instead
+        self._show_selection_details()
+        self._update_actions()
+        self.designChanged.emit(design)
+        self._announce_selection()
+
+    def _announce_selection(self) -> None:
+        selection = self.document.selection
+        if selection != self._announced_selection:
+            self._announced_selection = selection
+            self.selectedNodeChanged.emit(selection)
+
+    def _set_updating(self, updating: bool) -> None:
+        self.table.set_updating(updating)
+        if updating:
+            self.totals_label.setText("Updating the analysis…")
 
     def _update_title(self) -> None:
         path = self.path
@@ -555,6 +630,12 @@ class MainWindow(QMainWindow):
 
     def _show_selection(self, *, scroll: bool) -> None:
         """Make every view show the document's selection."""
+        self._sync_current(scroll=scroll)
+        self._show_selection_details()
+        self._update_actions()
+
+    def _sync_current(self, *, scroll: bool) -> None:
+        """Make the pipeline and the table's current row the selection's."""
         row = self._row_of_selection()
         self._syncing = True
         try:
@@ -577,8 +658,6 @@ class MainWindow(QMainWindow):
             self._syncing = False
         if scroll:
             self.pipeline.scrollTo(pipe_index)
-        self._show_selection_details()
-        self._update_actions()
 
     def _show_selection_details(self) -> None:
         analysis = self.analysis
@@ -596,24 +675,31 @@ class MainWindow(QMainWindow):
             self.statusBar().clearMessage()
 
     def _node_at_row(self, row: int) -> str | None:
-        return None if row == 0 else self.design.nodes[row - 1].id
+        # The views' rows are the shown analysis's (an older design's while updating).
+        return None if row == 0 else self.shown_analysis.design.nodes[row - 1].id
 
     def _pipeline_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if self._syncing or not current.isValid():
             return
-        self.document.select(self._node_at_row(current.row()))
+        self._select_shown(self._node_at_row(current.row()))
+
+    def _select_shown(self, node: str | None) -> None:
+        """Select a node clicked in a view; while updating, one the edit removed is ignored."""
+        if node is None or node in self.design:
+            self.document.select(node)
 
     def _table_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if self._syncing or not current.isValid():
             return
         if self.table_model.is_totals_row(current.row()):
-            self.explain.show_totals(self.analysis)
+            self.explain.show_totals(self.shown_analysis)
             return
         node = self._node_at_row(current.row())
         if node == self.document.selection:
-            self._show_selection_details()  # another column: refocus the explanation
+            if not self.updating:
+                self._show_selection_details()  # another column: refocus the explanation
         else:
-            self.document.select(node)
+            self._select_shown(node)
 
     def _update_actions(self) -> None:
         node = self.document.selection
@@ -741,6 +827,9 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self._save_layout()
+        self.analysis_feed.shutdown()
+        self.explain.shutdown()
+        self.files.shutdown()
         event.accept()
 
     # ================================================================== layout & about

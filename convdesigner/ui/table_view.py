@@ -3,12 +3,15 @@
 Column widths are measured from the model's formatted texts with the view's font metrics, the
 way Qt's ``sizeHintForColumn`` measures them, but without a ``data()`` call per cell and role:
 on VGG-16 that walk took ~10 ms of the UI thread per edit (20-40 ms while the feature-map
-worker competes for the interpreter), enough to make the viewer stutter.
+worker competes for the interpreter), enough to make the viewer stutter. A table of thousands
+of rows measures the rows in view (and widens as more scroll into view): formatting every row
+of a 10,000-node design took hundreds of milliseconds per edit.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtGui import (
@@ -18,11 +21,13 @@ from PySide6.QtGui import (
     QKeyEvent,
     QKeySequence,
     QPainter,
+    QPalette,
     QResizeEvent,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
+    QLabel,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -37,6 +42,9 @@ LAST_KEY_COLUMN = "% MACs"
 """The table's answers run from "Output" to this column: they must be in view without scrolling."""
 
 Index = QModelIndex | QPersistentModelIndex
+
+MEASURE_ALL_ROWS = 2000
+"""Tables with more rows than this size their columns from the rows in view only."""
 
 
 class EdgeDelegate(QStyledItemDelegate):
@@ -109,7 +117,68 @@ class LayerTableView(QTableView):
         self._widen_timer.setInterval(250)
         self._widen_timer.timeout.connect(self.widen_columns)
         model.dataChanged.connect(self._rows_changed)
+        # A long table sizes its columns from the rows in view: widen (never shrink) as others
+        # scroll into view.
+        self._scroll_timer = QTimer(self)
+        self._scroll_timer.setSingleShot(True)
+        self._scroll_timer.setInterval(100)
+        self._scroll_timer.timeout.connect(self._widen_to_view)
+        self.verticalScrollBar().valueChanged.connect(self._scrolled)
+        self._updating = False
+        self._updating_label = QLabel("Updating…", self.viewport())
+        self._updating_label.setObjectName("tableUpdating")
+        self._updating_label.setToolTip("The analysis of the edited design is being computed")
+        self._updating_label.setAutoFillBackground(True)  # opaque: the cells under it stay
+        self._updating_label.setBackgroundRole(QPalette.ColorRole.ToolTipBase)
+        self._updating_label.setForegroundRole(QPalette.ColorRole.ToolTipText)
+        self._updating_label.setContentsMargins(6, 2, 6, 2)
+        self._updating_label.hide()
         self.fit_columns()
+
+    def set_updating(self, updating: bool) -> None:
+        """Mark the rows as an earlier design's while a large design's analysis is computed on
+        a worker thread: a small opaque label over the table's corner, not a repaint of every
+        cell (each cell's data is a call into Python, which has to wait for the worker's turn
+        with the interpreter: a full repaint then took 30-90 ms instead of 4)."""
+        if updating == self._updating:
+            return
+        self._updating = updating
+        label = self._updating_label
+        if updating:
+            label.adjustSize()
+            viewport = self.viewport()
+            label.move(max(viewport.width() - label.width() - 4, 0), 2)
+            label.show()
+            label.raise_()
+        else:
+            label.hide()
+
+    @property
+    def updating(self) -> bool:
+        return self._updating
+
+    def measured_rows(self, rows: range | None = None) -> Iterable[int]:
+        """The rows (of ``rows``, default all) whose texts size the columns: all of them in a
+        table up to :data:`MEASURE_ALL_ROWS` rows, else those in view and the totals row."""
+        count = self.model().rowCount()
+        wanted = range(count) if rows is None else rows
+        if count <= MEASURE_ALL_ROWS:
+            return wanted
+        first = max(self.rowAt(0), 0)
+        last = self.rowAt(self.viewport().height() - 1)
+        height = max(self.verticalHeader().defaultSectionSize(), 1)
+        if last < first:  # not laid out yet, or the view ends below the last row
+            last = first + max(self.viewport().height(), 600) // height
+        in_view = range(max(first, wanted.start), min(last + 1, wanted.stop))
+        totals = count - 1
+        return [*in_view, totals] if totals in wanted and totals not in in_view else in_view
+
+    def _scrolled(self, _value: int) -> None:
+        if self.model().rowCount() > MEASURE_ALL_ROWS:
+            self._scroll_timer.start()
+
+    def _widen_to_view(self) -> None:
+        self._fit(self._wanted_widths(self.measured_rows()), shrink=False)
 
     def _rows_changed(self, top_left: QModelIndex, bottom_right: QModelIndex, *_: object) -> None:
         first, last = top_left.row(), bottom_right.row()
@@ -118,7 +187,7 @@ class LayerTableView(QTableView):
         self._changed_rows = (first, last)
         self._widen_timer.start()
 
-    def content_widths(self, rows: range) -> list[int]:
+    def content_widths(self, rows: Iterable[int]) -> list[int]:
         """Width each column's cells in ``rows`` need, as ``sizeHintForColumn`` would give it.
 
         That is the text's advance in the cell's font (the model's row font resolved against the
@@ -157,7 +226,7 @@ class LayerTableView(QTableView):
             self._header_hints = (key, [header.sectionSizeHint(c) for c in range(header.count())])
         return self._header_hints[1]
 
-    def _wanted_widths(self, rows: range) -> list[int]:
+    def _wanted_widths(self, rows: Iterable[int]) -> list[int]:
         return [
             max(content, title)
             for content, title in zip(self.content_widths(rows), self.header_hints(), strict=True)
@@ -168,7 +237,7 @@ class LayerTableView(QTableView):
         user widened before is forgotten)."""
         self._user_sized.clear()
         self._changed_rows = None
-        self._fit(self._wanted_widths(range(self.model().rowCount())), shrink=True)
+        self._fit(self._wanted_widths(self.measured_rows()), shrink=True)
 
     def widen_columns(self) -> None:
         """Fit the columns to the texts after an edit: numbers always fit (grown when they get
@@ -176,19 +245,19 @@ class LayerTableView(QTableView):
         wide and push the others off screen); columns the user resized are left alone.
 
         Only the rows changed since the last call are measured to grow; shrinking measures
-        every row, from the cached widths.
+        every row, from the cached widths (in a long table: the rows in view).
         """
         changed, self._changed_rows = self._changed_rows, None
         rows = self.model().rowCount()
         measured = range(rows) if changed is None else range(changed[0], min(changed[1] + 1, rows))
         header = self.horizontalHeader()
-        wanted = self._wanted_widths(measured)
+        wanted = self._wanted_widths(self.measured_rows(measured))
         grow = any(
             wanted[c] > header.sectionSize(c) and c not in self._user_sized
             for c in range(len(wanted) - 1)
         )
         if grow or changed is not None:
-            self._fit(self._wanted_widths(range(rows)), shrink=True)
+            self._fit(self._wanted_widths(self.measured_rows()), shrink=True)
 
     def _name_widths(self, wanted: list[int]) -> dict[int, int]:
         """Widths of the columns before the answers that only name things (id, name, type):

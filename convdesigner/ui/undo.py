@@ -50,6 +50,8 @@ class UndoStack(QUndoStack):
             if kind in (ChangeKind.EDIT, ChangeKind.MERGED, ChangeKind.OBSOLETE):
                 assert change.step is not None
                 self.push(_Step(self, change.step.text, kind))
+                if self.count() != len(self.document.history):
+                    self._rebuild()
             elif kind in (ChangeKind.UNDO, ChangeKind.REDO):
                 self.setIndex(self.document.history.index)  # one step or many (go_to)
             elif kind is ChangeKind.RESET:
@@ -62,6 +64,34 @@ class UndoStack(QUndoStack):
                     self.resetClean()
         finally:
             self.following = False
+
+    def _rebuild(self) -> None:
+        """Copy the whole history again: it forgot its oldest steps to stay within its memory
+        budget (a tenth of it at a time), which a QUndoStack cannot do (it drops commands only
+        by its step limit, fixed while it holds any)."""
+        history = self.document.history
+        # Signals blocked: the History list resets its model on every index change, which
+        # made a rebuild of 375 steps take half a second; it is told once at the end.
+        self.blockSignals(True)
+        try:
+            self.clear()
+            for i, step in enumerate(history.steps):
+                if history.clean_index == i:
+                    super().setClean()
+                self.push(_Step(self, step.text, ChangeKind.EDIT))
+            if history.clean_index == len(history.steps):
+                super().setClean()
+            elif history.clean_index is None:
+                self.resetClean()
+            self.setIndex(history.index)
+        finally:
+            self.blockSignals(False)
+        self.indexChanged.emit(self.index())
+        self.cleanChanged.emit(self.isClean())
+        self.canUndoChanged.emit(self.canUndo())
+        self.canRedoChanged.emit(self.canRedo())
+        self.undoTextChanged.emit(self.undoText())
+        self.redoTextChanged.emit(self.redoText())
 
 
 class _Step(QUndoCommand):

@@ -18,6 +18,7 @@ import itertools
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,8 +26,11 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
 
 from convdesigner.core.cancel import Cancelled, CancelToken
+from convdesigner.core.switching import short_switch_interval
 
 Progress = Callable[[int, int], None]
+PROGRESS_INTERVAL = 0.015
+"""Seconds between two progress reports delivered to the UI thread (a frame is 16 ms)."""
 Job = Callable[[CancelToken, Progress], Any]
 
 
@@ -48,6 +52,30 @@ class WorkerStats:
 
 _running_lock = threading.Lock()
 _running_jobs = 0
+
+
+_held_until = 0.0
+"""``time.monotonic()`` until which pure-Python jobs pause at their next step."""
+
+
+def hold_background(seconds: float = 0.06) -> None:
+    """The UI thread is about to refresh after a change: pure-Python jobs (those submitted with
+    ``python_bound``) pause at their next step (between two layers) for ``seconds``.
+
+    Each call from Qt into Python (a table cell, a pipeline card) must take the interpreter
+    from such a job: beside the viewer running a 10,000-layer design, a refresh of the window
+    stretched to 50-120 ms. Pausing the job costs it those milliseconds and nothing else.
+    """
+    global _held_until
+    _held_until = max(_held_until, time.monotonic() + seconds)
+
+
+def _pause_while_held(token: CancelToken) -> None:
+    while not token.cancelled:
+        wait = _held_until - time.monotonic()
+        if wait <= 0:
+            return
+        time.sleep(min(wait, 0.005))
 
 
 def running_jobs() -> int:
@@ -82,12 +110,17 @@ class _Relay(QObject):
 class _Pending:
     request: int
     job: Job
+    python_bound: bool = False
     token: CancelToken = field(default_factory=CancelToken)
 
 
 class _Runnable(QRunnable):
     def __init__(
-        self, pending: _Pending, relay: _Relay, finished: threading.Event, background: bool
+        self,
+        pending: _Pending,
+        relay: _Relay,
+        finished: threading.Event,
+        background: bool,
     ) -> None:
         super().__init__()
         self.setAutoDelete(True)
@@ -103,7 +136,12 @@ class _Runnable(QRunnable):
         try:
             if self._background:
                 lower_this_threads_priority()
-            self._run()
+            if self._pending.python_bound:
+                _pause_while_held(self._pending.token)  # the window is refreshing: after it
+                with short_switch_interval():
+                    self._run()
+            else:
+                self._run()
         finally:
             with _running_lock:
                 _running_jobs -= 1
@@ -114,9 +152,18 @@ class _Runnable(QRunnable):
         result: Any = None
         error: BaseException | None = None
 
+        last = [0.0]
+
         def progress(i: int, n: int) -> None:
-            if not pending.token.cancelled:
-                self._relay.progress.emit(pending.request, i, n)
+            if pending.python_bound:
+                _pause_while_held(pending.token)
+            # At most one report per PROGRESS_INTERVAL (and the last): each is a slot call on
+            # the UI thread, and a 10,000-layer design reported 10,000 times in a few seconds.
+            now = time.monotonic()
+            if pending.token.cancelled or (now - last[0] < PROGRESS_INTERVAL and i < n):
+                return
+            last[0] = now
+            self._relay.progress.emit(pending.request, i, n)
 
         try:
             result = pending.job(pending.token, progress)
@@ -149,11 +196,16 @@ class LatestWorker(QObject):
         pool: QThreadPool | None = None,
         *,
         background: bool = False,
+        python_bound: bool = False,
     ) -> None:
         """``background``: run on a private one-thread pool at lowered priority, so a long
-        computation never competes with the UI thread for a core (live views want this)."""
+        computation never competes with the UI thread for a core (live views want this).
+        ``python_bound``: the jobs are pure Python (they never release the interpreter lock),
+        so the interpreter switches threads more often while one runs (see
+        :mod:`convdesigner.core.switching`)."""
         super().__init__(parent)
         self._background = background
+        self._python_bound = python_bound
         if background and pool is None:
             pool = QThreadPool(self)
             pool.setMaxThreadCount(1)
@@ -180,8 +232,10 @@ class LatestWorker(QObject):
     def latest_request(self) -> int:
         return self._latest
 
-    def submit(self, job: Job) -> int:
-        """Queue ``job``, cancelling whatever is running or waiting; returns the request id."""
+    def submit(self, job: Job, *, python_bound: bool | None = None) -> int:
+        """Queue ``job``, cancelling whatever is running or waiting; returns the request id.
+
+        ``python_bound`` overrides the worker's setting for this job (see ``__init__``)."""
         if self._closed:
             raise RuntimeError("the worker has been shut down")
         request = next(self._ids)
@@ -189,7 +243,8 @@ class LatestWorker(QObject):
         self.stats.submitted += 1
         if self._waiting is not None:
             self.stats.superseded += 1
-        self._waiting = _Pending(request, job)
+        bound = self._python_bound if python_bound is None else python_bound
+        self._waiting = _Pending(request, job, bound)
         if self._running is not None:
             self._running.token.cancel()
         else:

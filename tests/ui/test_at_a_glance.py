@@ -21,7 +21,7 @@ from convdesigner.ui.main_window import STATE_VERSION, MainWindow, first_size
 from convdesigner.ui.properties import ZERO_WIDTH_SPACE
 from convdesigner.ui.table_view import EdgeDelegate
 from convdesigner.ui.viewer_dock import FeatureMapsController, install_feature_maps
-from tests.ui.ui_helpers import drag_and_drop, editor, layer
+from tests.ui.ui_helpers import drag_and_drop, editor, explained, layer
 
 
 @pytest.fixture
@@ -230,14 +230,14 @@ def test_help_menu_opens_the_bundled_pages(window: MainWindow, action: str, head
     viewer.close()
 
 
-def test_weight_tensor_shapes_in_properties_and_explain(window: MainWindow) -> None:
+def test_weight_tensor_shapes_in_properties_and_explain(window: MainWindow, qtbot: QtBot) -> None:
     window.select_layer(2)  # Conv2D 5×5, 100 → 150 channels
     summary = window.properties.findChild(QLabel, "propertySummary")
     assert summary is not None
     assert "5×5×100×150" in summary.text()
-    assert "Weights 5×5×100×150 (375,000) · Bias 150" in window.explain.toPlainText()
+    assert "Weights 5×5×100×150 (375,000) · Bias 150" in explained(qtbot, window).toPlainText()
     window.insert_entry("batchnorm2d", 3)  # no learner's note for it: Explain lists its tensors
-    assert "Parameter tensors: weights 150, bias 150" in window.explain.toPlainText()
+    assert "Parameter tensors: weights 150, bias 150" in explained(qtbot, window).toPlainText()
 
 
 KEY_COLUMNS = ("Output H×W×C", "Params", "MACs", "% MACs")
@@ -311,7 +311,7 @@ def test_explain_shows_a_conv_layers_whole_derivation_at_1366x768(
 ) -> None:
     window.select_layer(2)  # Conv2D 5×5, "same" padding: the longest derivation of the example
     qtbot.wait(20)
-    explain = window.explain
+    explain = explained(qtbot, window)
     assert "Receptive field" in explain.toPlainText()
     # The learner's notes come first, and they and the derivation below them fit the panel in
     # one view: no scrolling to see how any number of the layer came about.
@@ -436,7 +436,7 @@ def test_feature_map_side_column_keeps_room_for_its_labels(
 
 def test_each_derivation_links_to_its_formula(qtbot: QtBot, window: MainWindow) -> None:
     window.select_layer(2)
-    html_text = window.explain.toHtml()
+    html_text = explained(qtbot, window).toHtml()
     sections = sorted(set(FORMULA_SECTIONS.values()))
     for section in sections:
         assert f"formula:{section}" in html_text, section

@@ -51,3 +51,43 @@ def test_snapshots_kept_by_the_window_hold_no_lookup_tables(window: MainWindow) 
         for design in (step.before.design, step.after.design):
             if design is not window.design:
                 assert not lookups & set(vars(design))
+
+
+def test_the_history_dock_follows_steps_forgotten_for_the_memory_budget(
+    window: MainWindow,
+) -> None:
+    """Qt's undo stack drops commands only by its step limit; when the document's history
+    forgets its oldest steps to stay within its byte budget, the stack (and so the History
+    dock and the Undo action) must still match it step for step."""
+    start = Design(InputSpec(16, 16, 3), layers=[ReLU() for _ in range(600)])
+    window.document.load(start, None)
+    history = window.document.history
+    history.byte_budget = 12 * 5_000  # about a dozen steps of 600 nodes
+    seen = [window.design]
+    rebuilt = 0
+    for i in range(40):
+        forgotten = history.forgotten
+        if i % 2:
+            window.document.rename(f"v{i}")
+        else:
+            window.document.apply(window.design.replace_layer(i, Conv2D(filters=2 + i)), f"{i}")
+        seen.append(window.design)
+        stack = window.undo_stack
+        assert stack.count() == len(history)
+        assert stack.index() == history.index
+        if history.forgotten - forgotten > 1:  # the stack was rebuilt: the list told too
+            rebuilt += 1
+            assert window.history.currentIndex().row() == stack.index()
+    assert history.forgotten > 0
+    assert rebuilt > 0
+    assert window.history.model().rowCount() == stack.count() + 1  # and "Opened design"
+    assert window.action_undo.text().endswith(history.undo_text)
+    assert stack.text(stack.count() - 1) == history.steps[-1].text
+    assert not stack.isClean()
+    assert history.clean_index is None
+    stack.setIndex(0)  # a click on the History dock's first entry
+    assert window.design is seen[40 - len(history)]
+    window.action_redo.trigger()
+    assert window.design is seen[41 - len(history)]
+    stack.setIndex(stack.count())
+    assert window.design is seen[40]

@@ -21,7 +21,7 @@ from convdesigner.ui.main_window import MainWindow
 from convdesigner.ui.table_model import GRAPH_COLUMNS
 from convdesigner.ui.viewer_dock import install_feature_maps, sample_path
 from tests.graph_designs import small_resnet
-from tests.ui.ui_helpers import drag_and_drop
+from tests.ui.ui_helpers import drag_and_drop, explained
 
 
 @pytest.fixture
@@ -146,7 +146,7 @@ def test_selection_and_edits_follow_node_ids(graph_window: MainWindow, qtbot: Qt
     assert window.table.currentIndex().row() == window.design.index_of("add") + 1
     inputs = window.properties.editors["inputs"]
     assert inputs.text() == "bn2 (32×32×16), stem_relu (32×32×16)"  # type: ignore[attr-defined]
-    assert window.explain.toPlainText().startswith("add: Add")
+    assert explained(qtbot, window).toPlainText().startswith("add: Add")
     window.insert_entry("relu", 0)  # above everything: positions shift, ids stay
     assert window.selected_node() == "relu_1"
     window.select_node("conv2")

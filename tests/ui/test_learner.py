@@ -14,6 +14,7 @@ from convdesigner.core.design import Design, InputSpec
 from convdesigner.core.ops.conv import Conv2D
 from convdesigner.ui.explain import explain_html
 from convdesigner.ui.main_window import MainWindow
+from tests.ui.ui_helpers import explained
 
 SHOTS = os.environ.get("CONVDESIGNER_SHOTS")
 """A folder to keep the rendered PNGs in (the tests render them anyway, into tmp_path)."""
@@ -62,7 +63,7 @@ def test_weights_tab_shows_the_filters_of_the_selected_conv(
     assert weights.sentence.text().startswith("Select a convolution")
 
 
-def test_depthwise_filters_say_what_they_span(window: MainWindow) -> None:
+def test_depthwise_filters_say_what_they_span(window: MainWindow, qtbot: QtBot) -> None:
     window.apply_design(separable_design(), "Separable")
     window.select_layer(0)
     sentence = window.learner.weights.sentence.text()
@@ -74,7 +75,7 @@ def test_depthwise_filters_say_what_they_span(window: MainWindow) -> None:
     assert picture.depth == 1
 
 
-def test_properties_header_answers_in_one_line(window: MainWindow) -> None:
+def test_properties_header_answers_in_one_line(window: MainWindow, qtbot: QtBot) -> None:
     window.select_layer(2)
     assert window.properties.summary_text == (
         "Weights 5×5×100×150 (375,000) · Bias 150. Each of the 150 filters spans all 100 input "
@@ -91,9 +92,9 @@ def test_properties_header_answers_in_one_line(window: MainWindow) -> None:
     )
 
 
-def test_explain_answers_with_the_users_numbers(window: MainWindow) -> None:
+def test_explain_answers_with_the_users_numbers(window: MainWindow, qtbot: QtBot) -> None:
     window.select_layer(2)
-    text = window.explain.toPlainText()
+    text = explained(qtbot, window).toPlainText()
     assert "Why the output is 3-D" in text
     assert "Each of the 150 filters spans all 100 input channels and gives one map" in text
     assert (
@@ -103,33 +104,33 @@ def test_explain_answers_with_the_users_numbers(window: MainWindow) -> None:
     assert "Make separable" in text
     assert "Doubling this layer's filters (150 → 300) multiplies this layer's MACs by 2" in text
     window.select_layer(0)
-    text = window.explain.toPlainText()
+    text = explained(qtbot, window).toPlainText()
     assert (
         "multiplies this layer's MACs by 2 and the next conv's (layer 2) by 2: +163,840,000 MACs "
         "(+100.0 % of the network)"
     ) in text
     window.select_layer(1)
-    text = window.explain.toPlainText()
+    text = explained(qtbot, window).toPlainText()
     assert "Pooling acts per channel" in text
     assert "100 maps in, 100 maps out (25×64×100 → 13×32×100)" in text
     window.select_layer(None)
-    assert "Why the output" not in window.explain.toPlainText()
+    assert "Why the output" not in explained(qtbot, window).toPlainText()
 
 
-def test_explain_follows_an_edit_elsewhere(window: MainWindow) -> None:
+def test_explain_follows_an_edit_elsewhere(window: MainWindow, qtbot: QtBot) -> None:
     """The what-if share of the network changes when another layer changes, even though the
     selected row itself does not."""
     window.select_layer(2)
-    assert "(+95.2 % of the network)" in window.explain.toPlainText()
+    assert "(+95.2 % of the network)" in explained(qtbot, window).toPlainText()
     window.document.change("0", kernel=3)  # 1,440,000 MACs instead of 7,840,000
     window.select_layer(2)
-    assert "(+99.1 % of the network)" in window.explain.toPlainText()
+    assert "(+99.1 % of the network)" in explained(qtbot, window).toPlainText()
 
 
-def test_one_by_one_and_the_separable_pair(window: MainWindow) -> None:
+def test_one_by_one_and_the_separable_pair(window: MainWindow, qtbot: QtBot) -> None:
     window.apply_design(separable_design(), "Separable")
     window.select_layer(1)
-    text = window.explain.toPlainText()
+    text = explained(qtbot, window).toPlainText()
     assert "What a 1×1 convolution does" in text
     assert "Params = C_in · C_out = 100 × 150 = 15,000 weights + 150 biases." in text
     assert (
@@ -163,7 +164,7 @@ def test_make_normal_and_separable_from_the_explain_link_and_the_menu(
     assert window.design == separable_design()
 
 
-def test_refused_rewrite_is_explained_in_the_status_bar(window: MainWindow) -> None:
+def test_refused_rewrite_is_explained_in_the_status_bar(window: MainWindow, qtbot: QtBot) -> None:
     window.select_layer(0)  # a conv on the single greyscale channel
     assert not window.learner.action_separable.isEnabled()
     window.learner.run("make-separable")
@@ -213,7 +214,9 @@ def test_chart_and_notes_on_bigger_templates(
     assert chart.grab().save(str(shot_path(tmp_path, f"cost-chart-{template}.png")))
 
 
-def test_weights_and_costs_are_tabs_beside_explain_after_a_reset(window: MainWindow) -> None:
+def test_weights_and_costs_are_tabs_beside_explain_after_a_reset(
+    window: MainWindow, qtbot: QtBot
+) -> None:
     views = window.learner
     for _ in range(2):  # as first built, then after View → Reset Layout
         tabbed = window.tabifiedDockWidgets(window.explain_dock)

@@ -14,7 +14,7 @@ from convdesigner.core.layers import Dense, ReLU
 from convdesigner.core.templates import load_template
 from convdesigner.ui.main_window import MainWindow
 from convdesigner.ui.settings import recent_files
-from tests.ui.ui_helpers import editor, layer
+from tests.ui.ui_helpers import editor, explained, layer
 
 Button = QMessageBox.StandardButton
 
@@ -376,9 +376,9 @@ def test_reset_layout_puts_every_dock_back(window: MainWindow) -> None:
     assert window.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea
 
 
-def test_totals_line_explains_the_sums(window: MainWindow) -> None:
+def test_totals_line_explains_the_sums(window: MainWindow, qtbot: QtBot) -> None:
     window.table.setCurrentIndex(window.table_model.index(4, 9))  # totals, Params
-    text = window.explain.toPlainText()
+    text = explained(qtbot, window).toPlainText()
     assert "5,000 + 375,150 = 380,150" in text
     assert "7,840,000 + 156,000,000 = 163,840,000" in text
     assert "1 MAC = 2 FLOPs" in text

@@ -13,6 +13,7 @@ from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
 from convdesigner.ui.main_window import MainWindow
+from tests.ui.ui_helpers import explained
 
 DOCS_SHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "main-window.png"
 
@@ -39,7 +40,7 @@ def test_main_window_renders_to_png(qtbot: QtBot, tmp_path: Path) -> None:
         image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)
     }
     assert len(colours) > 50
-    assert "375,000" in win.explain.toPlainText()
+    assert "375,000" in explained(qtbot, win).toPlainText()
     if os.environ.get("CONVDESIGNER_SCREENSHOTS"):
         DOCS_SHOT.parent.mkdir(parents=True, exist_ok=True)
         pixmap.save(str(DOCS_SHOT), "PNG")

@@ -20,7 +20,7 @@ from convdesigner.core.templates import load_template
 from convdesigner.ui.main_window import MainWindow
 from convdesigner.ui.rows import padding_text, padding_tip
 from convdesigner.ui.table_model import COLUMNS, LayerTableModel
-from tests.ui.ui_helpers import editor
+from tests.ui.ui_helpers import editor, explained
 
 TITLES = [c.title for c in COLUMNS]
 
@@ -207,19 +207,21 @@ def test_cancelled_export_writes_nothing(
 
 
 @pytest.mark.parametrize("column", range(len(COLUMNS)))
-def test_selecting_a_cell_explains_that_column(window: MainWindow, column: int) -> None:
+def test_selecting_a_cell_explains_that_column(
+    window: MainWindow, column: int, qtbot: QtBot
+) -> None:
     table = window.table
     table.setCurrentIndex(window.table_model.index(3, column))
     assert window.selected_layer() == 2
     keys = COLUMNS[column].explains
-    html_text = window.explain.toHtml()
+    html_text = explained(qtbot, window).toHtml()
     assert "Layer 2" in html_text
     if keys:
         row = window.analysis.row_for_layer(2)
         first = next(k for k in keys if k in row.derivations)
         assert (
             row.derivations[first].splitlines()[0].split("=")[0].strip()
-            in window.explain.toPlainText()
+            in explained(qtbot, window).toPlainText()
         )
 
 

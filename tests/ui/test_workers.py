@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -11,7 +12,14 @@ from PySide6.QtCore import QThread
 from pytestqt.qtbot import QtBot
 
 from convdesigner.core.cancel import Cancelled, CancelToken
-from convdesigner.ui.workers import LatestWorker, Progress
+from convdesigner.core.switching import PYTHON_SWITCH_INTERVAL
+from convdesigner.ui.workers import (
+    PROGRESS_INTERVAL,
+    LatestWorker,
+    Progress,
+    hold_background,
+    running_jobs,
+)
 
 
 @pytest.fixture
@@ -156,3 +164,70 @@ def test_background_worker_runs_at_low_priority_on_its_own_pool(qtbot: QtBot) ->
     if sys.platform.startswith("linux"):
         assert nice >= 10
     assert worker.shutdown(5000)
+
+
+def test_progress_reaches_the_ui_thread_at_most_once_a_frame(
+    qtbot: QtBot, worker: LatestWorker
+) -> None:
+    """The engine reports every layer: 10,000 slot calls for a 10,000-layer design, each
+    waiting for the interpreter on the UI thread."""
+    progress: list[int] = []
+    worker.progressed.connect(lambda req, i, n: progress.append(i))
+
+    def job(token: CancelToken, report: Progress) -> float:
+        start = time.monotonic()
+        for i in range(1, 20_001):
+            report(i, 20_000)
+        return time.monotonic() - start
+
+    with qtbot.waitSignal(worker.resultReady, timeout=5000) as blocker:
+        worker.submit(job)
+    seconds = blocker.args[1]
+    qtbot.wait(20)
+    assert 1 <= len(progress) <= 2 + seconds / PROGRESS_INTERVAL
+    assert progress[-1] == 20_000  # the last report always arrives
+
+
+def test_pure_python_jobs_switch_threads_more_often_while_they_run(
+    qtbot: QtBot, worker: LatestWorker
+) -> None:
+    default = sys.getswitchinterval()
+
+    def job(token: CancelToken, report: Progress) -> float:
+        return sys.getswitchinterval()
+
+    with qtbot.waitSignal(worker.resultReady, timeout=5000) as blocker:
+        worker.submit(job, python_bound=True)
+    assert blocker.args[1] == pytest.approx(min(PYTHON_SWITCH_INTERVAL, default))
+    qtbot.waitUntil(lambda: not worker.busy)
+    qtbot.waitUntil(lambda: running_jobs() == 0)
+    assert sys.getswitchinterval() == default
+    with qtbot.waitSignal(worker.resultReady, timeout=5000) as blocker:
+        worker.submit(job)  # NumPy work releases the interpreter itself: left alone
+    assert blocker.args[1] == default
+
+
+def test_pure_python_jobs_pause_while_the_window_refreshes(
+    qtbot: QtBot, worker: LatestWorker
+) -> None:
+    """Beside the viewer's run of a 10,000-layer design, every call from Qt into Python waited
+    for the run: the window's refresh after a change stretched to 50-120 ms."""
+    steps: list[float] = []
+
+    def job(token: CancelToken, report: Progress) -> None:
+        for i in range(40):
+            report(i, 40)
+            steps.append(time.monotonic())
+            time.sleep(0.001)
+
+    hold_background(0.2)
+    held_at = time.monotonic()
+    with qtbot.waitSignal(worker.resultReady, timeout=5000):
+        worker.submit(job, python_bound=True)
+    assert steps[0] - held_at >= 0.15  # its first step waited for the hold to end
+    steps.clear()
+    hold_background(0.2)
+    held_at = time.monotonic()
+    with qtbot.waitSignal(worker.resultReady, timeout=5000):
+        worker.submit(job)  # NumPy-bound jobs release the interpreter: never held
+    assert steps[0] - held_at < 0.15

@@ -63,3 +63,10 @@ def record(log: list[Any], item: object, answer: T) -> T:
     """For a stubbed dialog: note what it was asked, give the canned answer."""
     log.append(item)
     return answer
+
+
+def explained(qtbot: Any, window: MainWindow) -> Any:
+    """The explain panel once it has drawn what it was last asked to show (it draws after the
+    frame that shows an edit, and a large design's learner notes come from a worker thread)."""
+    qtbot.waitUntil(lambda: not window.explain.pending, timeout=5000)
+    return window.explain
