@@ -233,8 +233,21 @@ class ConvKernel:
             cols if cols == wo else max(1, cols // self.row_multiple) * self.row_multiple
         )
 
-    def band(self, a: int, b: int, scratch: Scratch) -> None:
-        """Compute output rows [a, b) into ``self.out``."""
+    @property
+    def splits_channels(self) -> bool:
+        """Whether :meth:`band` may compute a block of output channels alone (every variant but
+        grouped and depthwise convolutions, whose channel blocks are their groups)."""
+        return self.geo.groups == 1
+
+    def band(
+        self, a: int, b: int, scratch: Scratch, channels: tuple[int, int] | None = None
+    ) -> None:
+        """Compute output rows [a, b) into ``self.out``; only output channels [lo, hi) with
+        ``channels`` (see :attr:`splits_channels`): on small maps two threads then each read
+        half the weights, instead of each reading all of them for half the rows."""
+        lo, hi = (0, self.c_out) if channels is None else channels
+        part = channels is not None and (lo, hi) != (0, self.c_out)
+        bias = self.bias if self.bias is None or not part else self.bias[lo:hi]
         geo = self.geo
         sh, sw = geo.stride
         dh, dw = geo.dilation
@@ -246,26 +259,29 @@ class ConvKernel:
             q = min(wo, p + self.band_cols)
             r_lo, r_hi = a * sh - top, (b - 1) * sh - top + keh
             c_lo, c_hi = p * sw - left, (q - 1) * sw - left + kew
-            target = self.out[a:b, p:q]
+            target = self.out[a:b, p:q, lo:hi] if part else self.out[a:b, p:q]
             if self.u is not None:
                 # Whole tiles: more rows/columns of padding when the band is not a multiple.
                 t = self.tile
                 r_hi, c_hi = r_lo + t * (-(-(b - a) // t)) + 2, c_lo + t * (-(-(q - p) // t)) + 2
                 slab = _slab(self.x, r_lo, r_hi, c_lo, c_hi, scratch)
                 variant = winograd4 if t == 4 else winograd
-                variant.band(slab, self.u, self.bias, target, scratch)
+                variant.band(slab, self.u[..., lo:hi] if part else self.u, bias, target, scratch)
                 continue
             if self.planar is not None:
-                _planar_band(self.planar, self.wplanar, target, a, p, geo, scratch)
+                w = self.wplanar[:, lo:hi] if part else self.wplanar
+                _planar_band(self.planar, w, target, a, p, geo, scratch)
                 continue
             slab = _slab(self.x, r_lo, r_hi, c_lo, c_hi, scratch)
             if self.wtap is not None:
+                assert not part, "depthwise convolutions are not split by channel"
                 _depthwise_band(slab, self.wtap, target, geo.stride, geo.dilation, scratch)
             else:
                 assert self.wmat is not None
-                _gemm_band(slab, self.wmat, target, geo, scratch, self.fold_bias)
-            if self.bias is not None and not self.fold_bias:
-                target += self.bias
+                wmat = self.wmat[..., lo:hi] if part else self.wmat
+                _gemm_band(slab, wmat, target, geo, scratch, self.fold_bias)
+            if bias is not None and not self.fold_bias:
+                target += bias
 
 
 def _gemm_band(
@@ -305,13 +321,25 @@ def _gemm_band(
             cols6[...] = win.transpose(2, 0, 1, 4, 5, 3)
             a = cols6.reshape(groups, n, kh * kw * cg)
     if groups == 1:
-        if target.flags.c_contiguous:
-            np.matmul(a, wmat[0], out=target.reshape(n, c_out))
+        out2d = _as_matrix(target)
+        if out2d is not None:
+            np.matmul(a, wmat[0], out=out2d)
         else:
             target[...] = (a @ wmat[0]).reshape(rows, cols, c_out)
     else:
         res = np.matmul(a, wmat)  # (g, n, C_out/g)
         target[...] = res.transpose(1, 0, 2).reshape(rows, cols, c_out)
+
+
+def _as_matrix(target: FloatArray) -> FloatArray | None:
+    """``target`` (rows, cols, C) as a (rows·cols, C) view, or None where that needs a copy: a
+    block of channels of whole rows is still one strided matrix BLAS writes into directly."""
+    view = target.view()
+    try:
+        view.shape = (target.shape[0] * target.shape[1], target.shape[2])
+    except AttributeError:
+        return None
+    return view
 
 
 def _planar_band(
@@ -342,8 +370,9 @@ def _planar_band(
                 buf[(c * kh + i) * kw + j] = src[:, x0 : x0 + sw * (cols - 1) + 1 : sw]
     buf[k] = 1.0
     a = buf.reshape(k + 1, rows * cols).T
-    if target.flags.c_contiguous:
-        np.matmul(a, wmat, out=target.reshape(rows * cols, c_out))
+    out2d = _as_matrix(target)
+    if out2d is not None:
+        np.matmul(a, wmat, out=out2d)
     else:
         target[...] = (a @ wmat).reshape(rows, cols, c_out)
 

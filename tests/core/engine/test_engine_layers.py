@@ -550,3 +550,62 @@ def test_planar_columns_never_copy_more_than_a_map_of_the_layer() -> None:
     assert conv.ConvKernel(x, w, None, geo).planar is None
     small = conv.ConvGeometry((1, 1), (1, 1), (1, 1), (1, 1, 0, 0), 1, (6, 4))
     assert conv.ConvKernel(x, w, None, small).planar is not None
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        name
+        for name, layers in CASES.items()
+        if len(layers) == 1 and isinstance(layers[0], Conv2D) and layers[0].groups == 1
+    ],
+)
+def test_channel_blocks_on_two_threads(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every convolution variant computed by blocks of output channels (the small-map split),
+    followed by batch norm, ReLU and pooling computed by rows afterwards, on two threads."""
+    monkeypatch.setattr(parallel, "WORKERS", 2)
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_MACS", 0)
+    monkeypatch.setattr(pipeline, "CHANNEL_SPLIT_MAX_PIXELS", 10**9)
+    monkeypatch.setattr(pipeline, "CHANNEL_ALIGN", 2)  # several blocks of these few filters
+    layers = (*CASES[name], BatchNorm2D(), ReLU(), MaxPool2D(kernel=2, padding="same"))
+    design = Design(InputSpec(height=11, width=9, channels=6), layers)
+    first = design.layers[0]
+    assert isinstance(first, Conv2D)
+    kernel = conv.ConvKernel(
+        np.zeros((11, 9, 6), np.float32),
+        np.zeros((first.filters, 6, *first.kernel), np.float32),
+        None,
+        conv.ConvGeometry(first.kernel, first.stride, first.dilation, (0, 0, 0, 0), 1, (5, 5)),
+    )
+    assert len(pipeline._channel_blocks(kernel, 2)) == 2
+    _check(design, seed=17)
+
+
+@pytest.mark.parametrize("tile", [2, 4])
+def test_channel_blocks_of_winograd_layers(tile: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "WORKERS", 2)
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_MACS", 0)
+    monkeypatch.setattr(pipeline, "CHANNEL_SPLIT_MAX_PIXELS", 10**9)
+    monkeypatch.setattr(conv, "winograd_tile", lambda geo, c_in, c_out: tile)
+    design = Design(
+        InputSpec(height=9, width=7, channels=8),
+        (Conv2D(filters=40, kernel=3, padding="same"), ReLU()),
+    )
+    _check(design, seed=19, scaled_atol=1e-5)
+
+
+def test_channel_blocks_are_aligned_and_cover_every_channel() -> None:
+    geo = conv.ConvGeometry((1, 1), (1, 1), (1, 1), (0, 0, 0, 0), 1, (7, 7))
+    x = np.zeros((7, 7, 8), np.float32)
+    kernel = conv.ConvKernel(x, np.zeros((100, 8, 1, 1), np.float32), None, geo)
+    blocks = pipeline._channel_blocks(kernel, 2)
+    assert blocks == [(0, 64), (64, 100)]
+    assert pipeline._channel_blocks(kernel, 1) == []  # one thread: nothing to share
+    big = conv.ConvGeometry((1, 1), (1, 1), (1, 1), (0, 0, 0, 0), 1, (56, 56))
+    wide = conv.ConvKernel(
+        np.zeros((56, 56, 8), np.float32), np.zeros((100, 8, 1, 1), np.float32), None, big
+    )
+    assert pipeline._channel_blocks(wide, 2) == []  # a large map: bands of rows
+    grouped = conv.ConvGeometry((1, 1), (1, 1), (1, 1), (0, 0, 0, 0), 2, (7, 7))
+    g = conv.ConvKernel(x, np.zeros((100, 4, 1, 1), np.float32), None, grouped)
+    assert pipeline._channel_blocks(g, 2) == []  # groups are split by group, not here
