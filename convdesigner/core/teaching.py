@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from convdesigner.core.analysis import Analysis, LayerRow, analyse
 from convdesigner.core.design import Design
-from convdesigner.core.ops import ConvTranspose2D, MaxPool2D, spec_for
+from convdesigner.core.ops import ConvTranspose2D, spec_for
 from convdesigner.core.ops.conv import Conv2D
 from convdesigner.core.separable import find_pair, is_normal_conv, normal_op, separable_ops
 from convdesigner.core.table import title, where
@@ -205,7 +205,8 @@ def pooling_text(row: LayerRow) -> str:
     if spec_for(layer).family != "pool":
         return ""
     c = row.input_shape[0]
-    kind = "largest value" if isinstance(layer, MaxPool2D) else "average"
+    pool_mode = spec_for(layer).pool_mode  # (takes the maximum, counts padding); None: global
+    kind = "largest value" if pool_mode is not None and pool_mode(layer)[0] else "average"
     window = (
         "the whole map"
         if row.kernel is None or len(row.output_shape) < 2

@@ -8,7 +8,17 @@ from convdesigner.core import separable, teaching
 from convdesigner.core.analysis import LayerRow, analyse
 from convdesigner.core.design import Design, InputSpec, Node
 from convdesigner.core.document import Document, EditError
-from convdesigner.core.ops import Add, BatchNorm2D, Dense, Flatten, ReLU
+from convdesigner.core.ops import (
+    Add,
+    AvgPool2D,
+    BatchNorm2D,
+    Dense,
+    Flatten,
+    GlobalAvgPool2D,
+    Layer,
+    MaxPool2D,
+    ReLU,
+)
 from convdesigner.core.ops.conv import Conv2D, ConvTranspose2D
 from convdesigner.core.teaching import bias_shape_text, weight_shape_text, weights_text
 from convdesigner.core.templates import load_template
@@ -309,3 +319,14 @@ def test_a_one_by_one_conv_that_keeps_the_channel_count_does_not_claim_to_change
     assert "Params = C_in · C_out = 8 × 8 = 64 weights" in text
     wider = Design(InputSpec(height=4, width=4, channels=8), (Conv2D(filters=16, kernel=1),))
     assert "changes the channel count (8 → 16)" in teaching.one_by_one_text(analyse(wider).row("0"))
+
+
+@pytest.mark.parametrize(
+    ("layer", "kind"),
+    [(MaxPool2D(), "largest value"), (AvgPool2D(), "average"), (GlobalAvgPool2D(), "average")],
+)
+def test_pooling_note_names_what_each_kind_of_pooling_keeps(layer: Layer, kind: str) -> None:
+    design = Design(InputSpec(height=8, width=8, channels=5), (layer,))
+    text = teaching.pooling_text(analyse(design).row("0"))
+    assert "Pooling acts on each channel separately" in text
+    assert f"replaced by its {kind}" in text
