@@ -228,3 +228,43 @@ def test_design_with_an_error_has_no_weights() -> None:
     bad = Design(InputSpec(4, 4, 1), (Conv2D(filters=2, kernel=7),))
     with pytest.raises(ValueError, match="layer 0"):
         default_weights(bad)
+
+
+def test_default_weights_answer_key_by_key_like_the_whole_table() -> None:
+    from convdesigner.core.templates import load_template
+    from convdesigner.core.weights import DefaultWeights, expected_shapes
+
+    design = load_template("resnet18")
+    table = expected_shapes(design)
+    lazy = DefaultWeights(design, 2)
+    for key, shape in table.items():
+        assert key in lazy
+        assert lazy[key].shape == shape
+    for missing in ("conv1.running_var", "fc.gamma", "nowhere.weight", "input.weight", "fc"):
+        assert missing not in lazy
+        with pytest.raises(KeyError):
+            lazy[missing]
+    assert set(DefaultWeights(design, 2)) == set(table)
+    assert len(DefaultWeights(design, 2)) == len(table)
+
+
+def test_a_run_draws_its_default_weights_without_the_whole_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The table of every key is pure Python over every node: for a 10,000-node design it held
+    # the interpreter for 15-20 ms at the start of each viewer run while the window repainted.
+    from convdesigner.core import weights as weights_module
+
+    design = Design(
+        InputSpec(height=10, width=10, channels=3),
+        (Conv2D(filters=4, kernel=3, padding="same"), BatchNorm2D(), ReLU()),
+    )
+    expected = run_design(design, np.ones((3, 10, 10), np.float32))
+
+    def whole_table(*args: object, **kwargs: object) -> dict[str, tuple[int, ...]]:
+        raise AssertionError("a run built the table of every key")
+
+    monkeypatch.setattr(weights_module, "expected_shapes", whole_table)
+    got = run_design(design, np.ones((3, 10, 10), np.float32))
+    for a, b in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(a, b)
