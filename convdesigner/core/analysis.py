@@ -34,6 +34,7 @@ from convdesigner.core.design import INPUT_ID, Design
 from convdesigner.core.geometry import Field
 from convdesigner.core.ops import OpError, spec_for
 from convdesigner.core.ops.base import Inferred, Layer
+from convdesigner.core.switching import checkpoint
 from convdesigner.core.units import bytes_text, fmt, shape_text
 
 __all__ = [
@@ -498,6 +499,11 @@ class _Quoted(Sequence[str]):
         return len(self._ids)
 
 
+CHECKPOINT_MASK = 255
+"""The analysis reaches a :func:`~convdesigner.core.switching.checkpoint` every 256 nodes
+(about 3 ms of work)."""
+
+
 def analyse(design: Design, previous: Analysis | None = None) -> Analysis:
     """Analyse ``design``: one row for the input, then one per node, in order. Never raises.
 
@@ -520,6 +526,8 @@ def analyse(design: Design, previous: Analysis | None = None) -> Analysis:
     outputs = set(design.outputs)
     n_old = len(old_rows)
     for index, (node, sources) in enumerate(zip(design.nodes, design.resolved_inputs, strict=True)):
+        if not index & CHECKPOINT_MASK:
+            checkpoint()  # on a worker: the window may refresh first (switching.py)
         layer = node.op
         in_shapes = tuple([shapes[s] for s in sources])
         if index + 1 < n_old:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 PYTHON_SWITCH_INTERVAL = 0.001
 """Seconds between the interpreter's thread switches while pure-Python background work runs."""
@@ -40,3 +40,34 @@ def short_switch_interval() -> Iterator[None]:
             _users -= 1
             if _users == 0:
                 sys.setswitchinterval(_default)
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+_local = threading.local()
+
+
+def checkpoint() -> None:
+    """Where a long pure-Python loop may wait for a responsive thread (a no-op unless the
+    thread running it installed a hook with :func:`checkpoints`).
+
+    The switch interval bounds how long a waiting thread waits for the interpreter, but a UI
+    thread that calls into Python hundreds of times per repaint waits up to that long on each
+    call: beside a 10,000-node analysis a 10 ms refresh of the window took 25-57 ms. A loop
+    that calls this every few hundred steps lets its scheduler pause it while the window
+    refreshes instead.
+    """
+    hook: Callable[[], None] | None = getattr(_local, "hook", None)
+    if hook is not None:
+        hook()
+
+
+@contextlib.contextmanager
+def checkpoints(hook: Callable[[], None]) -> Iterator[None]:
+    """Call ``hook`` at every :func:`checkpoint` this thread reaches inside the block."""
+    previous = getattr(_local, "hook", None)
+    _local.hook = hook
+    try:
+        yield
+    finally:
+        _local.hook = previous

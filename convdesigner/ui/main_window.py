@@ -354,9 +354,11 @@ class MainWindow(QMainWindow):
         self.action_quit.setMenuRole(QAction.MenuRole.QuitRole)
 
         undo = self.undo_stack.createUndoAction(self, "&Undo")
-        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        # setShortcuts, not setShortcut: a standard key has several bindings (Redo is Ctrl+Y
+        # and Ctrl+Shift+Z on Linux and Windows) and setShortcut kept only the first.
+        undo.setShortcuts(QKeySequence.StandardKey.Undo)
         redo = self.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcut(QKeySequence.StandardKey.Redo)
+        redo.setShortcuts(QKeySequence.StandardKey.Redo)
         self.edit_menu.addAction(undo)
         self.edit_menu.addAction(redo)
         self.action_undo, self.action_redo = undo, redo
@@ -410,7 +412,9 @@ class MainWindow(QMainWindow):
         shortcut: QKeySequence | QKeySequence.StandardKey | None = None,
     ) -> QAction:
         action = QAction(text, self)
-        if shortcut is not None:
+        if isinstance(shortcut, QKeySequence.StandardKey):
+            action.setShortcuts(shortcut)  # every binding of the platform, not just the first
+        elif shortcut is not None:
             action.setShortcut(shortcut)
         action.triggered.connect(lambda _checked=False: slot())  # type: ignore[operator]
         menu.addAction(action)
@@ -770,7 +774,7 @@ class MainWindow(QMainWindow):
     def _fill_templates(self) -> None:
         self.new_menu.clear()
         self.action_new_empty = self.new_menu.addAction("&Empty Design")
-        self.action_new_empty.setShortcut(QKeySequence.StandardKey.New)
+        self.action_new_empty.setShortcuts(QKeySequence.StandardKey.New)
         self.action_new_empty.setStatusTip("Just an input: add layers from the palette")
         self.action_new_empty.triggered.connect(lambda _checked=False: self.new_empty())
         self.new_menu.addSection("From a template")

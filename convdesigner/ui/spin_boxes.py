@@ -13,13 +13,19 @@ import re
 
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QKeyEvent, QKeySequence, QStatusTipEvent, QValidator
-from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QSpinBox, QToolTip
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QSpinBox, QToolTip, QWidget
 
 _DOCUMENT_KEYS = (QKeySequence.StandardKey.Undo, QKeySequence.StandardKey.Redo)
 
 
 class _DocumentUndo(QObject):
-    """Event filter: Undo/Redo keys in a number field go to the window's shortcuts."""
+    """Event filter: Undo/Redo keys in a number field go to the window's shortcuts.
+
+    Installed on a field only while it has the keyboard focus: a filter sees every event of its
+    widget (paints, moves, hovers), each a call into Python, and with a dozen fields in the
+    property panel those calls made a tenth of a refresh's waits for the interpreter while the
+    viewer ran beside it.
+    """
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
@@ -30,16 +36,40 @@ class _DocumentUndo(QObject):
                 return event.type() == QEvent.Type.ShortcutOverride
         return False
 
+    def follow_focus(self, old: QWidget | None, new: QWidget | None) -> None:
+        for widget, focused in ((old, False), (new, True)):
+            box = _document_box(widget)
+            if box is None:
+                continue
+            if focused:
+                box.installEventFilter(self)
+            else:
+                box.removeEventFilter(self)
 
+
+_PROPERTY = "convdesignerDocumentUndo"
 _filter: _DocumentUndo | None = None
+
+
+def _document_box(widget: QWidget | None) -> QAbstractSpinBox | None:
+    """The number field ``widget`` is, or whose text field it is (None: neither)."""
+    for candidate in (widget, widget.parentWidget() if widget is not None else None):
+        if isinstance(candidate, QAbstractSpinBox) and candidate.property(_PROPERTY):
+            return candidate
+    return None
 
 
 def undo_goes_to_document(box: QAbstractSpinBox) -> None:
     """Let Ctrl+Z / Ctrl+Shift+Z in ``box`` undo and redo the document, not the field's text."""
     global _filter
+    app = QApplication.instance()
     if _filter is None:
-        _filter = _DocumentUndo(QApplication.instance())
-    box.installEventFilter(_filter)
+        _filter = _DocumentUndo(app)
+        assert isinstance(app, QApplication)
+        app.focusChanged.connect(_filter.follow_focus)
+    box.setProperty(_PROPERTY, True)
+    if box.hasFocus():
+        box.installEventFilter(_filter)
 
 
 def limit_text(minimum: int, maximum: int) -> str:

@@ -26,7 +26,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
 
 from convdesigner.core.cancel import Cancelled, CancelToken
-from convdesigner.core.switching import short_switch_interval
+from convdesigner.core.switching import checkpoints, short_switch_interval
 
 Progress = Callable[[int, int], None]
 PROGRESS_INTERVAL = 0.015
@@ -56,6 +56,10 @@ _running_jobs = 0
 
 _held_until = 0.0
 """``time.monotonic()`` until which pure-Python jobs pause at their next step."""
+
+
+RESULT_HOLD = 0.03
+"""Seconds pure-Python jobs pause when another job's result is about to be shown."""
 
 
 def hold_background(seconds: float = 0.06) -> None:
@@ -137,8 +141,9 @@ class _Runnable(QRunnable):
             if self._background:
                 lower_this_threads_priority()
             if self._pending.python_bound:
-                _pause_while_held(self._pending.token)  # the window is refreshing: after it
-                with short_switch_interval():
+                token = self._pending.token
+                _pause_while_held(token)  # the window is refreshing: after it
+                with short_switch_interval(), checkpoints(lambda: _pause_while_held(token)):
                     self._run()
             else:
                 self._run()
@@ -305,6 +310,8 @@ class LatestWorker(QObject):
             self.jobFailed.emit(request, error)
         else:
             self.stats.finished += 1
+            # The window shows the result next: pure-Python jobs wait until it has.
+            hold_background(RESULT_HOLD)
             self.resultReady.emit(request, result)
         if self._waiting is not None and not self._closed:
             self._start_waiting()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QSpinBox
+from PySide6.QtWidgets import QLineEdit, QSpinBox
 from pytestqt.qtbot import QtBot
 
 from convdesigner.core.design import Design
@@ -170,6 +170,49 @@ def test_selecting_another_layer_rebuilds_the_form(window: MainWindow) -> None:
     window.select_layer(0)
     assert editor(window, "filters").value() == 100
     assert isinstance(window.design.layers[0], Conv2D)
+
+
+def test_moving_between_layers_of_one_type_refills_the_same_form(window: MainWindow) -> None:
+    panel = window.properties
+    window.select_layer(0)
+    filters = editor(window, "filters")
+    filters.setValue(200)
+    name = editor(window, "name")
+    assert isinstance(name, QLineEdit)
+    name.textEdited.emit("conv\x1b[2J")  # pasted: refused by the core, the panel says why
+    assert "one line of text" in panel.feedback_text
+    window.select_layer(2)
+    # The same editors now show layer 2 (Conv2D 5×5, 150 filters), with its own title, and
+    # the refusal about layer 0 is gone.
+    assert editor(window, "filters") is filters
+    assert filters.value() == 150
+    assert editor(window, "kernel").value() == (5, 5)
+    assert panel._title.text().startswith("Layer 2:")
+    assert panel.feedback_text == ""
+    filters.setValue(160)
+    assert layer(window, 2).filters == 160
+    assert layer(window, 0).filters == 200
+
+
+def test_undo_keys_in_a_focused_number_field_undo_the_document(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    window.activateWindow()
+    qtbot.waitUntil(lambda: window.isActiveWindow())
+    window.select_layer(0)
+    filters = editor(window, "filters")
+    filters.setFocus()
+    qtbot.waitUntil(filters.hasFocus)
+    filters.setValue(64)
+    assert layer(window, 0).filters == 64
+    qtbot.keyClick(filters, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert layer(window, 0).filters == 100  # the document's undo, not the field's text
+    qtbot.keyClick(
+        filters,
+        Qt.Key.Key_Z,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    assert layer(window, 0).filters == 64
 
 
 def _panel_on_file(
