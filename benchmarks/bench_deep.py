@@ -28,7 +28,7 @@ from collections.abc import Callable
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from convdesigner.core.analysis import analyse
@@ -66,11 +66,14 @@ def longest_gap(
     timer.start()
     QTimer.singleShot(0, run)
     settled_at: float | None = None
+    # As the application's own loop does: handle what is due, then wait in the dispatcher until
+    # something else is (the 1 ms timer wakes it at the latest), so the dispatcher's awake and
+    # aboutToBlock signals come as they do in the app.
+    wait = QEventLoop.ProcessEventsFlag.AllEvents | QEventLoop.ProcessEventsFlag.WaitForMoreEvents
     while settled_at is None or time.perf_counter() - settled_at < tail:
-        app.processEvents()
+        app.processEvents(wait)
         if settled_at is None and done and settled():
             settled_at = time.perf_counter()
-        time.sleep(0.0005)
     timer.stop()
     stamps = [start, *ticks, time.perf_counter()]
     return max(b - a for a, b in itertools.pairwise(stamps)), settled_at - done[0]

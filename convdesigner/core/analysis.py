@@ -22,6 +22,7 @@ Conventions (docs/formulas.md explains each):
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields
@@ -214,6 +215,9 @@ class Totals:
         return 2 * self.macs
 
 
+_serials = itertools.count()
+
+
 @dataclass(frozen=True)
 class Analysis:
     design: Design
@@ -224,6 +228,23 @@ class Analysis:
     """Receptive field each node hands to its readers, by id, as the walk carried it (None: not
     tracked; an empty field: outgrew :data:`RF_LIMIT`). Lets a later ``analyse(design,
     previous=this)`` tell whether a node's inputs are still what they were."""
+    base: int | None = field(default=None, compare=False, repr=False)
+    """The :attr:`serial` of the ``previous`` analysis this one was made from (None: made from
+    none, or the input changed)."""
+    fresh: tuple[int, ...] = field(default=(), compare=False, repr=False)
+    """Positions in ``rows`` of the rows made anew; every other row is the very object at the
+    same position of the base's rows. A view showing the base repaints these and nothing else,
+    without walking 10,000 rows to find them."""
+    serial: int = field(default_factory=lambda: next(_serials), compare=False, repr=False)
+    """Unique to this analysis (never reused, unlike ``id()``)."""
+
+    def changed_since(self, shown: Analysis) -> Iterator[int]:
+        """Positions whose row is not the very object at the same position of ``shown`` (the
+        analysis a view showed before this one), in order."""
+        if self.base == shown.serial and len(shown.rows) == len(self.rows):
+            return iter(self.fresh)
+        pairs = enumerate(zip(shown.rows, self.rows, strict=False))
+        return (i for i, (a, b) in pairs if a is not b)
 
     def __iter__(self) -> Iterator[LayerRow]:
         return iter(self.rows)
@@ -519,6 +540,7 @@ def analyse(design: Design, previous: Analysis | None = None) -> Analysis:
         old_rows, old_rf = previous.rows, previous.carried_fields
     first = old_rows[0] if old_rows else _input_row(design)
     rows = [first]
+    fresh: list[int] = [] if old_rows else [0]
     shapes: dict[str, Shape | None] = {INPUT_ID: first.output_shape}
     rf_of: dict[str, Field | None] = {INPUT_ID: geometry.input_field(design.input.rank)}
     blocked_by: dict[str, str] = {}
@@ -569,6 +591,7 @@ def analyse(design: Design, previous: Analysis | None = None) -> Analysis:
             values["status"] = Status.NOT_COMPUTABLE
             values["message"] = f"Not computable: {culprit} above has an error."
             values["derivations"] = _NO_DERIVATIONS
+            fresh.append(len(rows))
             rows.append(_row_from(values))
             shapes[node.id] = None
             rf_of[node.id] = None
@@ -586,6 +609,7 @@ def analyse(design: Design, previous: Analysis | None = None) -> Analysis:
             values["status"] = Status.ERROR
             values["message"] = str(exc) if isinstance(exc, OpError) else exc.args[0]
             values["derivations"] = _NO_DERIVATIONS
+            fresh.append(len(rows))
             rows.append(_row_from(values))
             shapes[node.id] = None
             rf_of[node.id] = None
@@ -636,10 +660,12 @@ def analyse(design: Design, previous: Analysis | None = None) -> Analysis:
         values["derivations"] = Derivations(
             _row_derivations(layer, res, prev, rf, merged, huge=lost or prev is _HUGE)
         )
+        fresh.append(len(rows))
         rows.append(_row_from(values))
         shapes[node.id] = res.shape
         rf_of[node.id] = _HUGE if lost or (rf is None and prev is _HUGE) else rf
-    return Analysis(design, tuple(rows), rf_of)
+    base = previous.serial if previous is not None and old_rows else None
+    return Analysis(design, tuple(rows), rf_of, base, tuple(fresh))
 
 
 RF_LIMIT = 10**15

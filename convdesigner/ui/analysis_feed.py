@@ -61,7 +61,7 @@ class AnalysisFeed(QObject):
         super().__init__(parent)
         self.document = document
         self.threshold = threshold
-        self._worker = LatestWorker(self, background=True, python_bound=True)
+        self._worker = LatestWorker(self, background=True, python_bound=True, priority=0)
         self._worker.resultReady.connect(self._arrived)
         self._worker.jobFailed.connect(self._failed)
         self._waiting_for: Design | None = None

@@ -282,7 +282,9 @@ class ExplainPanel(QTextBrowser):
             self._show(row, [])  # the derivations now, the notes when the worker has them
             self._notes_for = (row, analysis)
             if self._notes_worker is None:
-                self._notes_worker = LatestWorker(self, background=True, python_bound=True)
+                self._notes_worker = LatestWorker(
+                    self, background=True, python_bound=True, priority=1
+                )
                 self._notes_worker.resultReady.connect(self._notes_arrived)
                 self._notes_worker.jobFailed.connect(self._notes_failed)
             node = row.id

@@ -101,7 +101,7 @@ class DocumentFiles:
 
     def _open_in_background(self, path: str) -> bool:
         if self._reader is None:
-            self._reader = LatestWorker(self.window, background=True, python_bound=True)
+            self._reader = LatestWorker(self.window, background=True, python_bound=True, priority=0)
             self._reader.resultReady.connect(self._read)
             self._reader.jobFailed.connect(self._read_failed)
 

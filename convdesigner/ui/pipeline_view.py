@@ -119,7 +119,8 @@ class PipelineModel(QAbstractListModel):
 
     def set_analysis(self, analysis: Analysis) -> None:
         """Show a new analysis; only cards whose row changed are announced (and repainted)."""
-        old_rows, old_input = self._rows, self._analysis.design.input
+        old_rows, old_analysis = self._rows, self._analysis
+        old_input = old_analysis.design.input
         if len(analysis.rows) != len(old_rows):
             self.beginResetModel()
             self._install(analysis)
@@ -131,10 +132,11 @@ class PipelineModel(QAbstractListModel):
             # Lines and margins move: every card may be drawn elsewhere.
             self.dataChanged.emit(self.index(0), self.index(len(self._rows) - 1))
             return
+        rows = analysis.rows
         changed = [
             i
-            for i, (a, b) in enumerate(zip(old_rows, analysis.rows, strict=True))
-            if a is not b and row_key(a) != row_key(b)
+            for i in analysis.changed_since(old_analysis)
+            if row_key(old_rows[i]) != row_key(rows[i])
         ]
         if analysis.design.input != old_input:
             changed.insert(0, 0)
@@ -678,8 +680,18 @@ class PipelineView(QListView):
 
 
 def _same_wiring(a: Design, b: Design) -> bool:
-    """The same nodes reading the same inputs (a settings edit): the same skip edges."""
-    return a is b or (a.ids == b.ids and a.resolved_inputs == b.resolved_inputs)
+    """The same nodes reading the same inputs (a settings edit): the same skip edges.
+
+    Node by node, skipping the shared ones (an edit replaces one node object and keeps the
+    rest): comparing ``ids`` and ``resolved_inputs`` built two 10,000-entry tuples per design."""
+    if a is b:
+        return True
+    if len(a.nodes) != len(b.nodes):
+        return False
+    return all(
+        x is y or (x.id == y.id and x.inputs == y.inputs)
+        for x, y in zip(a.nodes, b.nodes, strict=True)
+    )
 
 
 def _union(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -244,7 +244,7 @@ class LayerTableModel(QAbstractTableModel):
 
     def set_analysis(self, analysis: Analysis) -> None:
         """Show a new analysis; only rows whose content changed are announced (and repainted)."""
-        old_rows = self._rows
+        old_rows, old_analysis = self._rows, self._analysis
         if len(analysis.rows) != len(old_rows) or columns_for(analysis) is not self.columns:
             self.beginResetModel()
             self._install(analysis)
@@ -253,10 +253,11 @@ class LayerTableModel(QAbstractTableModel):
         old_totals = (self._analysis.totals, self._analysis.partial)
         self._install(analysis)
         last_column = self._n_columns - 1
-        changed = [
+        rows = analysis.rows
+        changed = [  # analyse() reuses unchanged rows and says which it made anew
             i
-            for i, (a, b) in enumerate(zip(old_rows, analysis.rows, strict=True))
-            if a is not b and row_key(a) != row_key(b)  # analyse() reuses unchanged rows
+            for i in analysis.changed_since(old_analysis)
+            if row_key(old_rows[i]) != row_key(rows[i])
         ]
         if changed:
             self.dataChanged.emit(self.index(changed[0], 0), self.index(changed[-1], last_column))

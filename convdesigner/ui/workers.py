@@ -13,6 +13,7 @@ testable and lets the same engine code run in the command line.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import itertools
 import os
@@ -23,10 +24,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
+from PySide6.QtCore import (
+    QAbstractEventDispatcher,
+    QObject,
+    QRunnable,
+    QThread,
+    QThreadPool,
+    Signal,
+)
 
 from convdesigner.core.cancel import Cancelled, CancelToken
-from convdesigner.core.switching import checkpoints, short_switch_interval
+from convdesigner.core.switching import checkpoint, checkpoints, short_switch_interval
 
 Progress = Callable[[int, int], None]
 PROGRESS_INTERVAL = 0.015
@@ -74,12 +82,112 @@ def hold_background(seconds: float = 0.06) -> None:
     _held_until = max(_held_until, time.monotonic() + seconds)
 
 
+_ui_busy_since: float | None = None
+"""``time.monotonic()`` when the UI thread's event loop woke up; None while it waits."""
+
+UI_BUSY_YIELD = 0.03
+"""Longest a pure-Python job waits for a busy UI thread before it takes a step anyway (a UI
+thread busy for longer is not refreshing: it is computing, and the job must not starve)."""
+
+
+def _ui_awake() -> None:
+    global _ui_busy_since
+    if _ui_busy_since is None:
+        _ui_busy_since = time.monotonic()
+
+
+def _ui_idle() -> None:
+    global _ui_busy_since
+    _ui_busy_since = None
+
+
+_gated: set[int] = set()
+
+
+def give_way_to_event_loop() -> None:
+    """Pure-Python jobs pause while the UI thread's event loop is handling events.
+
+    The event dispatcher says when the loop wakes up (``awake``) and when it is about to wait
+    (``aboutToBlock``); in between, every paint and slot calls into Python and would wait for
+    the interpreter each time a job held it. Holds after a change (:func:`hold_background`)
+    cover the refresh an edit starts; this covers the rest: a result arriving, a progress
+    report, a repaint the user caused. Installed once per dispatcher (the GUI thread's).
+    """
+    dispatcher = QAbstractEventDispatcher.instance()
+    if dispatcher is None or id(dispatcher) in _gated:
+        return
+    _gated.add(id(dispatcher))
+    dispatcher.awake.connect(_ui_awake)
+    dispatcher.aboutToBlock.connect(_ui_idle)
+
+
+class _Turns:
+    """One pure-Python job runs at a time, the most urgent first.
+
+    When the UI thread asks for the interpreter, CPython hands it over after the switch
+    interval to whichever thread wins it. Beside one pure-Python job the UI thread wins every
+    time; beside two (the viewer's run and the explain panel's notes, say) it lost often enough
+    that a window doing 2 ms of work was frozen for 25-35 ms. Run one after the other, the jobs
+    take as long in total and the window waits one interval at most per call into Python.
+
+    A job of higher priority (a lower number: the analysis the table waits for) takes the next
+    turn: the running job hands its turn over at its next checkpoint and resumes after.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._busy = False
+        self._waiting: collections.Counter[int] = collections.Counter()
+
+    def _first_waiting(self) -> int | None:
+        return min((p for p, n in self._waiting.items() if n), default=None)
+
+    def take(self, token: CancelToken, priority: int) -> bool:
+        """Wait for the turn; False if ``token`` was cancelled first (no turn taken)."""
+        with self._cond:
+            self._waiting[priority] += 1
+            try:
+                while True:
+                    if token.cancelled:
+                        return False
+                    first = self._first_waiting()
+                    if not self._busy and (first is None or first >= priority):
+                        self._busy = True
+                        return True
+                    self._cond.wait(0.005)
+            finally:
+                self._waiting[priority] -= 1
+                self._cond.notify_all()
+
+    def give(self) -> None:
+        with self._cond:
+            self._busy = False
+            self._cond.notify_all()
+
+    def let_first_pass(self, token: CancelToken, priority: int, held: list[bool]) -> None:
+        """At a checkpoint of a job holding the turn (``held[0]``): a job of higher priority
+        that waits runs first. Raises ``Cancelled`` if the job was cancelled meanwhile."""
+        first = self._first_waiting()
+        if first is None or first >= priority:
+            return
+        held[0] = False
+        self.give()
+        if not self.take(token, priority):
+            raise Cancelled
+        held[0] = True
+
+
+_turns = _Turns()
+
+
 def _pause_while_held(token: CancelToken) -> None:
     while not token.cancelled:
-        wait = _held_until - time.monotonic()
-        if wait <= 0:
+        now = time.monotonic()
+        wait = _held_until - now
+        busy = _ui_busy_since
+        if wait <= 0 and (busy is None or now - busy >= UI_BUSY_YIELD):
             return
-        time.sleep(min(wait, 0.005))
+        time.sleep(min(wait, 0.005) if wait > 0 else 0.0005)
 
 
 def running_jobs() -> int:
@@ -115,6 +223,7 @@ class _Pending:
     request: int
     job: Job
     python_bound: bool = False
+    priority: int = 0
     token: CancelToken = field(default_factory=CancelToken)
 
 
@@ -143,8 +252,25 @@ class _Runnable(QRunnable):
             if self._pending.python_bound:
                 token = self._pending.token
                 _pause_while_held(token)  # the window is refreshing: after it
-                with short_switch_interval(), checkpoints(lambda: _pause_while_held(token)):
-                    self._run()
+                priority = self._pending.priority
+                if not _turns.take(token, priority):
+                    # Cancelled while waiting for its turn: never started.
+                    with contextlib.suppress(RuntimeError):
+                        self._relay.done.emit(self._pending.request, None, Cancelled())
+                    return
+
+                held = [True]
+
+                def checkpoint() -> None:
+                    _turns.let_first_pass(token, priority, held)
+                    _pause_while_held(token)
+
+                try:
+                    with short_switch_interval(), checkpoints(checkpoint):
+                        self._run()
+                finally:
+                    if held[0]:
+                        _turns.give()
             else:
                 self._run()
         finally:
@@ -161,7 +287,7 @@ class _Runnable(QRunnable):
 
         def progress(i: int, n: int) -> None:
             if pending.python_bound:
-                _pause_while_held(pending.token)
+                checkpoint()  # switching.checkpoint: the hook installed in run()
             # At most one report per PROGRESS_INTERVAL (and the last): each is a slot call on
             # the UI thread, and a 10,000-layer design reported 10,000 times in a few seconds.
             now = time.monotonic()
@@ -202,15 +328,19 @@ class LatestWorker(QObject):
         *,
         background: bool = False,
         python_bound: bool = False,
+        priority: int = 2,
     ) -> None:
         """``background``: run on a private one-thread pool at lowered priority, so a long
         computation never competes with the UI thread for a core (live views want this).
         ``python_bound``: the jobs are pure Python (they never release the interpreter lock),
         so the interpreter switches threads more often while one runs (see
-        :mod:`convdesigner.core.switching`)."""
+        :mod:`convdesigner.core.switching`), they pause while the window refreshes, and only
+        one of them runs at a time, by ``priority`` (lower first: 0 for the analysis the
+        table waits for, 1 for texts the user reads, 2 for the rest)."""
         super().__init__(parent)
         self._background = background
         self._python_bound = python_bound
+        self._priority = priority
         if background and pool is None:
             pool = QThreadPool(self)
             pool.setMaxThreadCount(1)
@@ -249,7 +379,9 @@ class LatestWorker(QObject):
         if self._waiting is not None:
             self.stats.superseded += 1
         bound = self._python_bound if python_bound is None else python_bound
-        self._waiting = _Pending(request, job, bound)
+        if bound:
+            give_way_to_event_loop()
+        self._waiting = _Pending(request, job, bound, self._priority)
         if self._running is not None:
             self._running.token.cancel()
         else:

@@ -53,6 +53,15 @@ def test_an_edit_analysed_from_the_previous_analysis_matches_a_fresh_one(
     assert_same(analyse(edited, before), analyse(edited))
     again = _edited(edited, data)  # a chain of edits, each from the last
     assert_same(analyse(again, analyse(edited, before)), analyse(again))
+    # What the views repaint: the rows that are not the previous analysis's very objects.
+    after = analyse(edited, before)
+    walked = [
+        i for i, (a, b) in enumerate(zip(before.rows, after.rows, strict=False)) if a is not b
+    ]
+    assert list(after.changed_since(before)) == walked
+    # From another analysis than its base, the hint is not used (every row differs).
+    other = analyse(edited)
+    assert list(after.changed_since(other)) == list(range(min(len(other), len(after))))
 
 
 def test_densenet_edit_reuses_the_rows_it_does_not_change() -> None:
@@ -68,6 +77,8 @@ def test_densenet_edit_reuses_the_rows_it_does_not_change() -> None:
     # rest (after the transition fixes the channel count again) is untouched.
     assert not same[1]
     assert 300 < sum(same) < len(same)
+    assert after.base == before.serial
+    assert list(after.fresh) == [i for i, kept in enumerate(same) if not kept]
     # An error in the first conv blocks everything below; undoing it brings the rows back.
     broken = design.replace_layer(0, conv.with_changes(kernel=(999, 999)))
     blocked = analyse(broken, before)

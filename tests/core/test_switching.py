@@ -1,12 +1,21 @@
 """The interpreter's switch interval is short while pure-Python background work runs, and comes
-back when the last such work ends (the interval is process-wide)."""
+back when the last such work ends (the interval is process-wide); long loops reach checkpoints
+where their worker may pause them."""
 
 from __future__ import annotations
 
 import sys
 import threading
 
-from convdesigner.core.switching import PYTHON_SWITCH_INTERVAL, short_switch_interval
+from convdesigner.core.analysis import analyse
+from convdesigner.core.design import Design, InputSpec
+from convdesigner.core.layers import ReLU
+from convdesigner.core.switching import (
+    PYTHON_SWITCH_INTERVAL,
+    checkpoint,
+    checkpoints,
+    short_switch_interval,
+)
 
 
 def test_short_while_any_block_runs_and_restored_after() -> None:
@@ -29,3 +38,25 @@ def test_short_while_any_block_runs_and_restored_after() -> None:
     leave.set()
     thread.join(5)
     assert sys.getswitchinterval() == default
+
+
+def test_a_long_analysis_reaches_a_checkpoint_every_256_nodes() -> None:
+    """So a worker can pause it while the window refreshes (the worker installs the hook)."""
+    design = Design(InputSpec(8, 8, 3), layers=[ReLU()] * 1000)
+    calls: list[int] = []
+    with checkpoints(lambda: calls.append(1)):
+        analyse(design)
+    assert len(calls) == 4  # before nodes 0, 256, 512 and 768
+    calls.clear()
+    analyse(design)  # no hook outside the block, and none on other threads
+    assert calls == []
+
+
+def test_checkpoint_hooks_belong_to_their_thread() -> None:
+    seen: list[str] = []
+    with checkpoints(lambda: seen.append("main")):
+        thread = threading.Thread(target=checkpoint)
+        thread.start()
+        thread.join()
+        checkpoint()
+    assert seen == ["main"]

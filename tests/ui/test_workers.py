@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from convdesigner.core.cancel import Cancelled, CancelToken
 from convdesigner.core.switching import PYTHON_SWITCH_INTERVAL
+from convdesigner.ui import workers
 from convdesigner.ui.workers import (
     PROGRESS_INTERVAL,
     LatestWorker,
@@ -231,3 +232,102 @@ def test_pure_python_jobs_pause_while_the_window_refreshes(
     with qtbot.waitSignal(worker.resultReady, timeout=5000):
         worker.submit(job)  # NumPy-bound jobs release the interpreter: never held
     assert steps[0] - held_at < 0.15
+
+
+def _recording_job(
+    name: str, log: list[tuple[str, float]], steps: int, pause: float = 0.002
+) -> Callable[[CancelToken, Progress], str]:
+    """A pure-Python job that logs each of its steps (its progress report is a checkpoint)."""
+
+    def job(token: CancelToken, report: Progress) -> str:
+        for i in range(steps):
+            report(i, steps)
+            if token.cancelled:
+                raise Cancelled()
+            log.append((name, time.monotonic()))
+            time.sleep(pause)
+        return name
+
+    return job
+
+
+def test_pure_python_jobs_of_different_workers_take_turns(qtbot: QtBot) -> None:
+    """Two pure-Python jobs at once made the UI thread lose the interpreter to one or the other
+    often enough to freeze the window 25-35 ms for 2 ms of its own work."""
+    a, b = LatestWorker(background=True), LatestWorker(background=True)
+    log: list[tuple[str, float]] = []
+    with qtbot.waitSignals([a.resultReady, b.resultReady], timeout=10_000):
+        a.submit(_recording_job("a", log, 30), python_bound=True)
+        b.submit(_recording_job("b", log, 30), python_bound=True)
+    order = [name for name, _t in log]
+    # One ran all its steps, then the other: never interleaved.
+    assert order in (["a"] * 30 + ["b"] * 30, ["b"] * 30 + ["a"] * 30)
+    assert a.shutdown(5000)
+    assert b.shutdown(5000)
+
+
+def test_the_analysis_the_window_waits_for_goes_before_a_running_job(qtbot: QtBot) -> None:
+    viewer = LatestWorker(background=True, python_bound=True)  # priority 2
+    analysis = LatestWorker(background=True, python_bound=True, priority=0)
+    log: list[tuple[str, float]] = []
+    started = threading.Event()
+
+    def long(token: CancelToken, report: Progress) -> str:
+        started.set()
+        return _recording_job("viewer", log, 400)(token, report)
+
+    viewer.submit(long)
+    assert started.wait(5)
+    with qtbot.waitSignal(analysis.resultReady, timeout=5000):
+        analysis.submit(_recording_job("analysis", log, 10))
+    order = [name for name, _t in log]
+    first, last = order.index("analysis"), len(order) - 1 - order[::-1].index("analysis")
+    assert order[first : last + 1] == ["analysis"] * 10  # the viewer paused meanwhile
+    assert "viewer" in order[:first]  # it had started, and
+    assert viewer.busy  # it resumes after (400 steps take longer than this)
+    viewer.cancel()
+    assert viewer.shutdown(5000)
+    assert analysis.shutdown(5000)
+
+
+def test_a_job_cancelled_while_waiting_for_its_turn_never_starts(qtbot: QtBot) -> None:
+    first = LatestWorker(background=True, python_bound=True)
+    second = LatestWorker(background=True, python_bound=True)
+    log: list[tuple[str, float]] = []
+    started = threading.Event()
+
+    def long(token: CancelToken, report: Progress) -> str:
+        started.set()
+        return _recording_job("first", log, 100)(token, report)
+
+    with qtbot.waitSignal(first.resultReady, timeout=10_000):
+        first.submit(long)
+        assert started.wait(5)
+        second.submit(_recording_job("second", log, 5))
+        time.sleep(0.02)  # it waits for the turn
+        second.cancel()
+    qtbot.waitUntil(lambda: not second.busy, timeout=5000)
+    assert second.stats.cancelled == 1
+    assert [name for name, _t in log] == ["first"] * 100
+    assert first.shutdown(5000)
+    assert second.shutdown(5000)
+
+
+def test_pure_python_jobs_give_way_while_the_event_loop_handles_events() -> None:
+    """Between the dispatcher's ``awake`` and ``aboutToBlock`` the UI thread is handling events
+    (each a call into Python): a pure-Python job waits at its checkpoints, for
+    ``UI_BUSY_YIELD`` at most, so a UI thread busy computing cannot starve it."""
+    token = CancelToken()
+    workers._ui_idle()
+    workers._held_until = 0.0  # no hold left over from other jobs' results
+    t0 = time.monotonic()
+    workers._pause_while_held(token)
+    assert time.monotonic() - t0 < 0.005
+    workers._ui_awake()
+    try:
+        t0 = time.monotonic()
+        workers._pause_while_held(token)
+        waited = time.monotonic() - t0
+        assert workers.UI_BUSY_YIELD * 0.9 <= waited < workers.UI_BUSY_YIELD + 0.02
+    finally:
+        workers._ui_idle()
