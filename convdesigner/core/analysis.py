@@ -238,13 +238,13 @@ class Analysis:
     serial: int = field(default_factory=lambda: next(_serials), compare=False, repr=False)
     """Unique to this analysis (never reused, unlike ``id()``)."""
 
-    def changed_since(self, shown: Analysis) -> Iterator[int]:
+    def changed_since(self, shown: Analysis) -> Sequence[int]:
         """Positions whose row is not the very object at the same position of ``shown`` (the
         analysis a view showed before this one), in order."""
         if self.base == shown.serial and len(shown.rows) == len(self.rows):
-            return iter(self.fresh)
+            return self.fresh
         pairs = enumerate(zip(shown.rows, self.rows, strict=False))
-        return (i for i, (a, b) in pairs if a is not b)
+        return [i for i, (a, b) in pairs if a is not b]
 
     def __iter__(self) -> Iterator[LayerRow]:
         return iter(self.rows)

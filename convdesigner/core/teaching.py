@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from convdesigner.core.analysis import Analysis, LayerRow, analyse
+from convdesigner.core.analysis import CHECKPOINT_MASK, Analysis, LayerRow, analyse
 from convdesigner.core.design import Design
 from convdesigner.core.ops import ConvTranspose2D, spec_for
 from convdesigner.core.ops.conv import Conv2D
 from convdesigner.core.separable import find_pair, is_normal_conv, normal_op, separable_ops
+from convdesigner.core.switching import checkpoint
 from convdesigner.core.table import title, where
 from convdesigner.core.units import fmt, shape_text
 
@@ -362,7 +363,9 @@ def what_if_double(analysis: Analysis, node_id: str) -> WhatIf | None:
     new = analyse(new_design, analysis)  # rows the doubling leaves alone are reused
     ratios: list[tuple[str, float]] = []
     broken: list[str] = []
-    for old_row, new_row in zip(analysis.rows, new.rows, strict=True):
+    for i, (old_row, new_row) in enumerate(zip(analysis.rows, new.rows, strict=True)):
+        if not i & CHECKPOINT_MASK:
+            checkpoint()  # on the explain panel's worker: the window may refresh first
         if old_row.ok and not new_row.ok:
             broken.append(
                 f"{where(new_row)} ({new_row.name}): {new_row.message}"

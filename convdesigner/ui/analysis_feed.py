@@ -19,6 +19,7 @@ from convdesigner.core.analysis import Analysis, analyse
 from convdesigner.core.cancel import CancelToken
 from convdesigner.core.design import Design
 from convdesigner.core.document import Document
+from convdesigner.ui.gc_guard import freeze_arrived
 from convdesigner.ui.workers import LatestWorker, Progress
 
 BACKGROUND_NODES = 1500
@@ -106,6 +107,7 @@ class AnalysisFeed(QObject):
             return
         self._waiting_for = None
         self.document.adopt_analysis(analysis)
+        freeze_arrived()  # its objects live while the design is shown: not walked again
         self.ready.emit(analysis.design)
 
     def _failed(self, _request: int, _error: object) -> None:

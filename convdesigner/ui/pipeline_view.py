@@ -62,7 +62,7 @@ from convdesigner.core.design import Design
 from convdesigner.ui import mime
 from convdesigner.ui.cards import GUTTER_PAD, LANE_WIDTH, Card, make_card, skip_edges
 from convdesigner.ui.icons import layer_icon
-from convdesigner.ui.rows import row_key
+from convdesigner.ui.rows import changed_span
 from convdesigner.ui.theme import family_colour
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -132,16 +132,11 @@ class PipelineModel(QAbstractListModel):
             # Lines and margins move: every card may be drawn elsewhere.
             self.dataChanged.emit(self.index(0), self.index(len(self._rows) - 1))
             return
-        rows = analysis.rows
-        changed = [
-            i
-            for i in analysis.changed_since(old_analysis)
-            if row_key(old_rows[i]) != row_key(rows[i])
-        ]
+        span = changed_span(old_analysis, analysis)
         if analysis.design.input != old_input:
-            changed.insert(0, 0)
-        if changed:
-            self.dataChanged.emit(self.index(changed[0]), self.index(changed[-1]))
+            span = (0, span[1] if span is not None else 0)
+        if span is not None:
+            self.dataChanged.emit(self.index(span[0]), self.index(span[1]))
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)

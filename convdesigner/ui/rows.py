@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from convdesigner.core.analysis import LayerRow
+from convdesigner.core.analysis import Analysis, LayerRow
 from convdesigner.core.geometry import AXES
 from convdesigner.core.ops import spec_for
 
@@ -139,3 +139,20 @@ def row_key(row: LayerRow) -> tuple[object, ...]:
         row.padding,
         row.receptive_field,
     )
+
+
+def changed_span(shown: Analysis, new: Analysis) -> tuple[int, int] | None:
+    """First and last row positions whose content differs between two analyses of designs
+    with equally many rows (None: none), for one ``dataChanged`` over that span.
+
+    Searched from both ends among the rows ``analyse()`` made anew, so an edit that changes
+    every row below it (a receptive field, in a 10,000-node graph) costs two comparisons, not
+    20,000 row keys (44 ms).
+    """
+    candidates = new.changed_since(shown)
+    old_rows, rows = shown.rows, new.rows
+    first = next((i for i in candidates if row_key(old_rows[i]) != row_key(rows[i])), None)
+    if first is None:
+        return None
+    last = next(i for i in reversed(candidates) if row_key(old_rows[i]) != row_key(rows[i]))
+    return first, last

@@ -28,10 +28,10 @@ from convdesigner.core.analysis import Analysis, LayerRow, Status, Totals
 from convdesigner.core.table import inputs_text, partial_note, rf_text
 from convdesigner.core.units import bytes_text, fmt
 from convdesigner.ui.rows import (
+    changed_span,
     padding_text,
     padding_tip,
     param_shapes_text,
-    row_key,
     size_text,
     type_text,
     weight_shape_text,
@@ -253,14 +253,9 @@ class LayerTableModel(QAbstractTableModel):
         old_totals = (self._analysis.totals, self._analysis.partial)
         self._install(analysis)
         last_column = self._n_columns - 1
-        rows = analysis.rows
-        changed = [  # analyse() reuses unchanged rows and says which it made anew
-            i
-            for i in analysis.changed_since(old_analysis)
-            if row_key(old_rows[i]) != row_key(rows[i])
-        ]
-        if changed:
-            self.dataChanged.emit(self.index(changed[0], 0), self.index(changed[-1], last_column))
+        span = changed_span(old_analysis, analysis)  # analyse() says which rows it made anew
+        if span is not None:
+            self.dataChanged.emit(self.index(span[0], 0), self.index(span[1], last_column))
         if (self._analysis.totals, self._analysis.partial) != old_totals:
             # The totals row, and the share columns of every row; the view repaints only the
             # cells announced (half the table or less for a typical edit).

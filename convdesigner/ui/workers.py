@@ -24,14 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractEventDispatcher,
-    QObject,
-    QRunnable,
-    QThread,
-    QThreadPool,
-    Signal,
-)
+from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
 
 from convdesigner.core.cancel import Cancelled, CancelToken
 from convdesigner.core.switching import checkpoint, checkpoints, short_switch_interval
@@ -80,45 +73,6 @@ def hold_background(seconds: float = 0.06) -> None:
     """
     global _held_until
     _held_until = max(_held_until, time.monotonic() + seconds)
-
-
-_ui_busy_since: float | None = None
-"""``time.monotonic()`` when the UI thread's event loop woke up; None while it waits."""
-
-UI_BUSY_YIELD = 0.03
-"""Longest a pure-Python job waits for a busy UI thread before it takes a step anyway (a UI
-thread busy for longer is not refreshing: it is computing, and the job must not starve)."""
-
-
-def _ui_awake() -> None:
-    global _ui_busy_since
-    if _ui_busy_since is None:
-        _ui_busy_since = time.monotonic()
-
-
-def _ui_idle() -> None:
-    global _ui_busy_since
-    _ui_busy_since = None
-
-
-_gated: set[int] = set()
-
-
-def give_way_to_event_loop() -> None:
-    """Pure-Python jobs pause while the UI thread's event loop is handling events.
-
-    The event dispatcher says when the loop wakes up (``awake``) and when it is about to wait
-    (``aboutToBlock``); in between, every paint and slot calls into Python and would wait for
-    the interpreter each time a job held it. Holds after a change (:func:`hold_background`)
-    cover the refresh an edit starts; this covers the rest: a result arriving, a progress
-    report, a repaint the user caused. Installed once per dispatcher (the GUI thread's).
-    """
-    dispatcher = QAbstractEventDispatcher.instance()
-    if dispatcher is None or id(dispatcher) in _gated:
-        return
-    _gated.add(id(dispatcher))
-    dispatcher.awake.connect(_ui_awake)
-    dispatcher.aboutToBlock.connect(_ui_idle)
 
 
 class _Turns:
@@ -182,12 +136,10 @@ _turns = _Turns()
 
 def _pause_while_held(token: CancelToken) -> None:
     while not token.cancelled:
-        now = time.monotonic()
-        wait = _held_until - now
-        busy = _ui_busy_since
-        if wait <= 0 and (busy is None or now - busy >= UI_BUSY_YIELD):
+        wait = _held_until - time.monotonic()
+        if wait <= 0:
             return
-        time.sleep(min(wait, 0.005) if wait > 0 else 0.0005)
+        time.sleep(min(wait, 0.005))
 
 
 def running_jobs() -> int:
@@ -379,8 +331,6 @@ class LatestWorker(QObject):
         if self._waiting is not None:
             self.stats.superseded += 1
         bound = self._python_bound if python_bound is None else python_bound
-        if bound:
-            give_way_to_event_loop()
         self._waiting = _Pending(request, job, bound, self._priority)
         if self._running is not None:
             self._running.token.cancel()

@@ -8,6 +8,7 @@ analysis slowed down, so the tests are quick and their timing certain.
 
 from __future__ import annotations
 
+import gc
 import time
 from pathlib import Path
 
@@ -209,3 +210,23 @@ def test_a_large_file_that_cannot_be_read_warns_later(
     qtbot.waitUntil(lambda: bool(warnings), timeout=5000)
     assert "broken.json could not be opened" in warnings[0]
     assert window.design is before
+
+
+def test_an_arrived_analysis_is_not_walked_by_the_next_young_collection(
+    deep: MainWindow, qtbot: QtBot
+) -> None:
+    """An analysis of a 10,000-node graph makes 300,000 objects while the previous one's are
+    freed, so the young generation's count stayed small and the next collection on the UI
+    thread walked them all (20-37 ms). They are frozen when they arrive."""
+    window = deep
+    _settle(qtbot, window)
+    gc.unfreeze()
+    try:
+        window.document.change(window.design.nodes[0].id, filters=7)
+        _settle(qtbot, window)
+        young = {id(o) for o in gc.get_objects(0)}
+        rows = window.analysis.rows
+        assert gc.get_freeze_count() > len(rows)
+        assert not any(id(row) in young for row in rows)
+    finally:
+        gc.unfreeze()

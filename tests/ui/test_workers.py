@@ -13,7 +13,6 @@ from pytestqt.qtbot import QtBot
 
 from convdesigner.core.cancel import Cancelled, CancelToken
 from convdesigner.core.switching import PYTHON_SWITCH_INTERVAL
-from convdesigner.ui import workers
 from convdesigner.ui.workers import (
     PROGRESS_INTERVAL,
     LatestWorker,
@@ -311,23 +310,3 @@ def test_a_job_cancelled_while_waiting_for_its_turn_never_starts(qtbot: QtBot) -
     assert [name for name, _t in log] == ["first"] * 100
     assert first.shutdown(5000)
     assert second.shutdown(5000)
-
-
-def test_pure_python_jobs_give_way_while_the_event_loop_handles_events() -> None:
-    """Between the dispatcher's ``awake`` and ``aboutToBlock`` the UI thread is handling events
-    (each a call into Python): a pure-Python job waits at its checkpoints, for
-    ``UI_BUSY_YIELD`` at most, so a UI thread busy computing cannot starve it."""
-    token = CancelToken()
-    workers._ui_idle()
-    workers._held_until = 0.0  # no hold left over from other jobs' results
-    t0 = time.monotonic()
-    workers._pause_while_held(token)
-    assert time.monotonic() - t0 < 0.005
-    workers._ui_awake()
-    try:
-        t0 = time.monotonic()
-        workers._pause_while_held(token)
-        waited = time.monotonic() - t0
-        assert workers.UI_BUSY_YIELD * 0.9 <= waited < workers.UI_BUSY_YIELD + 0.02
-    finally:
-        workers._ui_idle()

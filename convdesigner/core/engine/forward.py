@@ -34,6 +34,7 @@ from convdesigner.core.kernels.budget import CHUNK_BUDGET
 from convdesigner.core.ops import spec_for
 from convdesigner.core.ops.base import OpSpec
 from convdesigner.core.ops.common import pads4
+from convdesigner.core.switching import checkpoint
 
 __all__ = [
     "DEFAULT_MEMORY_LIMIT",
@@ -217,8 +218,10 @@ class _Executor:
         self.on_output = on_output
         self.layers = design.layers  # a property that builds a tuple on every call
         self.specs = [spec_for(layer) for layer in self.layers]
+        checkpoint()  # each of these is milliseconds of pure Python for 10,000 nodes
         self.inputs = design.resolved_inputs
         self.consumers = design.consumers
+        checkpoint()
         # Readers still to run, per id: an output is dropped when this reaches zero.
         self.pending = {key: len(readers) for key, readers in self.consumers.items()}
         self.keep = set(design.outputs)

@@ -15,6 +15,7 @@ import math
 from convdesigner.core.analysis import BYTES_PER_VALUE, Analysis, bytes_text
 from convdesigner.core.kernels.budget import CHUNK_BUDGET, PLANAR_MAX_CHANNELS
 from convdesigner.core.ops import spec_for
+from convdesigner.core.switching import checkpoint
 
 DEFAULT_MEMORY_LIMIT = 2 * 1024 * 1024 * 1024
 """Runs estimated above this are refused unless the caller passes a larger limit (or None)."""
@@ -41,14 +42,20 @@ def estimate_from_analysis(analysis: Analysis, *, keep_all: bool = True) -> int:
     after its last reader, and the activations term is the largest sum of outputs alive at
     once along the execution order.
     """
+    # Each pass over the rows is a few milliseconds of pure Python for a 10,000-node design:
+    # between them, a worker running this may pause while the window refreshes.
     totals = analysis.totals
+    checkpoint()
     largest = max((r.activation_bytes for r in analysis.rows), default=0)
+    checkpoint()
     activations = totals.activation_bytes if keep_all else live_peak(analysis)
+    checkpoint()
     flat = 0
     for row in analysis.rows:
         # Flatten and Dense read a map as one vector: a working copy of it.
         if row.output_shape is not None and len(row.output_shape) == 1 and row.input_shape:
             flat = max(flat, math.prod(row.input_shape) * BYTES_PER_VALUE)
+    checkpoint()
     # A convolution reading few channels works from a padded channels-first copy of its input
     # (at most twice the input; see conv.py).
     planar = max(
