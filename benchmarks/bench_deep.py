@@ -32,8 +32,8 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from convdesigner.core.analysis import analyse
-from convdesigner.core.design import Design, InputSpec
-from convdesigner.core.layers import Conv2D, ReLU
+from convdesigner.core.design import INPUT_ID, Design, InputSpec, Node
+from convdesigner.core.layers import Add, Conv2D, ReLU
 from convdesigner.ui.app import create_app
 from convdesigner.ui.main_window import MainWindow
 
@@ -79,22 +79,49 @@ def longest_gap(
     return max(b - a for a, b in itertools.pairwise(stamps)), settled_at - done[0]
 
 
+def chain_design(layers: int) -> Design:
+    """Conv 3×3 "same" (4 filters) and ReLU alternating on a 32×32×3 input."""
+    conv = Conv2D(filters=4, kernel=3, padding="same")
+    return Design(
+        InputSpec(32, 32, 3), layers=[conv if i % 2 == 0 else ReLU() for i in range(layers)]
+    )
+
+
+def residual_design(layers: int) -> Design:
+    """Blocks of conv 3×3 (4 filters), ReLU and an add of the block's input, 32×32×4: a graph
+    whose every block has a skip connection (the pipeline draws one per block)."""
+    nodes: list[Node] = []
+    previous = INPUT_ID
+    for b in range(layers // 3):
+        nodes.append(Node(f"conv{b}", Conv2D(filters=4, kernel=3, padding=1), (previous,)))
+        nodes.append(Node(f"relu{b}", ReLU()))
+        nodes.append(Node(f"add{b}", Add(), (f"relu{b}", previous)))
+        previous = f"add{b}"
+    return Design(InputSpec(32, 32, 4), nodes=nodes)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--layers", type=int, default=10_000)
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--no-viewer", action="store_true")
+    parser.add_argument(
+        "--residual",
+        action="store_true",
+        help="a graph of residual blocks (conv, ReLU, add of the block's input) instead of a chain",
+    )
     args = parser.parse_args()
     app = create_app()
-    conv = Conv2D(filters=4, kernel=3, padding="same")
-    design = Design(
-        InputSpec(32, 32, 3), layers=[conv if i % 2 == 0 else ReLU() for i in range(args.layers)]
-    )
+    design = residual_design(args.layers) if args.residual else chain_design(args.layers)
     t0 = time.perf_counter()
     analyse(design)
     alone = time.perf_counter() - t0
     load = os.getloadavg()[0]
-    print(f"{args.layers} layers; load average {load:.2f}; analyse() alone {alone * 1e3:.0f} ms")
+    shape = "residual graph" if args.residual else "chain"
+    print(
+        f"{len(design)} layers ({shape}); load average {load:.2f}; "
+        f"analyse() alone {alone * 1e3:.0f} ms"
+    )
 
     window = MainWindow()
     window.resize(1500, 1000)
@@ -108,7 +135,15 @@ def main() -> int:
     gc.collect()
     idle, _ = longest_gap(app, lambda: None)
     doc = window.document
-    ids = design.ids
+    convs = [node.id for node in design.nodes if isinstance(node.op, Conv2D)]
+
+    def edit(node: str, step: int) -> None:
+        if args.residual:
+            # The add needs its input's channels: the kernel changes (its receptive field
+            # reaches every node below), the channels do not. 5×5 or 7×7: always a change.
+            doc.change(node, kernel=5 + 2 * (step % 2), padding=2 + step % 2)
+        else:
+            doc.change(node, filters=5 + step % 8)
 
     def settled() -> bool:
         # The table and the pipeline show the current design's numbers, the explain panel is
@@ -123,13 +158,13 @@ def main() -> int:
 
     print(f"  {'idle loop':36s}{idle * 1e3:8.1f} ms   longest gap")
     show("open the design", lambda: doc.load(design, None))
-    show("one edit", lambda: doc.change(ids[0], filters=5))
-    show("one edit in the middle", lambda: doc.change(ids[args.layers // 2], filters=5))
-    show("select another layer", lambda: doc.select(ids[50]))
+    show("one edit", lambda: edit(convs[0], 0))
+    show("one edit in the middle", lambda: edit(convs[len(convs) // 2], 0))
+    show("select another layer", lambda: doc.select(design.ids[50]))
     before = rss_mib()
     t0 = time.perf_counter()
     for i in range(args.steps):
-        doc.change(ids[(2 * i + 2) % args.layers], filters=6 + i % 7)
+        edit(convs[(i + 1) % len(convs)], i + 1)
     per_edit = (time.perf_counter() - t0) / args.steps
     for _ in range(5):
         app.processEvents()
