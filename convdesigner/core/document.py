@@ -21,6 +21,7 @@ from typing import Any
 from convdesigner.core import separable
 from convdesigner.core.analysis import Analysis, analyse
 from convdesigner.core.design import INPUT_ID, Design, GraphError, InputSpec, Node, fresh_id
+from convdesigner.core.graveyard import bury
 from convdesigner.core.history import (
     MAX_HISTORY,
     MAX_HISTORY_BYTES,
@@ -119,7 +120,9 @@ class Document:
         it)."""
         if self._analysis.design is not self._state.design:
             # The analysis before the edit lets the unchanged rows be reused (not recomputed).
-            self._analysis = analyse(self._state.design, self._analysis)
+            previous = self._analysis
+            self._analysis = analyse(self._state.design, previous)
+            bury(previous)
         return self._analysis
 
     @property
@@ -138,6 +141,7 @@ class Document:
         design's; False (nothing kept) for any other design's."""
         if analysis.design is not self._state.design:
             return False
+        bury(self._analysis)  # freed off this thread once the views let go of it too
         self._analysis = analysis
         return True
 

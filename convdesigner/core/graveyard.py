@@ -1,0 +1,71 @@
+"""Large analyses released on a background thread, a few hundred rows at a time.
+
+Freeing an analysis of a 10,000-node graph (its rows, their derivations, the receptive fields
+it carried) is one uninterrupted run of C code that holds the interpreter lock for 10-15 ms.
+Whoever drops the last reference pays it: in the window that was the UI thread, in the middle
+of the refresh that shows the next analysis. A replaced analysis is therefore handed here
+first; the views let go of it as they follow the new one, this thread keeps the last
+reference, and a second later drops it in slices, sleeping between them so that any other
+thread wanting the interpreter gets it within a slice. Rows the new analysis reuses are not
+freed at all (they are still referenced).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from convdesigner.core.analysis import Analysis
+
+MIN_ROWS = 1000
+"""Smaller analyses are freed where they are dropped (well under a millisecond)."""
+
+DELAY = 1.0
+"""Seconds a buried analysis is kept: every view has followed the new one by then."""
+
+SLICE = 256
+"""Rows freed at a time (about 0.3 ms of work) before the thread sleeps."""
+
+_queue: queue.SimpleQueue[tuple[float, Analysis]] = queue.SimpleQueue()
+_thread: threading.Thread | None = None
+_lock = threading.Lock()
+_idle = threading.Event()
+_idle.set()
+
+
+def bury(analysis: Analysis) -> None:
+    """Let ``analysis`` be freed on the graveyard's thread (if it is large; else do nothing:
+    the caller's reference goes as usual)."""
+    global _thread
+    if len(analysis.rows) < MIN_ROWS:
+        return
+    with _lock:
+        if _thread is None:
+            _thread = threading.Thread(target=_work, name="convdesigner-graveyard", daemon=True)
+            _thread.start()
+        _idle.clear()
+        _queue.put((time.monotonic() + DELAY, analysis))
+
+
+def wait_until_empty(timeout: float | None = None) -> bool:
+    """True once every buried analysis has been released (for tests)."""
+    return _idle.wait(timeout)
+
+
+def _work() -> None:
+    while True:
+        due, analysis = _queue.get()
+        time.sleep(max(0.0, due - time.monotonic()))
+        rows = list(analysis.rows)
+        fields = list(analysis.carried_fields.values())
+        del analysis  # the analysis object, its tuples and dicts: the rows are still ours
+        for held in (rows, fields):
+            while held:
+                del held[-SLICE:]
+                time.sleep(0.001)
+        with _lock:
+            if _queue.empty():
+                _idle.set()
