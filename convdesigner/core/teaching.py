@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from convdesigner.core.analysis import CHECKPOINT_MASK, Analysis, LayerRow, analyse
 from convdesigner.core.design import Design
-from convdesigner.core.ops import ConvTranspose2D, spec_for
+from convdesigner.core.ops import spec_for
 from convdesigner.core.ops.conv import Conv2D
 from convdesigner.core.separable import find_pair, is_normal_conv, normal_op, separable_ops
 from convdesigner.core.switching import checkpoint
@@ -401,16 +401,21 @@ def what_if_double(analysis: Analysis, node_id: str) -> WhatIf | None:
     return WhatIf(text, before, 2 * before, extra, extra_params, percent, tuple(ratios), after_macs)
 
 
+def _is_conv(row: LayerRow) -> bool:
+    """A convolution of any kind (the registry's "conv" family: Conv2D, ConvTranspose2D)."""
+    return row.layer is not None and spec_for(row.layer).family == "conv"
+
+
 def _others_text(analysis: Analysis, others: list[tuple[str, float]]) -> str:
     def name(node: str) -> str:
         row = analysis.row(node)
-        kind = "conv" if isinstance(row.layer, Conv2D | ConvTranspose2D) else row.name
+        kind = "conv" if _is_conv(row) else row.name
         return f"{where(row)} ({kind})"
 
     if len(others) == 1:
         node, r = others[0]
         row = analysis.row(node)
-        if isinstance(row.layer, Conv2D | ConvTranspose2D):
+        if _is_conv(row):
             return f"the next conv's ({where(row)}) by {_factor(r)}"
         # A dense layer named "predictions" must not become "the next predictions's".
         return f"the next layer's ({where(row)}, {row.name}) by {_factor(r)}"
