@@ -9,6 +9,7 @@ limit where the user looks (a tooltip at the field) and in the window's status b
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 from PySide6.QtCore import QEvent, QObject
@@ -38,13 +39,16 @@ class _DocumentUndo(QObject):
 
     def follow_focus(self, old: QWidget | None, new: QWidget | None) -> None:
         for widget, focused in ((old, False), (new, True)):
-            box = _document_box(widget)
-            if box is None:
-                continue
-            if focused:
-                box.installEventFilter(self)
-            else:
-                box.removeEventFilter(self)
+            # RuntimeError: a field losing the focus because it is being deleted (the property
+            # panel's previous form) may already have lost its C++ object.
+            with contextlib.suppress(RuntimeError):
+                box = _document_box(widget)
+                if box is None:
+                    continue
+                if focused:
+                    box.installEventFilter(self)
+                else:
+                    box.removeEventFilter(self)
 
 
 _PROPERTY = "convdesignerDocumentUndo"
