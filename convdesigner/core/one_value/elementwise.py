@@ -48,17 +48,39 @@ _FORMULAS: dict[str, tuple[str, Callable[[float], float]]] = {
 """Ops that compute each value from the input value at the same place alone."""
 
 
-def _formula(layer: Layer | None) -> tuple[str, Callable[[float], float]]:
+Formula = tuple[str, Callable[[float], float]]
+
+
+def _leaky_relu(layer: Layer) -> Formula:
+    assert isinstance(layer, LeakyReLU)
+    slope = layer.negative_slope
+    return f"x if x > 0 else {slope:g} · x", lambda x: x if x > 0 else slope * x
+
+
+def _gelu_formula(layer: Layer) -> Formula:
+    assert isinstance(layer, GELU)
+    approx = layer.approximate
+    text = "x · Φ(x)" if approx == "none" else "x · Φ(x), Φ by its tanh approximation"
+    return text, lambda x: _gelu(x, approx)
+
+
+def _fixed(formula: Formula) -> Callable[[Layer], Formula]:
+    return lambda _layer: formula
+
+
+_FORMULA_OF: dict[str, Callable[[Layer], Formula]] = {
+    **{name: _fixed(formula) for name, formula in _FORMULAS.items()},
+    LeakyReLU.type_name: _leaky_relu,
+    GELU.type_name: _gelu_formula,
+}
+"""Each per-value op's formula, by its type name, with the layer's settings (a slope, an
+approximation) written in."""
+
+
+def _formula(layer: Layer | None) -> Formula:
     """The formula's text and its value in float64, with the layer's settings."""
-    if isinstance(layer, LeakyReLU):
-        slope = layer.negative_slope
-        return f"x if x > 0 else {slope:g} · x", lambda x: x if x > 0 else slope * x
-    if isinstance(layer, GELU):
-        approx = layer.approximate
-        text = "x · Φ(x)" if approx == "none" else "x · Φ(x), Φ by its tanh approximation"
-        return text, lambda x: _gelu(x, approx)
     assert layer is not None
-    return _FORMULAS[layer.type_name]
+    return _FORMULA_OF[layer.type_name](layer)
 
 
 def per_value(spot: Spot) -> OtherValue:
@@ -73,7 +95,7 @@ def per_value(spot: Spot) -> OtherValue:
     )
 
 
-PER_VALUE = (*_FORMULAS, LeakyReLU.type_name, GELU.type_name)
+PER_VALUE = tuple(_FORMULA_OF)
 
 
 def batch_norm(spot: Spot) -> OtherValue:
