@@ -31,8 +31,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from convdesigner.core import geometry
+from convdesigner.core.cancel import Cancelled
 from convdesigner.core.design import INPUT_ID, Design
 from convdesigner.core.geometry import Field
+from convdesigner.core.graveyard import bury_rows
 from convdesigner.core.ops import OpError, spec_for
 from convdesigner.core.ops.base import Inferred, Layer
 from convdesigner.core.switching import checkpoint
@@ -549,7 +551,13 @@ def analyse(design: Design, previous: Analysis | None = None) -> Analysis:
     n_old = len(old_rows)
     for index, (node, sources) in enumerate(zip(design.nodes, design.resolved_inputs, strict=True)):
         if not index & CHECKPOINT_MASK:
-            checkpoint()  # on a worker: the window may refresh first (switching.py)
+            try:
+                checkpoint()  # on a worker: the window may refresh first (switching.py)
+            except Cancelled:
+                # Freeing thousands of rows here would hold the interpreter for milliseconds
+                # while the window waits for it.
+                bury_rows(rows)
+                raise
         layer = node.op
         in_shapes = tuple([shapes[s] for s in sources])
         if index + 1 < n_old:

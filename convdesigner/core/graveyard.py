@@ -15,7 +15,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from convdesigner.core.analysis import Analysis
@@ -31,7 +31,7 @@ fast replaces several a second."""
 SLICE = 256
 """Rows freed at a time (about 0.3 ms of work) before the thread sleeps."""
 
-_queue: queue.SimpleQueue[tuple[float, Analysis]] = queue.SimpleQueue()
+_queue: queue.SimpleQueue[tuple[float, Analysis | list[Any]]] = queue.SimpleQueue()
 _thread: threading.Thread | None = None
 _lock = threading.Lock()
 _idle = threading.Event()
@@ -41,15 +41,25 @@ _idle.set()
 def bury(analysis: Analysis) -> None:
     """Let ``analysis`` be freed on the graveyard's thread (if it is large; else do nothing:
     the caller's reference goes as usual)."""
+    if len(analysis.rows) >= MIN_ROWS:
+        _put(analysis)
+
+
+def bury_rows(rows: list[Any]) -> None:
+    """Let the rows of an analysis that stopped half-way (cancelled by a newer edit) be freed
+    on the graveyard's thread; the list is taken over: the caller must not use it again."""
+    if len(rows) >= MIN_ROWS:
+        _put(rows)
+
+
+def _put(buried: Analysis | list[Any]) -> None:
     global _thread
-    if len(analysis.rows) < MIN_ROWS:
-        return
     with _lock:
         if _thread is None:
             _thread = threading.Thread(target=_work, name="convdesigner-graveyard", daemon=True)
             _thread.start()
         _idle.clear()
-        _queue.put((time.monotonic() + DELAY, analysis))
+        _queue.put((time.monotonic() + DELAY, buried))
 
 
 def wait_until_empty(timeout: float | None = None) -> bool:
@@ -59,11 +69,14 @@ def wait_until_empty(timeout: float | None = None) -> bool:
 
 def _work() -> None:
     while True:
-        due, analysis = _queue.get()
+        due, buried = _queue.get()
         time.sleep(max(0.0, due - time.monotonic()))
-        rows = list(analysis.rows)
-        fields = list(analysis.carried_fields.values())
-        del analysis  # the analysis object, its tuples and dicts: the rows are still ours
+        if isinstance(buried, list):
+            rows, fields = buried, []
+        else:
+            rows = list(buried.rows)
+            fields = list(buried.carried_fields.values())
+        del buried  # the analysis object, its tuples and dicts: the rows are still ours
         for held in (rows, fields):
             while held:
                 del held[-SLICE:]

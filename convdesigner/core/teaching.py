@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from convdesigner.core.analysis import CHECKPOINT_MASK, Analysis, LayerRow, analyse
 from convdesigner.core.design import Design
+from convdesigner.core.graveyard import bury
 from convdesigner.core.ops import spec_for
 from convdesigner.core.ops.conv import Conv2D
 from convdesigner.core.separable import find_pair, is_normal_conv, normal_op, separable_ops
@@ -361,6 +362,16 @@ def what_if_double(analysis: Analysis, node_id: str) -> WhatIf | None:
         return None  # already at the limit
     new_design: Design = design.replace_layer(design.index_of(node_id), doubled)
     new = analyse(new_design, analysis)  # rows the doubling leaves alone are reused
+    try:
+        return _what_if(analysis, node_id, attr, before, new)
+    finally:
+        # Dropped here, the rows the doubling changed (all of them below a broken merge:
+        # 10,000 on a deep graph) were freed in one go, holding the interpreter 10-20 ms
+        # while the window waited for it.
+        bury(new)
+
+
+def _what_if(analysis: Analysis, node_id: str, attr: str, before: int, new: Analysis) -> WhatIf:
     ratios: list[tuple[str, float]] = []
     broken: list[str] = []
     for i, (old_row, new_row) in enumerate(zip(analysis.rows, new.rows, strict=True)):

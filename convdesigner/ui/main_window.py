@@ -78,6 +78,9 @@ STATE_VERSION = 2
 PROPERTIES_HEIGHT = 430
 """Room for the tallest form (a convolution: name, filters, kernel, stride, two rows of padding,
 dilation, groups, bias) and its header, without a scroll bar."""
+FOLLOW_MS = 1
+"""Milliseconds between showing a large design's analysis in the table and the pipeline and
+updating the panels: one pass of the event loop for input and the repaint in between."""
 
 
 def first_size(available: QSize) -> tuple[int, int]:
@@ -561,7 +564,10 @@ class MainWindow(QMainWindow):
         self._refresh_views()
         self._sync_current(scroll=self.document.selection != self._announced_selection)
         self._arrived = design
-        QTimer.singleShot(0, self, lambda: self._follow_arrival(design))
+        # A timer, not a queued call: queued calls and the repaint the views just asked for
+        # (also a posted event) ran back to back before Qt looked at input or timers again,
+        # one 25-35 ms freeze. A timer lets the event loop handle what is waiting first.
+        QTimer.singleShot(FOLLOW_MS, self, lambda: self._follow_arrival(design))
 
     def _follow_arrival(self, design: Design) -> None:
         if self._arrived is not design:

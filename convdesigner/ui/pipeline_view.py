@@ -64,6 +64,7 @@ from convdesigner.ui.cards import GUTTER_PAD, LANE_WIDTH, Card, make_card, skip_
 from convdesigner.ui.icons import layer_icon
 from convdesigner.ui.rows import changed_span
 from convdesigner.ui.theme import family_colour
+from convdesigner.ui.workers import hold_background
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 ERROR_COLOUR = QColor(214, 48, 49)
@@ -544,6 +545,7 @@ class PipelineView(QListView):
             self.viewport().update()
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        hold_background()  # every card painted is a call into Python
         super().paintEvent(event)
         self._draw_edges()
         if self.model().rowCount() == 1:  # only the input: say what to do next

@@ -21,6 +21,7 @@ from PySide6.QtGui import (
     QKeyEvent,
     QKeySequence,
     QPainter,
+    QPaintEvent,
     QPalette,
     QResizeEvent,
 )
@@ -37,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from convdesigner.core.table import safe_text
 from convdesigner.ui.table_model import LayerTableModel
+from convdesigner.ui.workers import hold_background
 
 LAST_KEY_COLUMN = "% MACs"
 """The table's answers run from "Output" to this column: they must be in view without scrolling."""
@@ -135,6 +137,10 @@ class LayerTableView(QTableView):
         self._updating_label.hide()
         self.fit_columns()
 
+    def paintEvent(self, event: QPaintEvent) -> None:
+        hold_background()  # every cell painted is a call into Python (see table_model.index)
+        super().paintEvent(event)
+
     def set_updating(self, updating: bool) -> None:
         """Mark the rows as an earlier design's while a large design's analysis is computed on
         a worker thread: a small opaque label over the table's corner, not a repaint of every
@@ -178,6 +184,7 @@ class LayerTableView(QTableView):
             self._scroll_timer.start()
 
     def _widen_to_view(self) -> None:
+        hold_background()  # each header and cell measured is a call into Python
         self._fit(self._wanted_widths(self.measured_rows()), shrink=False)
 
     def _rows_changed(self, top_left: QModelIndex, bottom_right: QModelIndex, *_: object) -> None:
@@ -237,6 +244,7 @@ class LayerTableView(QTableView):
         user widened before is forgotten)."""
         self._user_sized.clear()
         self._changed_rows = None
+        hold_background()
         self._fit(self._wanted_widths(self.measured_rows()), shrink=True)
 
     def widen_columns(self) -> None:
@@ -247,6 +255,7 @@ class LayerTableView(QTableView):
         Only the rows changed since the last call are measured to grow; shrinking measures
         every row, from the cached widths (in a long table: the rows in view).
         """
+        hold_background()  # the header repaints, one call into Python per title and role
         changed, self._changed_rows = self._changed_rows, None
         rows = self.model().rowCount()
         measured = range(rows) if changed is None else range(changed[0], min(changed[1] + 1, rows))

@@ -4,15 +4,19 @@ drops them last (the UI thread, mid-refresh)."""
 from __future__ import annotations
 
 import threading
+import traceback
 import weakref
 
 import pytest
 
-from convdesigner.core import graveyard
-from convdesigner.core.analysis import analyse
+from convdesigner.core import graveyard, teaching
+from convdesigner.core.analysis import Analysis, LayerRow, analyse
+from convdesigner.core.cancel import Cancelled
 from convdesigner.core.design import Design, InputSpec
 from convdesigner.core.document import Document
 from convdesigner.core.layers import Conv2D, ReLU
+from convdesigner.core.switching import checkpoints
+from convdesigner.core.teaching import what_if_double
 
 
 def _chain(n: int) -> Design:
@@ -47,3 +51,62 @@ def test_small_analyses_are_left_to_reference_counting() -> None:
     graveyard.bury(analysis)
     del analysis
     assert row() is None
+
+
+def _freed_on(obj: object) -> list[str]:
+    names: list[str] = []
+    weakref.finalize(obj, lambda: names.append(threading.current_thread().name))
+    return names
+
+
+def test_a_cancelled_analysis_leaves_its_rows_to_the_graveyard(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A newer edit stops a worker's analysis at a checkpoint: the rows made so far (thousands)
+    are freed on the graveyard's thread, not where the exception unwinds."""
+    monkeypatch.setattr(graveyard, "DELAY", 0.5)
+    made: list[list[LayerRow]] = []
+    calls = 0
+
+    def stop_late() -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 6:  # 1,280 nodes analysed
+            raise Cancelled
+
+    with checkpoints(stop_late), pytest.raises(Cancelled) as raised:
+        analyse(_chain(3000))
+    frames = [frame for frame, _ in traceback.walk_tb(raised.value.__traceback__)]
+    made.extend(f.f_locals["rows"] for f in frames if f.f_code.co_name == "analyse")
+    freed = _freed_on(made[0][-1])
+    del made, frames, raised
+    assert freed == []  # the graveyard keeps them for its delay
+    assert graveyard.wait_until_empty(5)
+    assert freed == ["convdesigner-graveyard"]
+
+
+def test_the_what_if_analysis_is_freed_on_the_graveyards_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Doubling the first conv changes every row below it: the explain panel's worker dropped
+    10,000 of them at once (10-20 ms holding the interpreter the window waited for)."""
+    monkeypatch.setattr(graveyard, "DELAY", 0.5)
+    buried: list[Analysis] = []
+
+    def bury(analysis: Analysis) -> None:
+        buried.append(analysis)
+        graveyard.bury(analysis)
+
+    monkeypatch.setattr(teaching, "bury", bury)
+    analysis = analyse(_chain(1500))
+    what_if = what_if_double(analysis, analysis.design.nodes[0].id)
+    assert what_if is not None
+    assert what_if.after == 8
+    (doubled,) = buried
+    assert doubled.rows[1].output_shape == (8, 16, 16)
+    freed = _freed_on(doubled.rows[-1])
+    del doubled
+    buried.clear()
+    assert freed == []
+    assert graveyard.wait_until_empty(5)
+    assert freed == ["convdesigner-graveyard"]

@@ -58,10 +58,16 @@ def test_freezing_keeps_start_up_objects_out_and_still_frees_new_cycles(unfrozen
 class _FakeGc:
     """The gc functions collect_if_due uses, with counts set by the test."""
 
-    def __init__(self, counts: tuple[int, int, int]) -> None:
+    def __init__(
+        self, counts: tuple[int, int, int], generations: tuple[list[object], ...] = ([], [], [])
+    ) -> None:
         self.counts = counts
+        self.generations = generations
         self.collected: list[int] = []
         self.frozen = 0
+
+    def get_objects(self, generation: int) -> list[object]:
+        return self.generations[generation]
 
     def get_count(self) -> tuple[int, int, int]:
         return self.counts
@@ -100,3 +106,54 @@ def test_a_burst_of_young_objects_is_frozen_not_walked(monkeypatch: pytest.Monke
     collect_if_due()
     assert fake.frozen == 1
     assert fake.collected == []
+
+
+def test_young_containers_too_large_to_walk_are_frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A redo across 200 steps of a 10,000-node design made 3,000 young objects, among them
+    dozens of 10,000-entry tuples: a young collection follows every entry, 15-67 ms."""
+    snapshots: list[object] = [tuple(range(10_000)) for _ in range(gc_guard.WALK_BUDGET // 10_000)]
+    fake = _FakeGc((701, 0, 0), (snapshots, [], []))
+    monkeypatch.setattr(gc_guard, "gc", fake)
+    collect_if_due()
+    assert fake.collected == []
+    assert fake.frozen == 1
+    fake = _FakeGc((701, 0, 0), (snapshots[:2], [], []))  # 20,000 references: walked
+    monkeypatch.setattr(gc_guard, "gc", fake)
+    collect_if_due()
+    assert fake.collected == [0]
+    assert fake.frozen == 0
+
+
+def test_a_middle_generation_too_large_to_walk_is_frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    heavy: list[object] = [list(range(gc_guard.WALK_BUDGET))]
+    fake = _FakeGc((701, 11, 0), ([], heavy, []))
+    monkeypatch.setattr(gc_guard, "gc", fake)
+    collect_if_due()
+    assert fake.collected == [0]  # the young one is light; the middle one would walk 300,000
+    assert fake.frozen == 1
+
+
+def test_a_young_generation_of_many_small_objects_is_frozen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Counted before their sizes are looked at (that loop is Python: milliseconds itself)."""
+    many: list[object] = [() for _ in range(gc_guard.WALK_BUDGET // 4 + 1)]
+    fake = _FakeGc((701, 0, 0), (many, [], []))
+    monkeypatch.setattr(gc_guard, "gc", fake)
+    collect_if_due()
+    assert (fake.collected, fake.frozen) == ([], 1)
+    fake = _FakeGc((701, 0, 0), (many[:-2], [], []))
+    monkeypatch.setattr(gc_guard, "gc", fake)
+    collect_if_due()
+    assert (fake.collected, fake.frozen) == ([0], 0)
+
+
+def test_a_real_young_generation_of_big_containers_is_frozen(unfrozen: None) -> None:
+    gc.collect()
+    before = gc.get_freeze_count()
+    held = [_Node() for _ in range(gc_guard.WALK_BUDGET // 1000)]
+    snapshots = [tuple(held) for _ in range(1001)]  # young tuples of tracked objects
+    assert gc.get_count()[0] > gc.get_threshold()[0]
+    collect_if_due()
+    assert gc.get_freeze_count() > before + len(snapshots)
+    assert gc.get_count()[0] == 0

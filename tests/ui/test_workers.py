@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 import time
+import traceback
+import weakref
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -310,3 +313,35 @@ def test_a_job_cancelled_while_waiting_for_its_turn_never_starts(qtbot: QtBot) -
     assert [name for name, _t in log] == ["first"] * 100
     assert first.shutdown(5000)
     assert second.shutdown(5000)
+
+
+class _Large:
+    """Stands for what a job's frames hold when it stops: a half-done analysis, say."""
+
+
+@pytest.mark.parametrize("error", [Cancelled, ValueError])
+def test_a_stopped_jobs_locals_are_freed_by_its_thread_not_the_collector(
+    qtbot: QtBot, worker: LatestWorker, error: type[Exception]
+) -> None:
+    """The traceback kept the job's frames, and the worker's own frame closed a cycle through
+    it: the UI thread's collector then freed a cancelled 10,000-node analysis, 15-18 ms."""
+    assert not gc.isenabled()  # as in the app: only the collector could break a cycle
+    alive: list[weakref.ref[_Large]] = []
+
+    def job(token: CancelToken, progress: Progress) -> object:
+        large = _Large()
+        alive.append(weakref.ref(large))
+        raise error("stopped")
+
+    failures: list[BaseException] = []
+    worker.jobFailed.connect(lambda _request, exc: failures.append(exc))
+    worker.submit(job)
+    qtbot.waitUntil(lambda: not worker.busy and running_jobs() == 0, timeout=5000)
+    assert len(alive) == 1
+    if error is ValueError:
+        # Still printable for the error dialog: only the frames' variables are gone.
+        assert 'raise error("stopped")' in "".join(traceback.format_exception(failures[0]))
+    else:
+        assert worker.stats.cancelled == 1
+    failures.clear()
+    assert alive[0]() is None
