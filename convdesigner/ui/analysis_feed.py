@@ -19,6 +19,7 @@ from convdesigner.core.analysis import Analysis, analyse
 from convdesigner.core.cancel import CancelToken
 from convdesigner.core.design import Design
 from convdesigner.core.document import Document
+from convdesigner.ui.cards import same_wiring, skip_edges
 from convdesigner.ui.gc_guard import freeze_arrived
 from convdesigner.ui.workers import LatestWorker, Progress
 
@@ -39,6 +40,8 @@ def prepare(design: Design, previous: Analysis | None) -> Analysis:
     design.is_sequential  # noqa: B018
     if design.nodes:
         design.index_of(design.nodes[0].id)
+    if previous is None or not same_wiring(previous.design, design):
+        skip_edges(analysis)  # placed for the pipeline, which looks when the wiring changed
     return analysis
 
 

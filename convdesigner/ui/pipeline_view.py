@@ -58,9 +58,15 @@ from PySide6.QtWidgets import (
 )
 
 from convdesigner.core.analysis import Analysis
-from convdesigner.core.design import Design
 from convdesigner.ui import mime
-from convdesigner.ui.cards import GUTTER_PAD, LANE_WIDTH, Card, make_card, skip_edges
+from convdesigner.ui.cards import (
+    GUTTER_PAD,
+    LANE_WIDTH,
+    Card,
+    make_card,
+    same_wiring,
+    skip_edges,
+)
 from convdesigner.ui.icons import layer_icon
 from convdesigner.ui.rows import changed_span
 from convdesigner.ui.theme import family_colour
@@ -96,7 +102,7 @@ class PipelineModel(QAbstractListModel):
         self._analysis = analysis
         self._rows = analysis.rows
         self._cards: dict[int, Card] = {}
-        if previous is None or not _same_wiring(previous.design, analysis.design):
+        if previous is None or not same_wiring(previous.design, analysis.design):
             self.edges = skip_edges(analysis)
             """(source row, target row, lane) of the lines drawn beside the cards."""
         elif len(previous.rows) == len(analysis.rows):
@@ -674,21 +680,6 @@ class PipelineView(QListView):
                 )
             for y in dots[on]:
                 painter.drawEllipse(QPointF(card_left - 1, y), 2.5, 2.5)
-
-
-def _same_wiring(a: Design, b: Design) -> bool:
-    """The same nodes reading the same inputs (a settings edit): the same skip edges.
-
-    Node by node, skipping the shared ones (an edit replaces one node object and keeps the
-    rest): comparing ``ids`` and ``resolved_inputs`` built two 10,000-entry tuples per design."""
-    if a is b:
-        return True
-    if len(a.nodes) != len(b.nodes):
-        return False
-    return all(
-        x is y or (x.id == y.id and x.inputs == y.inputs)
-        for x, y in zip(a.nodes, b.nodes, strict=True)
-    )
 
 
 def _union(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -11,13 +11,17 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
+from convdesigner.core.analysis import Analysis, analyse
 from convdesigner.core.design import Design
 from convdesigner.core.engine.forward import run_design
 from convdesigner.core.fileformat import load_design, save_design
 from convdesigner.core.images import load_image
 from convdesigner.core.layers import Conv2D
+from convdesigner.ui import cards
+from convdesigner.ui.analysis_feed import prepare
 from convdesigner.ui.cards import GUTTER_PAD, make_card
 from convdesigner.ui.main_window import MainWindow
+from convdesigner.ui.pipeline_view import PipelineModel
 from convdesigner.ui.table_model import GRAPH_COLUMNS
 from convdesigner.ui.viewer_dock import install_feature_maps, sample_path
 from tests.graph_designs import small_resnet
@@ -217,3 +221,30 @@ def test_a_wide_merge_lists_its_first_inputs_in_the_table() -> None:
     inputs = [c.title for c in model.columns].index("Inputs")
     assert model.index(6, inputs).data() == "b0, b1, b2, … (5 in all)"
     assert model.index(1, inputs).data() == ""  # b0 reads the input, right above it
+
+
+def test_the_analysis_worker_places_the_skip_edges_the_pipeline_draws(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Placing a new 10,000-node graph's edges took 10-12 ms of the UI thread as its analysis
+    arrived; the worker's ``prepare`` places them, and the pipeline finds them placed."""
+    placed: list[Design] = []
+    place = cards._place_edges
+
+    def counted(analysis: Analysis) -> list[tuple[int, int, int]]:
+        placed.append(analysis.design)
+        return place(analysis)
+
+    monkeypatch.setattr(cards, "_place_edges", counted)
+    design = small_resnet()
+    model = PipelineModel(analyse(Design(design.input, layers=[Conv2D(4, 3)])))
+    analysis = prepare(design, None)  # what the worker runs
+    assert placed[-1] is design
+    edges = cards.skip_edges(analysis)
+    model.set_analysis(analysis)
+    assert model.edges is edges
+    assert edges == [(3, 9, 0)]
+    assert [d for d in placed if d is design] == [design]  # placed once, on the worker
+    edited = design.replace_layer(design.index_of("conv1"), Conv2D(8, 3, padding=1))
+    prepare(edited, analysis)  # a settings edit: same wiring, nothing placed
+    assert placed[-1] is design
