@@ -33,7 +33,7 @@ from PySide6.QtWidgets import QApplication
 
 from convdesigner.core.analysis import analyse
 from convdesigner.core.design import INPUT_ID, Design, InputSpec, Node
-from convdesigner.core.layers import Add, Conv2D, ReLU
+from convdesigner.core.layers import Add, Concat, Conv2D, ReLU
 from convdesigner.ui.app import create_app
 from convdesigner.ui.main_window import MainWindow
 
@@ -100,6 +100,19 @@ def residual_design(layers: int) -> Design:
     return Design(InputSpec(32, 32, 4), nodes=nodes)
 
 
+def dense_design(layers: int) -> Design:
+    """A dense block of ``layers // 2`` convs (1×1, 4 filters, 8×8×3 input): each reads the
+    concatenation of every conv before it, so the inputs grow with the square of the depth
+    (1,000 convs: 500,000 references, a 4 MB file the loader accepts)."""
+    nodes = [Node("conv0", Conv2D(filters=4, kernel=1), (INPUT_ID,))]
+    outputs = ["conv0"]
+    for b in range(1, layers // 2):
+        nodes.append(Node(f"cat{b}", Concat(), tuple(outputs)))
+        nodes.append(Node(f"conv{b}", Conv2D(filters=4, kernel=1), (f"cat{b}",)))
+        outputs.append(f"conv{b}")
+    return Design(InputSpec(8, 8, 3), nodes=nodes)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--layers", type=int, default=10_000)
@@ -110,14 +123,24 @@ def main() -> int:
         action="store_true",
         help="a graph of residual blocks (conv, ReLU, add of the block's input) instead of a chain",
     )
+    parser.add_argument(
+        "--dense",
+        action="store_true",
+        help="a dense block: each conv reads the concat of every conv before (try --layers 2000)",
+    )
     args = parser.parse_args()
     app = create_app()
-    design = residual_design(args.layers) if args.residual else chain_design(args.layers)
+    if args.dense:
+        design = dense_design(args.layers)
+    elif args.residual:
+        design = residual_design(args.layers)
+    else:
+        design = chain_design(args.layers)
     t0 = time.perf_counter()
     analyse(design)
     alone = time.perf_counter() - t0
     load = os.getloadavg()[0]
-    shape = "residual graph" if args.residual else "chain"
+    shape = "dense block" if args.dense else "residual graph" if args.residual else "chain"
     print(
         f"{len(design)} layers ({shape}); load average {load:.2f}; "
         f"analyse() alone {alone * 1e3:.0f} ms"
@@ -138,7 +161,7 @@ def main() -> int:
     convs = [node.id for node in design.nodes if isinstance(node.op, Conv2D)]
 
     def edit(node: str, step: int) -> None:
-        if args.residual:
+        if args.residual and not args.dense:
             # The add needs its input's channels: the kernel changes (its receptive field
             # reaches every node below), the channels do not. 5×5 or 7×7: always a change.
             doc.change(node, kernel=5 + 2 * (step % 2), padding=2 + step % 2)

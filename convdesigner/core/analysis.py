@@ -595,15 +595,32 @@ def analyse(design: Design, previous: Analysis | None = None) -> Analysis:
                 break
         if bad is not None:
             culprit = blocked_by[bad]
-            values["output_shape"] = None
-            values["status"] = Status.NOT_COMPUTABLE
-            values["message"] = f"Not computable: {culprit} above has an error."
-            values["derivations"] = _NO_DERIVATIONS
-            fresh.append(len(rows))
-            rows.append(_row_from(values))
+            message = f"Not computable: {culprit} above has an error."
             shapes[node.id] = None
             rf_of[node.id] = None
             blocked_by[node.id] = culprit
+            if index + 1 < n_old:
+                old = old_rows[index + 1]
+                if (
+                    old.layer is layer
+                    and old.status is Status.NOT_COMPUTABLE
+                    and old.id == node.id
+                    and old.inputs == sources
+                    and old.input_shapes == in_shapes
+                    and old.is_output == values["is_output"]
+                    and old.message == message
+                ):
+                    # Below an error nothing changes but the culprit: the same row, so an
+                    # edit above the error does not make thousands of rows look new to the
+                    # views (each compared key by key: 10 ms for 2,000 rows).
+                    rows.append(old)
+                    continue
+            values["output_shape"] = None
+            values["status"] = Status.NOT_COMPUTABLE
+            values["message"] = message
+            values["derivations"] = _NO_DERIVATIONS
+            fresh.append(len(rows))
+            rows.append(_row_from(values))
             continue
         known: tuple[Shape, ...] = in_shapes  # type: ignore[assignment]  # none is None here
         try:

@@ -102,12 +102,24 @@ def same_wiring(a: Design, b: Design) -> bool:
     )
 
 
-_last_edges: tuple[Design, list[tuple[int, int, int]]] | None = None
+MAX_EDGES = 5_000
+"""Beyond this many skip edges only the selected card's are drawn (:func:`selected_edges`).
+
+A dense block where every conv reads the concatenation of all before it has edges by the
+square of its depth: 1,000 convs, 500,000 edges (a 4 MB file the loader accepts). Eight lanes
+cannot show them apart, placing them took 1.4 s and every repaint walked them all (150-430 ms
+of the UI thread). DenseNet-121 has 500-odd and a 10,000-node residual graph 3,333."""
+
+Edges = list[tuple[int, int, int]]
+"""(source row, target row, lane) of lines drawn beside the cards."""
+
+_last_edges: tuple[Design, Edges | None] | None = None
 """The edges of the design they were last placed for (see :func:`skip_edges`)."""
 
 
-def skip_edges(analysis: Analysis) -> list[tuple[int, int, int]]:
-    """(source row, target row, lane) of every input that is not the card right above.
+def skip_edges(analysis: Analysis) -> Edges | None:
+    """(source row, target row, lane) of every input that is not the card right above, or
+    None when there are more than :data:`MAX_EDGES` (then only the selected card's are drawn).
 
     Rows count the input card as 0. Short edges get the lanes nearest the cards, and two edges
     whose rows overlap never share a lane (up to :data:`MAX_LANES`), so each line can be
@@ -128,7 +140,7 @@ def skip_edges(analysis: Analysis) -> list[tuple[int, int, int]]:
     return placed
 
 
-def _place_edges(analysis: Analysis) -> list[tuple[int, int, int]]:
+def _place_edges(analysis: Analysis) -> Edges | None:
     design = analysis.design
     edges: list[tuple[int, int]] = []
     for row in analysis.rows[1:]:
@@ -140,11 +152,16 @@ def _place_edges(analysis: Analysis) -> list[tuple[int, int, int]]:
             start = 0 if source == INPUT_ID else design.index_of(source) + 1
             if start != target - 1:
                 edges.append((start, target))
+        if len(edges) > MAX_EDGES:
+            return None  # stopped early: a dense block's edges are never all listed
+    return _lanes(edges, len(analysis.rows))
+
+
+def _lanes(edges: list[tuple[int, int]], rows: int) -> Edges:
     # Rows each lane already crosses; C-speed searches keep this linear-ish on DenseNet-sized
     # graphs (hundreds of concat inputs), since the pipeline recomputes it on every edit.
     taken: list[bytearray] = []
-    placed: list[tuple[int, int, int]] = []
-    rows = len(analysis.rows)
+    placed: Edges = []
     for start, end in sorted(edges, key=lambda e: (e[1] - e[0], e[0])):
         lane = next((i for i, t in enumerate(taken) if t.find(1, start, end + 1) < 0), None)
         if lane is None:
@@ -154,3 +171,27 @@ def _place_edges(analysis: Analysis) -> list[tuple[int, int, int]]:
         taken[lane][start : end + 1] = b"\x01" * (end + 1 - start)
         placed.append((start, end, lane))
     return placed
+
+
+def selected_edges(analysis: Analysis, current: int) -> Edges:
+    """The skip edges into and out of row ``current`` (its inputs other than the card above,
+    and its readers other than the card below): what the pipeline draws of a design with more
+    than :data:`MAX_EDGES`. All of them meet at that row, so each gets a lane of its own (the
+    shortest nearest the cards) up to :data:`MAX_LANES`."""
+    rows = analysis.rows
+    if not 0 <= current < len(rows):
+        return []
+    design = analysis.design
+    row = rows[current]
+    spans: list[tuple[int, int]] = []
+    if current > 0:
+        for source in row.inputs:
+            start = 0 if source == INPUT_ID else design.index_of(source) + 1
+            if start != current - 1:
+                spans.append((start, current))
+    for reader in design.consumers.get(row.id, ()):
+        end = design.index_of(reader) + 1
+        if end != current + 1:
+            spans.append((current, end))
+    spans.sort(key=lambda e: (e[1] - e[0], e[0]))
+    return [(a, b, min(i, MAX_LANES - 1)) for i, (a, b) in enumerate(spans)]

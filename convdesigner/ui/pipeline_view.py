@@ -62,9 +62,12 @@ from convdesigner.ui import mime
 from convdesigner.ui.cards import (
     GUTTER_PAD,
     LANE_WIDTH,
+    MAX_LANES,
     Card,
+    Edges,
     make_card,
     same_wiring,
+    selected_edges,
     skip_edges,
 )
 from convdesigner.ui.icons import layer_icon
@@ -104,13 +107,17 @@ class PipelineModel(QAbstractListModel):
         self._cards: dict[int, Card] = {}
         if previous is None or not same_wiring(previous.design, analysis.design):
             self.edges = skip_edges(analysis)
-            """(source row, target row, lane) of the lines drawn beside the cards."""
+            """(source row, target row, lane) of the lines drawn beside the cards; None: too
+            many to draw (only the selected card's are, see ``cards.MAX_EDGES``)."""
         elif len(previous.rows) == len(analysis.rows):
             # Same wiring: a card depends only on its row, which analyse() hands back
             # unchanged (the same object) when the edit did not reach it.
             rows = analysis.rows
             self._cards = {r: card for r, card in old_cards.items() if card.row is rows[r]}
-        lanes = 1 + max((lane for _s, _t, lane in self.edges), default=-1)
+        if self.edges is None:
+            lanes = MAX_LANES
+        else:
+            lanes = 1 + max((lane for _s, _t, lane in self.edges), default=-1)
         self.gutter = GUTTER_PAD + LANE_WIDTH * lanes if lanes else 0
         """Pixels left of the cards kept for those lines."""
 
@@ -586,20 +593,24 @@ class PipelineView(QListView):
         they touch the selected card.
 
         Only what is in view is drawn, one path per lane (the vertical runs of a lane merged):
-        DenseNet-121 has over 500 such edges, and a path per edge took 50 ms per repaint.
+        DenseNet-121 has over 500 such edges, and a path per edge took 50 ms per repaint. A
+        design with more than ``cards.MAX_EDGES`` shows only the selected card's.
         """
         model = self.pipeline_model()
-        if not model.edges:
+        current = self.currentIndex().row()
+        edges = model.edges
+        if edges is None:
+            edges = selected_edges(model.analysis, current)
+        if not edges:
             return
         viewport = self.viewport()
         first = self.visualRect(model.index(0, 0))
-        current = self.currentIndex().row()
         card_left = model.gutter + PipelineDelegate.MARGIN + 2
         ratio = viewport.devicePixelRatioF()
         # An edit that keeps the wiring keeps the lines: draw them from a pixmap of the margin
         # (half a millisecond of path building and antialiasing saved on every such repaint).
         key = (
-            model.edges,
+            edges,
             model.gutter,
             first.top(),
             first.height(),
@@ -618,7 +629,7 @@ class PipelineView(QListView):
             pixmap.fill(Qt.GlobalColor.transparent)
             pix_painter = QPainter(pixmap)
             try:
-                self._paint_edges(pix_painter, first, current, card_left)
+                self._paint_edges(pix_painter, edges, first, current, card_left)
             finally:
                 pix_painter.end()
             cached = self._edge_pixmap = (key, pixmap)
@@ -626,7 +637,9 @@ class PipelineView(QListView):
         painter.drawPixmap(0, 0, cached[1])
         painter.end()
 
-    def _paint_edges(self, painter: QPainter, first: QRect, current: int, card_left: int) -> None:
+    def _paint_edges(
+        self, painter: QPainter, edges: Edges, first: QRect, current: int, card_left: int
+    ) -> None:
         model = self.pipeline_model()
         height = max(first.height(), 1)  # uniform rows, no spacing: row r is r heights down
         centre = first.top() + height // 2
@@ -635,7 +648,10 @@ class PipelineView(QListView):
         ends: dict[bool, QPainterPath] = {False: QPainterPath(), True: QPainterPath()}
         tips: dict[bool, set[int]] = {False: set(), True: set()}
         dots: dict[bool, set[int]] = {False: set(), True: set()}
-        for start, end, lane in model.edges:
+        # Each bend into or out of a lane once: a card read by 2,000 others (a dense block's
+        # first conv, selected) drew 2,000 antialiased curves on top of each other, 20 ms.
+        bends: set[tuple[int, int, bool]] = set()
+        for start, end, lane in edges:
             y0 = centre + start * height + 4
             y1 = centre + end * height - 4
             if y1 < top or y0 > bottom:
@@ -644,12 +660,14 @@ class PipelineView(QListView):
             x = model.gutter - GUTTER_PAD // 2 - lane * LANE_WIDTH
             runs.setdefault((x, on), []).append((max(y0 + 4, top), min(y1 - 4, bottom)))
             path = ends[on]
-            if top <= y0 <= bottom:
+            if top <= y0 <= bottom and (x, y0, on) not in bends:
+                bends.add((x, y0, on))
                 path.moveTo(card_left, y0)
                 path.lineTo(x + 4, y0)
                 path.quadTo(x, y0, x, y0 + 4)
                 dots[on].add(y0)
-            if top <= y1 <= bottom:
+            if top <= y1 <= bottom and (x, y1, on) not in bends:
+                bends.add((x, y1, on))
                 path.moveTo(x, y1 - 4)
                 path.quadTo(x, y1, x + 4, y1)
                 path.lineTo(card_left - 1, y1)

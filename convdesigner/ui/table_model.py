@@ -148,7 +148,7 @@ _GRAPH_ONLY = (
     Column("Id", lambda r, a: "" if r.index is None else r.id, tip="the node's id"),
     Column(
         "Inputs",
-        lambda r, a: _short_inputs(inputs_text(r, a), len(r.inputs)),
+        lambda r, a: inputs_text(r, a, MAX_INPUTS_SHOWN),
         tip="the nodes this one reads, when it is not simply the one above (the Properties "
         "panel lists them all)",
     ),
@@ -159,15 +159,8 @@ _GRAPH_ONLY = (
     ),
 )
 MAX_INPUTS_SHOWN = 3
-
-
-def _short_inputs(text: str, count: int) -> str:
-    """The first inputs of a wide merge and how many more (a DenseNet concat reads up to 48,
-    which would make the column wider than the screen)."""
-    if count <= MAX_INPUTS_SHOWN:
-        return text
-    shown = ", ".join(text.split(", ")[:MAX_INPUTS_SHOWN])
-    return f"{shown}, … ({count} in all)"
+"""Inputs the table's Inputs column lists before "… (N in all)": a DenseNet concat reads up to
+48, which would make the column wider than the screen."""
 
 
 GRAPH_COLUMNS: tuple[Column, ...] = (

@@ -12,14 +12,14 @@ from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
 from convdesigner.core.analysis import Analysis, analyse
-from convdesigner.core.design import Design
+from convdesigner.core.design import INPUT_ID, Design, InputSpec, Node
 from convdesigner.core.engine.forward import run_design
 from convdesigner.core.fileformat import load_design, save_design
 from convdesigner.core.images import load_image
-from convdesigner.core.layers import Conv2D
+from convdesigner.core.layers import Concat, Conv2D
 from convdesigner.ui import cards
 from convdesigner.ui.analysis_feed import prepare
-from convdesigner.ui.cards import GUTTER_PAD, make_card
+from convdesigner.ui.cards import GUTTER_PAD, LANE_WIDTH, MAX_LANES, make_card
 from convdesigner.ui.main_window import MainWindow
 from convdesigner.ui.pipeline_view import PipelineModel
 from convdesigner.ui.table_model import GRAPH_COLUMNS
@@ -231,7 +231,7 @@ def test_the_analysis_worker_places_the_skip_edges_the_pipeline_draws(
     placed: list[Design] = []
     place = cards._place_edges
 
-    def counted(analysis: Analysis) -> list[tuple[int, int, int]]:
+    def counted(analysis: Analysis) -> cards.Edges | None:
         placed.append(analysis.design)
         return place(analysis)
 
@@ -248,3 +248,46 @@ def test_the_analysis_worker_places_the_skip_edges_the_pipeline_draws(
     edited = design.replace_layer(design.index_of("conv1"), Conv2D(8, 3, padding=1))
     prepare(edited, analysis)  # a settings edit: same wiring, nothing placed
     assert placed[-1] is design
+
+
+def _dense_block(convs: int) -> Design:
+    """Each conv reads the concat of every conv before it: edges by the square of the depth."""
+    nodes = [Node("c0", Conv2D(4, 1), (INPUT_ID,))]
+    outputs = ["c0"]
+    for b in range(1, convs):
+        nodes.append(Node(f"cat{b}", Concat(), tuple(outputs)))
+        nodes.append(Node(f"c{b}", Conv2D(4, 1), (f"cat{b}",)))
+        outputs.append(f"c{b}")
+    return Design(InputSpec(8, 8, 3), nodes=nodes)
+
+
+def test_a_dense_block_too_wide_to_draw_shows_the_selected_cards_edges(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    """A 200-conv dense block has 19,900 skip edges: listed and placed they took seconds, and
+    every repaint walked them all. The pipeline stops listing at MAX_EDGES and draws the
+    selected card's edges instead, each in a lane of its own up to the margin's eight."""
+    design = _dense_block(200)
+    analysis = analyse(design)
+    assert cards.skip_edges(analysis) is None
+    window.document.load(design, None)
+    qtbot.waitUntil(lambda: not window.updating, timeout=10_000)
+    model = window.pipeline_model
+    assert model.edges is None
+    assert model.gutter == GUTTER_PAD + LANE_WIDTH * MAX_LANES
+    cat5 = design.index_of("cat5") + 1  # reads c0..c4; c4 is the card right above it
+    into = cards.selected_edges(window.analysis, cat5)
+    assert [(start, end) for start, end, _lane in into] == [(7, 10), (5, 10), (3, 10), (1, 10)]
+    assert [lane for *_, lane in into] == [0, 1, 2, 3]  # the shortest nearest the cards
+    # c4's output is read by every later concat: 194 edges out (cat5 is right below),
+    # beyond eight lanes they share the last.
+    c4 = design.index_of("c4") + 1
+    out = cards.selected_edges(window.analysis, c4)
+    assert len(out) == 194
+    assert all(start == c4 for start, _end, _lane in out)
+    assert {lane for *_, lane in out} == set(range(MAX_LANES))
+    window.document.select("c4")
+    window.pipeline.viewport().repaint()
+    drawn = window.pipeline._edge_pixmap
+    assert drawn is not None
+    assert drawn[0][0] == out  # the margin was drawn from the selected card's edges
