@@ -104,9 +104,9 @@ def dense_design(layers: int) -> Design:
     """A dense block of ``layers // 2`` convs (1×1, 4 filters, 8×8×3 input): each reads the
     concatenation of every conv before it, so the inputs grow with the square of the depth
     (1,000 convs: 500,000 references, a 4 MB file the loader accepts)."""
-    nodes = [Node("conv0", Conv2D(filters=4, kernel=1), (INPUT_ID,))]
-    outputs = ["conv0"]
-    for b in range(1, layers // 2):
+    nodes = [Node(f"conv{b}", Conv2D(filters=4, kernel=1), (INPUT_ID,)) for b in range(2)]
+    outputs = ["conv0", "conv1"]
+    for b in range(2, layers // 2 + 1):
         nodes.append(Node(f"cat{b}", Concat(), tuple(outputs)))
         nodes.append(Node(f"conv{b}", Conv2D(filters=4, kernel=1), (f"cat{b}",)))
         outputs.append(f"conv{b}")

@@ -527,6 +527,25 @@ CHECKPOINT_MASK = 255
 (about 3 ms of work)."""
 
 
+INPUTS_PER_NODE_COST = 20
+"""How many input references cost an analysis about as much as one node: a node is about
+15 µs, each input of a merge about 0.7 µs (its shape checked, its receptive field merged)."""
+
+
+def analysis_cost(design: Design, *, at_least: int | None = None) -> int:
+    """The work ``analyse(design)`` takes, in nodes: its nodes plus its merges' inputs.
+
+    A dense block where each conv reads every conv before it has few nodes and inputs by the
+    square of its depth: 700 convs (1,400 nodes) took 216 ms to analyse, a 10,000-node chain
+    150 ms. With ``at_least``, the count stops as soon as it reaches that (a caller that only
+    compares with a threshold need not walk 10,000 nodes)."""
+    cost = len(design.nodes)
+    if at_least is not None and cost >= at_least:
+        return cost
+    refs = sum(len(n.inputs) for n in design.nodes if n.inputs is not None)
+    return cost + refs // INPUTS_PER_NODE_COST
+
+
 def analyse(design: Design, previous: Analysis | None = None) -> Analysis:
     """Analyse ``design``: one row for the input, then one per node, in order. Never raises.
 

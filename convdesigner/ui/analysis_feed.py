@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from convdesigner.core.analysis import Analysis, analyse
+from convdesigner.core.analysis import Analysis, analyse, analysis_cost
 from convdesigner.core.cancel import CancelToken
 from convdesigner.core.design import Design
 from convdesigner.core.document import Document
@@ -24,9 +24,10 @@ from convdesigner.ui.gc_guard import freeze_arrived
 from convdesigner.ui.workers import LatestWorker, Progress
 
 BACKGROUND_NODES = 1500
-"""Designs with at least this many nodes are analysed on the worker thread. Below it a fresh
-analysis takes under ~25 ms here (DenseNet-121's 427 nodes: 1-6 ms), which is cheaper than a
-second pass through the event loop and keeps the table in step with the edit."""
+"""Designs whose analysis costs at least this many nodes (``analysis_cost``: the nodes, and
+the merges' inputs by twenties) are analysed on the worker thread. Below it a fresh analysis
+takes under ~25 ms here (DenseNet-121's 427 nodes: 1-6 ms), which is cheaper than a second
+pass through the event loop and keeps the table in step with the edit."""
 
 
 def prepare(design: Design, previous: Analysis | None) -> Analysis:
@@ -79,7 +80,8 @@ class AnalysisFeed(QObject):
 
     def in_background(self, design: Design) -> bool:
         """Whether ``design`` (the document's new design) will be analysed on the worker."""
-        return len(design) >= self.threshold and not self.document.analysis_ready
+        cost = analysis_cost(design, at_least=self.threshold)
+        return cost >= self.threshold and not self.document.analysis_ready
 
     def request(self) -> None:
         """Analyse the document's current design on the worker (the newest request wins)."""

@@ -19,7 +19,7 @@ from PySide6.QtCore import QTimer, QUrl, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from convdesigner.core.analysis import Analysis, LayerRow, Status
+from convdesigner.core.analysis import Analysis, LayerRow, Status, analysis_cost
 from convdesigner.core.cancel import CancelToken
 from convdesigner.core.table import ordered_derivations, title
 from convdesigner.core.teaching import ACTION_TITLES, Note, notes
@@ -28,8 +28,9 @@ from convdesigner.ui.rows import param_shapes_text
 from convdesigner.ui.workers import LatestWorker, Progress
 
 BACKGROUND_NOTES_ROWS = 1500
-"""From this many rows on, the learner's notes (a what-if analysis of the design) are computed on
-a worker thread; the derivations are shown at once, the notes added when they arrive."""
+"""From this analysis cost on (``analysis_cost``: nodes, and merge inputs by twenties), the
+learner's notes (a what-if analysis of the design) are computed on a worker thread; the
+derivations are shown at once, the notes added when they arrive."""
 
 TITLES: dict[str, str] = {
     "output_height": "Output height",
@@ -281,7 +282,11 @@ class ExplainPanel(QTextBrowser):
         if row is None:
             self.clear()
             return
-        if analysis is not None and len(analysis.rows) >= BACKGROUND_NOTES_ROWS:
+        if (
+            analysis is not None
+            and analysis_cost(analysis.design, at_least=BACKGROUND_NOTES_ROWS)
+            >= BACKGROUND_NOTES_ROWS
+        ):
             self._show(row, [])  # the derivations now, the notes when the worker has them
             self._notes_for = (row, analysis)
             if self._notes_worker is None:
