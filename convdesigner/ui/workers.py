@@ -135,10 +135,28 @@ class _Turns:
 _turns = _Turns()
 
 
+LONGEST_PAUSE = 0.5
+"""Seconds a job pauses for holds in a row at most; it then runs :data:`FREE_RUN` unheld."""
+FREE_RUN = 0.1
+"""Seconds a job runs without pausing after its longest pause: a window that refreshes
+without end (a pointer moving over the pipeline repaints a card at each move) must not stop
+the viewer for good."""
+
+_free = threading.local()
+
+
 def _pause_while_held(token: CancelToken) -> None:
+    now = time.monotonic()
+    if now < getattr(_free, "until", 0.0):
+        return
+    started = now
     while not token.cancelled:
-        wait = _held_until - time.monotonic()
+        now = time.monotonic()
+        wait = _held_until - now
         if wait <= 0:
+            return
+        if now - started >= LONGEST_PAUSE:
+            _free.until = now + FREE_RUN
             return
         time.sleep(min(wait, 0.005))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import itertools
 import sys
 import threading
 import time
@@ -16,6 +17,7 @@ from pytestqt.qtbot import QtBot
 
 from convdesigner.core.cancel import Cancelled, CancelToken
 from convdesigner.core.switching import PYTHON_SWITCH_INTERVAL
+from convdesigner.ui import workers
 from convdesigner.ui.workers import (
     PROGRESS_INTERVAL,
     LatestWorker,
@@ -345,3 +347,30 @@ def test_a_stopped_jobs_locals_are_freed_by_its_thread_not_the_collector(
         assert worker.stats.cancelled == 1
     failures.clear()
     assert alive[0]() is None
+
+
+def test_a_window_that_refreshes_without_end_does_not_stop_a_job_for_good(
+    qtbot: QtBot, worker: LatestWorker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each paint of the pipeline holds pure-Python jobs; a pointer moving over the cards
+    repaints one at every move. After its longest pause a job runs a while unheld."""
+    monkeypatch.setattr(workers, "LONGEST_PAUSE", 0.1)
+    monkeypatch.setattr(workers, "FREE_RUN", 0.2)
+    steps: list[float] = []
+
+    def job(token: CancelToken, report: Progress) -> None:
+        for i in range(30):
+            report(i, 30)
+            steps.append(time.monotonic())
+            time.sleep(0.002)
+
+    hold_background(10.0)  # as if the window repainted forever
+    try:
+        started = time.monotonic()
+        with qtbot.waitSignal(worker.resultReady, timeout=5000):
+            worker.submit(job, python_bound=True)
+        assert 0.09 <= steps[0] - started < 1.0  # held at first, for the longest pause
+        # then every step within the free run: not one pause of 0.1 s between them
+        assert max(b - a for a, b in itertools.pairwise(steps)) < 0.09
+    finally:
+        workers._held_until = 0.0
