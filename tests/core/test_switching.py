@@ -7,9 +7,14 @@ from __future__ import annotations
 import sys
 import threading
 
-from convdesigner.core.analysis import analyse
-from convdesigner.core.design import Design, InputSpec
-from convdesigner.core.layers import ReLU
+from convdesigner.core.analysis import (
+    CHECKPOINT_WORK,
+    INPUTS_PER_NODE_COST,
+    analyse,
+    analysis_cost,
+)
+from convdesigner.core.design import INPUT_ID, Design, InputSpec, Node
+from convdesigner.core.layers import Concat, Conv2D, ReLU
 from convdesigner.core.switching import (
     PYTHON_SWITCH_INTERVAL,
     checkpoint,
@@ -50,6 +55,26 @@ def test_a_long_analysis_reaches_a_checkpoint_every_256_nodes() -> None:
     calls.clear()
     analyse(design)  # no hook outside the block, and none on other threads
     assert calls == []
+
+
+def test_wide_merges_bring_the_checkpoints_closer() -> None:
+    """256 concats of a dense block read 100,000 inputs: 90 ms without a checkpoint, which the
+    window waited out while it repainted. Checkpoints come by the work done, not the nodes."""
+    nodes = [Node(f"c{i}", Conv2D(4, 1), (INPUT_ID,)) for i in range(2)]
+    outputs = ["c0", "c1"]
+    for b in range(2, 300):
+        nodes.append(Node(f"cat{b}", Concat(), tuple(outputs)))
+        nodes.append(Node(f"c{b}", Conv2D(4, 1), (f"cat{b}",)))
+        outputs.append(f"c{b}")
+    design = Design(InputSpec(8, 8, 3), nodes=nodes)
+    assert len(design) == 598
+    cost = analysis_cost(design)
+    assert cost == 598 + sum(len(n.inputs or ()) for n in nodes) // INPUTS_PER_NODE_COST
+    calls: list[int] = []
+    with checkpoints(lambda: calls.append(1)):
+        analyse(design)
+    assert len(calls) >= cost // CHECKPOINT_WORK >= 10  # not 3, one per 256 nodes
+    assert analysis_cost(design, at_least=500) == 598  # a threshold check stops counting
 
 
 def test_checkpoint_hooks_belong_to_their_thread() -> None:
