@@ -150,7 +150,7 @@ _GRAPH_ONLY = (
         "Inputs",
         lambda r, a: inputs_text(r, a, MAX_INPUTS_SHOWN),
         tip="the nodes this one reads, when it is not simply the one above (the Properties "
-        "panel lists them all)",
+        "panel lists up to 100, with their shapes)",
     ),
     Column(
         "Design output",

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from convdesigner.core.analysis import Analysis, analyse
@@ -291,3 +292,37 @@ def test_a_dense_block_too_wide_to_draw_shows_the_selected_cards_edges(
     drawn = window.pipeline._edge_pixmap
     assert drawn is not None
     assert drawn[0][0] == out  # the margin was drawn from the selected card's edges
+
+
+def test_a_wide_merge_names_its_first_inputs_and_counts_the_rest(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    """A dense block's concat reads up to 2,000 inputs: its card, its Properties list and its
+    channel sum were each laid out whole on every click (a 25 KB label, a 30 KB derivation,
+    12 KB per card to elide), 100+ ms per click."""
+    convs = [Node(f"c{i}", Conv2D(2 + i % 3, 1), (INPUT_ID,)) for i in range(150)]
+    cat = Node("cat", Concat(), tuple(n.id for n in convs))
+    design = Design(InputSpec(8, 8, 3), nodes=[*convs, cat])
+    window.document.load(design, None)
+    analysis = window.analysis
+    row = analysis.row("cat")
+    card = make_card(row, analysis)
+    assert card.detail == "← c0, c1, c2, c3, c4, c5, c6, c7, … (150 in all)"  # a merge: no settings
+    channels = sum(2 + i % 3 for i in range(150))
+    assert row.output_shape == (channels, 8, 8)
+    text = row.derivations["output_channels"]
+    assert text.startswith("C_out = 2 ('c0') + 3 ('c1') + 4 ('c2') + 2 ('c3') + 3 ('c4') + … + ")
+    assert f"3 ('c148') + 4 ('c149') (150 inputs) = {channels}:" in text
+    assert len(text) < 300
+    window.document.select("cat")
+    qtbot.waitUntil(lambda: window.properties._node == "cat", timeout=2000)
+    listed = window.properties.editors["inputs"]
+    assert isinstance(listed, QLabel)
+    shown = listed.text().replace("\u200b", "")
+    assert shown.startswith("c0 (8×8×2), c1 (8×8×3), ")
+    assert "c99 (8×8×2), … (150 in all)" in shown
+    assert "c100" not in shown
+    three = Node("cat", Concat(), ("c0", "c1", "c2"))
+    small = Design(InputSpec(8, 8, 3), nodes=[*convs[:3], three])
+    few = analyse(small).row("cat").derivations["output_channels"]
+    assert few.startswith("C_out = 2 ('c0') + 3 ('c1') + 4 ('c2') = 9")  # written out

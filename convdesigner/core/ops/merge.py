@@ -91,6 +91,11 @@ def infer_add(layer: Add, shapes: Sequence[Shape], labels: Sequence[str]) -> Inf
     return Inferred(first, derive)
 
 
+MAX_TERMS = 50
+"""A concat's channel sum is written out term by term up to this many inputs (DenseNet-121's
+widest reads 25); beyond, the first five, an ellipsis and the last two."""
+
+
 def infer_concat(layer: Concat, shapes: Sequence[Shape], labels: Sequence[str]) -> Inferred:
     first = shapes[0]
     for shape, label in zip(shapes[1:], labels[1:], strict=True):
@@ -105,7 +110,13 @@ def infer_concat(layer: Concat, shapes: Sequence[Shape], labels: Sequence[str]) 
     out = (channels, *first[1:])
 
     def derive() -> dict[str, str]:
-        parts = " + ".join(f"{s[0]:,} ({label})" for s, label in zip(shapes, labels, strict=True))
+        terms = [f"{s[0]:,} ({label})" for s, label in zip(shapes, labels, strict=True)]
+        if len(terms) > MAX_TERMS:
+            # A dense block's concat of 1,670 inputs: a sum nobody reads, 30 KB of text for the
+            # explain panel to lay out on every click.
+            terms = [*terms[:5], "…", *terms[-2:]]
+            terms[-1] += f" ({len(shapes):,} inputs)"
+        parts = " + ".join(terms)
         text = f"C_out = {parts} = {fmt(channels)}: the inputs' channels are stacked in order"
         d = {"output_channels": text if len(first) >= 2 else text.replace("C_out", "N_out")}
         if len(first) >= 2:
