@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from convdesigner.core.analysis import BYTES_PER_VALUE, Analysis, bytes_text
+from convdesigner.core.analysis import BYTES_PER_VALUE, CHECKPOINT_MASK, Analysis, bytes_text
 from convdesigner.core.kernels.budget import CHUNK_BUDGET, PLANAR_MAX_CHANNELS
 from convdesigner.core.ops import spec_for
 from convdesigner.core.switching import checkpoint
@@ -42,34 +42,30 @@ def estimate_from_analysis(analysis: Analysis, *, keep_all: bool = True) -> int:
     after its last reader, and the activations term is the largest sum of outputs alive at
     once along the execution order.
     """
-    # Each pass over the rows is a few milliseconds of pure Python for a 10,000-node design:
-    # between them, a worker running this may pause while the window refreshes.
+    # One pass over the rows, a checkpoint every 256 of them: a pass is milliseconds of pure
+    # Python for a 10,000-node design, and a worker running this pauses there while the window
+    # refreshes (whole passes between checkpoints slowed a click on a dense block to 30-60 ms).
     totals = analysis.totals
-    checkpoint()
-    largest = max((r.activation_bytes for r in analysis.rows), default=0)
-    checkpoint()
-    activations = totals.activation_bytes if keep_all else live_peak(analysis)
-    checkpoint()
-    flat = 0
-    for row in analysis.rows:
+    largest = flat = planar = 0
+    for i, r in enumerate(analysis.rows):
+        if not i & CHECKPOINT_MASK:
+            checkpoint()
+        largest = max(largest, r.activation_bytes)
         # Flatten and Dense read a map as one vector: a working copy of it.
-        if row.output_shape is not None and len(row.output_shape) == 1 and row.input_shape:
-            flat = max(flat, math.prod(row.input_shape) * BYTES_PER_VALUE)
-    checkpoint()
-    # A convolution reading few channels works from a padded channels-first copy of its input
-    # (at most twice the input; see conv.py).
-    planar = max(
-        (
-            2 * r.input_shapes[0][0] * math.prod(r.input_shapes[0][1:]) * BYTES_PER_VALUE
-            for r in analysis.rows
-            if r.layer is not None
+        if r.output_shape is not None and len(r.output_shape) == 1 and r.input_shape:
+            flat = max(flat, math.prod(r.input_shape) * BYTES_PER_VALUE)
+        # A convolution reading few channels works from a padded channels-first copy of its
+        # input (at most twice the input; see conv.py).
+        ins = r.input_shapes
+        if (
+            r.layer is not None
+            and ins
+            and ins[0] is not None
+            and ins[0][0] <= PLANAR_MAX_CHANNELS
             and spec_for(r.layer).fuse == "conv"
-            and r.input_shapes
-            and r.input_shapes[0] is not None
-            and r.input_shapes[0][0] <= PLANAR_MAX_CHANNELS
-        ),
-        default=0,
-    )
+        ):
+            planar = max(planar, 2 * ins[0][0] * math.prod(ins[0][1:]) * BYTES_PER_VALUE)
+    activations = totals.activation_bytes if keep_all else live_peak(analysis)
     # Parameters are held twice: as given (torch layout) and as GEMM-ready matrices.
     return activations + 2 * totals.parameter_bytes + largest + flat + planar + CHUNK_BUDGET
 
@@ -83,7 +79,9 @@ def live_peak(analysis: Analysis) -> int:
     size = {row.id: row.activation_bytes for row in analysis.rows}
     alive = size["input"]
     peak = alive
-    for node, sources in zip(design.nodes, design.resolved_inputs, strict=True):
+    for i, (node, sources) in enumerate(zip(design.nodes, design.resolved_inputs, strict=True)):
+        if not i & CHECKPOINT_MASK:
+            checkpoint()
         alive += size[node.id]
         peak = max(peak, alive)
         for s in sources:
