@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from convdesigner.core.design import Design, InputSpec, Node
-from convdesigner.core.layers import Add, BatchNorm2D, Conv2D, Dense, Flatten, GlobalAvgPool2D, ReLU
+from convdesigner.core.design import INPUT_ID, Design, InputSpec, Node
+from convdesigner.core.layers import (
+    Add,
+    BatchNorm2D,
+    Concat,
+    Conv2D,
+    Dense,
+    Flatten,
+    GlobalAvgPool2D,
+    ReLU,
+)
 
 
 def residual_block(size: int = 16, channels: int = 8) -> Design:
@@ -44,3 +53,15 @@ def small_resnet(size: int = 64) -> Design:
         ),
         name="Small ResNet",
     )
+
+
+def dense_block(convs: int) -> Design:
+    """Two 1×1 convs on the input, then each 1×1 conv reads the concat of every conv before it:
+    inputs (and skip edges) by the square of the depth, few nodes (``2 * convs - 2``)."""
+    nodes = [Node(f"c{i}", Conv2D(4, 1), (INPUT_ID,)) for i in range(2)]
+    outputs = ["c0", "c1"]
+    for b in range(2, convs):
+        nodes.append(Node(f"cat{b}", Concat(), tuple(outputs)))
+        nodes.append(Node(f"c{b}", Conv2D(4, 1), (f"cat{b}",)))
+        outputs.append(f"c{b}")
+    return Design(InputSpec(8, 8, 3), nodes=nodes)

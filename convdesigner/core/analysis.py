@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from convdesigner.core import geometry
 from convdesigner.core.cancel import Cancelled
-from convdesigner.core.design import INPUT_ID, Design
+from convdesigner.core.design import INPUT_ID, Design, Node
 from convdesigner.core.geometry import Field
 from convdesigner.core.graveyard import bury_rows
 from convdesigner.core.ops import OpError, spec_for
@@ -586,22 +586,19 @@ def analyse(design: Design, previous: Analysis | None = None) -> Analysis:
                 raise
         layer = node.op
         in_shapes = tuple([shapes[s] for s in sources])
-        if index + 1 < n_old:
-            old = old_rows[index + 1]
-            if (
-                old.layer is layer
-                and old.status is Status.OK
-                and old.id == node.id
-                and old.inputs == sources
-                and old.input_shapes == in_shapes
-                and old.is_output == (node.id in outputs)
-                and all([old_rf.get(s, _UNSEEN) == rf_of[s] for s in sources])
-            ):
-                # Same op on the same inputs: same row (index and id were checked too).
-                rows.append(old)
-                shapes[node.id] = old.output_shape
-                rf_of[node.id] = old_rf[node.id]
-                continue
+        old = old_rows[index + 1] if index + 1 < n_old else None
+        is_output = node.id in outputs
+        if (
+            old is not None
+            and old.status is Status.OK
+            and _same_place(old, node, sources, in_shapes, is_output)
+            and all([old_rf.get(s, _UNSEEN) == rf_of[s] for s in sources])
+        ):
+            # Same op on the same inputs: same row (index and id were checked too).
+            rows.append(old)
+            shapes[node.id] = old.output_shape
+            rf_of[node.id] = old_rf[node.id]
+            continue
         label = layer.label
         values: dict[str, Any] = {
             "index": index,
@@ -611,7 +608,7 @@ def analyse(design: Design, previous: Analysis | None = None) -> Analysis:
             "id": node.id,
             "inputs": sources,
             "input_shapes": in_shapes,
-            "is_output": node.id in outputs,
+            "is_output": is_output,
             "input_shape": in_shapes[0],
         }
         bad = None
@@ -625,22 +622,17 @@ def analyse(design: Design, previous: Analysis | None = None) -> Analysis:
             shapes[node.id] = None
             rf_of[node.id] = None
             blocked_by[node.id] = culprit
-            if index + 1 < n_old:
-                old = old_rows[index + 1]
-                if (
-                    old.layer is layer
-                    and old.status is Status.NOT_COMPUTABLE
-                    and old.id == node.id
-                    and old.inputs == sources
-                    and old.input_shapes == in_shapes
-                    and old.is_output == values["is_output"]
-                    and old.message == message
-                ):
-                    # Below an error nothing changes but the culprit: the same row, so an
-                    # edit above the error does not make thousands of rows look new to the
-                    # views (each compared key by key: 10 ms for 2,000 rows).
-                    rows.append(old)
-                    continue
+            if (
+                old is not None
+                and old.status is Status.NOT_COMPUTABLE
+                and old.message == message
+                and _same_place(old, node, sources, in_shapes, is_output)
+            ):
+                # Below an error nothing changes but the culprit: the same row, so an edit
+                # above the error does not make thousands of rows look new to the views (each
+                # compared key by key: 10 ms for 2,000 rows).
+                rows.append(old)
+                continue
             values["output_shape"] = None
             values["status"] = Status.NOT_COMPUTABLE
             values["message"] = message
@@ -717,6 +709,25 @@ def analyse(design: Design, previous: Analysis | None = None) -> Analysis:
         rf_of[node.id] = _HUGE if lost or (rf is None and prev is _HUGE) else rf
     base = previous.serial if previous is not None and old_rows else None
     return Analysis(design, tuple(rows), rf_of, base, tuple(fresh))
+
+
+def _same_place(
+    old: LayerRow,
+    node: Node,
+    sources: tuple[str, ...],
+    in_shapes: tuple[Shape | None, ...],
+    is_output: bool,
+) -> bool:
+    """``old`` (the row at the same position of the previous analysis) is for the same op of
+    the same node, reading the same inputs of the same shapes, and equally an output: what a
+    row depends on besides the receptive fields it was handed."""
+    return (
+        old.layer is node.op
+        and old.id == node.id
+        and old.inputs == sources
+        and old.input_shapes == in_shapes
+        and old.is_output == is_output
+    )
 
 
 RF_LIMIT = 10**15

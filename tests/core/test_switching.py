@@ -13,14 +13,15 @@ from convdesigner.core.analysis import (
     analyse,
     analysis_cost,
 )
-from convdesigner.core.design import INPUT_ID, Design, InputSpec, Node
-from convdesigner.core.layers import Concat, Conv2D, ReLU
+from convdesigner.core.design import Design, InputSpec
+from convdesigner.core.layers import ReLU
 from convdesigner.core.switching import (
     PYTHON_SWITCH_INTERVAL,
     checkpoint,
     checkpoints,
     short_switch_interval,
 )
+from tests.graph_designs import dense_block
 
 
 def test_short_while_any_block_runs_and_restored_after() -> None:
@@ -60,16 +61,11 @@ def test_a_long_analysis_reaches_a_checkpoint_every_256_nodes() -> None:
 def test_wide_merges_bring_the_checkpoints_closer() -> None:
     """256 concats of a dense block read 100,000 inputs: 90 ms without a checkpoint, which the
     window waited out while it repainted. Checkpoints come by the work done, not the nodes."""
-    nodes = [Node(f"c{i}", Conv2D(4, 1), (INPUT_ID,)) for i in range(2)]
-    outputs = ["c0", "c1"]
-    for b in range(2, 300):
-        nodes.append(Node(f"cat{b}", Concat(), tuple(outputs)))
-        nodes.append(Node(f"c{b}", Conv2D(4, 1), (f"cat{b}",)))
-        outputs.append(f"c{b}")
-    design = Design(InputSpec(8, 8, 3), nodes=nodes)
+    design = dense_block(300)
     assert len(design) == 598
     cost = analysis_cost(design)
-    assert cost == 598 + sum(len(n.inputs or ()) for n in nodes) // INPUTS_PER_NODE_COST
+    refs = sum(len(n.inputs or ()) for n in design.nodes)
+    assert cost == 598 + refs // INPUTS_PER_NODE_COST
     calls: list[int] = []
     with checkpoints(lambda: calls.append(1)):
         analyse(design)

@@ -19,11 +19,12 @@ from pytestqt.qtbot import QtBot
 
 from convdesigner.core import fileformat
 from convdesigner.core.analysis import Analysis
-from convdesigner.core.design import INPUT_ID, Design, InputSpec, Node
+from convdesigner.core.design import Design, InputSpec
 from convdesigner.core.fileformat import save_design
-from convdesigner.core.layers import Concat, Conv2D, ReLU
+from convdesigner.core.layers import Conv2D, ReLU
 from convdesigner.ui import analysis_feed, files, table_view
 from convdesigner.ui.main_window import MainWindow
+from tests.graph_designs import dense_block
 from tests.ui.ui_helpers import explained
 
 SLOW = 0.3
@@ -238,13 +239,7 @@ def test_a_design_of_few_nodes_but_wide_merges_is_analysed_in_the_background(
     """A dense block of 700 convs has 1,400 nodes, under the threshold, but 245,000 inputs:
     analysed on the UI thread it froze the window 280-480 ms per edit."""
     feed = window.analysis_feed
-    nodes = [Node(f"c{i}", Conv2D(4, 1), (INPUT_ID,)) for i in range(2)]
-    outputs = ["c0", "c1"]
-    for b in range(2, 700):
-        nodes.append(Node(f"cat{b}", Concat(), tuple(outputs)))
-        nodes.append(Node(f"c{b}", Conv2D(4, 1), (f"cat{b}",)))
-        outputs.append(f"c{b}")
-    dense = Design(InputSpec(8, 8, 3), nodes=nodes)
+    dense = dense_block(701)  # 1,400 nodes
     assert len(dense) < feed.threshold
     window.document.load(dense, None)
     assert window.updating  # the table waits for the worker

@@ -25,7 +25,7 @@ from convdesigner.ui.main_window import MainWindow
 from convdesigner.ui.pipeline_view import PipelineModel
 from convdesigner.ui.table_model import GRAPH_COLUMNS
 from convdesigner.ui.viewer_dock import install_feature_maps, sample_path
-from tests.graph_designs import small_resnet
+from tests.graph_designs import dense_block, small_resnet
 from tests.ui.ui_helpers import drag_and_drop, explained
 
 
@@ -251,24 +251,13 @@ def test_the_analysis_worker_places_the_skip_edges_the_pipeline_draws(
     assert placed[-1] is design
 
 
-def _dense_block(convs: int) -> Design:
-    """Each conv reads the concat of every conv before it: edges by the square of the depth."""
-    nodes = [Node("c0", Conv2D(4, 1), (INPUT_ID,))]
-    outputs = ["c0"]
-    for b in range(1, convs):
-        nodes.append(Node(f"cat{b}", Concat(), tuple(outputs)))
-        nodes.append(Node(f"c{b}", Conv2D(4, 1), (f"cat{b}",)))
-        outputs.append(f"c{b}")
-    return Design(InputSpec(8, 8, 3), nodes=nodes)
-
-
 def test_a_dense_block_too_wide_to_draw_shows_the_selected_cards_edges(
     window: MainWindow, qtbot: QtBot
 ) -> None:
-    """A 200-conv dense block has 19,900 skip edges: listed and placed they took seconds, and
+    """A 200-conv dense block has about 20,000 skip edges: listed and placed they took seconds, and
     every repaint walked them all. The pipeline stops listing at MAX_EDGES and draws the
     selected card's edges instead, each in a lane of its own up to the margin's eight."""
-    design = _dense_block(200)
+    design = dense_block(200)
     analysis = analyse(design)
     assert cards.skip_edges(analysis) is None
     window.document.load(design, None)
@@ -277,8 +266,9 @@ def test_a_dense_block_too_wide_to_draw_shows_the_selected_cards_edges(
     assert model.edges is None
     assert model.gutter == GUTTER_PAD + LANE_WIDTH * MAX_LANES
     cat5 = design.index_of("cat5") + 1  # reads c0..c4; c4 is the card right above it
+    assert cat5 == 9
     into = cards.selected_edges(window.analysis, cat5)
-    assert [(start, end) for start, end, _lane in into] == [(7, 10), (5, 10), (3, 10), (1, 10)]
+    assert [(start, end) for start, end, _lane in into] == [(6, 9), (4, 9), (2, 9), (1, 9)]
     assert [lane for *_, lane in into] == [0, 1, 2, 3]  # the shortest nearest the cards
     # c4's output is read by every later concat: 194 edges out (cat5 is right below),
     # beyond eight lanes they share the last.
