@@ -481,7 +481,12 @@ def _merge_fields(
     )
 
     def text() -> str:
-        parts = ", ".join(f"'{s}' {_size_text(f.size)}" for f, s in known)
+        terms = [f"'{s}' {_size_text(f.size)}" for f, s in known]
+        if len(terms) > MAX_FIELD_TERMS:
+            # A dense block's concat of 2,000 inputs: 25 KB nobody reads, for the explain
+            # panel to lay out on every click. The chosen input is named after anyway.
+            terms = [*terms[:5], "…", *terms[-2:], f"{len(known):,} inputs"]
+        parts = ", ".join(terms)
         chosen = sorted({known[k][1] for k in picks}, key=lambda s: sources.index(s))
         whose = (
             f"that of '{chosen[0]}'"
@@ -494,6 +499,11 @@ def _merge_fields(
         )
 
     return best, text
+
+
+MAX_FIELD_TERMS = 50
+"""A merge's receptive-field derivation lists its inputs' fields up to this many; beyond, the
+first five, an ellipsis, the last two and the count (as a concat's channel sum does)."""
 
 
 def _widest(known: Sequence[tuple[Field, str]], axis: int) -> int:

@@ -432,7 +432,12 @@ def _others_text(analysis: Analysis, others: list[tuple[str, float]]) -> str:
         return f"the next layer's ({where(row)}, {row.name}) by {_factor(r)}"
     factors = {_factor(r) for _, r in others}
     if len(factors) == 1:
-        names = ", ".join(name(n) for n, _ in others)
+        names = ", ".join(name(n) for n, _ in others[:MAX_NAMED_SAME])
+        more = len(others) - MAX_NAMED_SAME
+        if more > 0:
+            # Every later conv of a dense block of 2,000: 30 KB of names for the explain
+            # panel to lay out (20 ms of the window's time), and nobody reads past a few.
+            names += f" and {more:,} more layers"
         return f"those of {names} by {factors.pop()}"
     listed = ", ".join(f"{name(n)}'s by {_factor(r)}" for n, r in others[:MAX_NAMED])
     rest = others[MAX_NAMED:]
@@ -445,6 +450,10 @@ def _others_text(analysis: Analysis, others: list[tuple[str, float]]) -> str:
 
 MAX_NAMED = 3
 """Layers a "what if" line names one by one (a DenseNet block has dozens downstream)."""
+
+MAX_NAMED_SAME = 6
+"""Layers a "what if" line names when they all change by the same factor (the list reads
+"those of a, b, c by 2"); beyond, the rest are counted."""
 
 
 # --------------------------------------------------------------------------- the cost chart

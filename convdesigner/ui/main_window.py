@@ -549,12 +549,13 @@ class MainWindow(QMainWindow):
             # selectedNodeChanged wait for the analysis, so no listener computes it here.
             return
         if not change.design_changed and change.selection_changed and self._is_large():
-            # A click in a large design: the views' current rows now, the panels and the
-            # listeners (the viewer) after a pass each. Together, on a dense block of 2,000
-            # convs, a click froze the window 37-49 ms.
-            self._sync_current(scroll=True)
+            # A click in a large design: one view's current row now, the other's a frame
+            # later, then the panels and the listeners (the viewer) a frame after each. Together,
+            # on a dense block of 2,000 convs, a click froze the window 37-49 ms; both views
+            # repainting a scrolled viewport in one frame still took 27-35 ms.
+            synced = self._sync_one_view()
             selection = self.document.selection
-            QTimer.singleShot(FOLLOW_MS, self, lambda: self._follow_selection(selection))
+            QTimer.singleShot(FOLLOW_MS, self, lambda: self._follow_selection(selection, synced))
             return
         if change.design_changed or change.selection_changed:
             self._show_selection(scroll=change.selection_changed)
@@ -567,9 +568,29 @@ class MainWindow(QMainWindow):
         threshold = self.analysis_feed.threshold
         return analysis_cost(self.design, at_least=threshold) >= threshold
 
-    def _follow_selection(self, selection: str | None) -> None:
+    def _sync_one_view(self) -> bool:
+        """Move one view's current row to the selection; whether both views show it now.
+
+        The view the click came from already shows it and repaints in this frame: the other
+        one waits. A selection made elsewhere (History, Properties) moves the pipeline first.
+        """
+        row = self._row_of_selection()
+        pipeline_there = self.pipeline.currentIndex().row() == row
+        table_there = self.table.currentIndex().row() == row
+        if pipeline_there and table_there:
+            self._sync_current(scroll=True)
+            return True
+        if not pipeline_there and not table_there:
+            self._sync_pipeline(row, scroll=True)
+        return False
+
+    def _follow_selection(self, selection: str | None, views_synced: bool = True) -> None:
         if selection != self.document.selection or self.analysis_feed.pending:
             return  # selected or edited again meanwhile: that change is followed instead
+        if not views_synced:
+            self._sync_current(scroll=True)
+            QTimer.singleShot(FOLLOW_MS, self, lambda: self._follow_selection(selection))
+            return
         self._show_selection_details()
         self._update_actions()
         QTimer.singleShot(FOLLOW_MS, self, lambda: self._announce_later(selection))
@@ -673,6 +694,20 @@ class MainWindow(QMainWindow):
     def _sync_current(self, *, scroll: bool) -> None:
         """Make the pipeline and the table's current row the selection's."""
         row = self._row_of_selection()
+        self._sync_pipeline(row, scroll=scroll)
+        self._syncing = True
+        try:
+            current = self.table.currentIndex()
+            if not current.isValid() or current.row() != row:
+                column = current.column() if current.isValid() else 1
+                self.table.selectionModel().setCurrentIndex(
+                    self.table_model.index(row, column),
+                    QItemSelectionModel.SelectionFlag.ClearAndSelect,
+                )
+        finally:
+            self._syncing = False
+
+    def _sync_pipeline(self, row: int, *, scroll: bool) -> None:
         self._syncing = True
         try:
             pipe_index = self.pipeline_model.index(row, 0)
@@ -683,13 +718,6 @@ class MainWindow(QMainWindow):
                 )
             elif not selection.isSelected(pipe_index):
                 selection.select(pipe_index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
-            current = self.table.currentIndex()
-            if not current.isValid() or current.row() != row:
-                column = current.column() if current.isValid() else 1
-                self.table.selectionModel().setCurrentIndex(
-                    self.table_model.index(row, column),
-                    QItemSelectionModel.SelectionFlag.ClearAndSelect,
-                )
         finally:
             self._syncing = False
         if scroll:
