@@ -171,8 +171,13 @@ def main() -> int:
     def settled() -> bool:
         # The table and the pipeline show the current design's numbers, the explain panel is
         # drawn (with its learner notes).
-        return not getattr(window, "updating", False) and not getattr(
-            window.explain, "pending", False
+        return not any(
+            getattr(owner, name, False)
+            for owner, name in (
+                (window, "updating"),
+                (window, "following"),  # a click's parts, a frame apart
+                (window.explain, "pending"),
+            )
         )
 
     def show(label: str, action: Callable[[], object]) -> None:

@@ -133,6 +133,8 @@ class MainWindow(QMainWindow):
         self._announced_selection: str | None = self.document.selection
         """The selection last told through ``selectedNodeChanged``."""
         self._arrived: Design | None = None
+        self._following = False
+        """A click in a large design is being followed, a frame per part (``following``)."""
         """A design whose analysis came from the worker, its panels not yet told."""
         self.files = DocumentFiles(
             self, self.document, self.drop_image, lambda design: self.designOpened.emit(design)
@@ -193,6 +195,12 @@ class MainWindow(QMainWindow):
         computed on a worker thread (designs of thousands of nodes), or its panels and
         listeners are told in the next event-loop pass."""
         return self.analysis_feed.pending or self._arrived is not None
+
+    @property
+    def following(self) -> bool:
+        """A click in a large design is shown in parts a frame apart: the other view, the
+        panels and the listeners are not all told yet."""
+        return self._following
 
     @property
     def shown_analysis(self) -> Analysis:
@@ -555,6 +563,7 @@ class MainWindow(QMainWindow):
             # repainting a scrolled viewport in one frame still took 27-35 ms.
             synced = self._sync_one_view()
             selection = self.document.selection
+            self._following = True
             QTimer.singleShot(FOLLOW_MS, self, lambda: self._follow_selection(selection, synced))
             return
         if change.design_changed or change.selection_changed:
@@ -585,8 +594,11 @@ class MainWindow(QMainWindow):
         return False
 
     def _follow_selection(self, selection: str | None, views_synced: bool = True) -> None:
-        if selection != self.document.selection or self.analysis_feed.pending:
-            return  # selected or edited again meanwhile: that change is followed instead
+        if selection != self.document.selection:
+            return  # selected again meanwhile: that click is followed instead
+        if self.analysis_feed.pending:
+            self._following = False  # edited meanwhile: the analysis's arrival is followed
+            return
         if not views_synced:
             self._sync_current(scroll=True)
             QTimer.singleShot(FOLLOW_MS, self, lambda: self._follow_selection(selection))
@@ -596,7 +608,10 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(FOLLOW_MS, self, lambda: self._announce_later(selection))
 
     def _announce_later(self, selection: str | None) -> None:
-        if selection == self.document.selection and not self.analysis_feed.pending:
+        if selection != self.document.selection:
+            return
+        self._following = False
+        if not self.analysis_feed.pending:
             self._announce_selection()
 
     def _analysis_arrived(self, design: Design) -> None:

@@ -265,12 +265,14 @@ def test_a_click_in_a_large_design_moves_one_view_now_and_the_rest_a_frame_apart
     window.document.select(first)  # from elsewhere (History, Properties): the pipeline first
     assert window.pipeline.currentIndex().row() == 11  # at once
     assert window.table.currentIndex().row() != 11  # not yet
+    assert window.following
     qtbot.waitUntil(lambda: window.table.currentIndex().row() == 11, timeout=2000)
     assert window.properties._node != first  # not yet
     window.document.select(second)  # a second click before the first was followed
     assert window.pipeline.currentIndex().row() == 42
     qtbot.waitUntil(lambda: selections == [second], timeout=2000)
     assert window.table.currentIndex().row() == 42
+    assert not window.following
     assert window.properties._node == second
     qtbot.wait(100)
     assert selections == [second]  # the first click was never announced
