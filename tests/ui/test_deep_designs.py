@@ -272,7 +272,7 @@ def test_a_click_in_a_large_design_moves_one_view_now_and_the_rest_a_frame_apart
     assert window.pipeline.currentIndex().row() == 42
     qtbot.waitUntil(lambda: selections == [second], timeout=2000)
     assert window.table.currentIndex().row() == 42
-    assert not window.following
+    qtbot.waitUntil(lambda: not window.following, timeout=2000)
     assert window.properties._node == second
     qtbot.wait(100)
     assert selections == [second]  # the first click was never announced
