@@ -160,6 +160,13 @@ def base_images() -> dict[str, tuple[bytes, str]]:
             buffer = io.BytesIO()
             Image.fromarray(array).save(buffer, fmt)  # the mode follows the array's shape
             images[f"{mode}.{fmt.lower()}"] = (buffer.getvalue(), suffix)
+    # Noise compresses badly: most cuts and flips land in the pixel data, not in the few
+    # bytes a gradient's stream takes.
+    noise = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    for fmt, suffix in (("PNG", ".png"), ("JPEG", ".jpg")):
+        buffer = io.BytesIO()
+        Image.fromarray(noise).save(buffer, fmt)
+        images[f"noise.{fmt.lower()}"] = (buffer.getvalue(), suffix)
     buffer = io.BytesIO()
     Image.fromarray(rgb[..., 0].astype(np.uint16) * 257).save(buffer, "PNG")
     images["I16.png"] = (buffer.getvalue(), ".png")
