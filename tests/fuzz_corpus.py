@@ -403,7 +403,7 @@ def _broken_weights(rng: random.Random, arrays: dict[str, Any], key: str) -> tup
         return "32 MiB of zeros, compressed, named bomb", _zip_with(entries, compress=True)
     if recipe == 10:
         return "a single .npy, not an .npz", npy_bytes(arrays[key])
-    entries[f"{key}.npy"] = entries[f"{key}.npy"][: rng.randrange(10, 200)]
+    entries[f"{key}.npy"] = entries[f"{key}.npy"][: rng.randrange(10, len(entries[f"{key}.npy"]))]
     return f"{key} cut short inside the archive", _zip_with(entries)
 
 

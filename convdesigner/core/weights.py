@@ -368,11 +368,13 @@ def check_weights(
         if value.shape != shape:
             problems.append(f"{key!r} has shape {value.shape}, expected {shape}")
             continue
+        if finite and not np.isfinite(value).all():
+            # A step counter too: unused here, but NaN there means a damaged file (and its
+            # cast to an integer printed NumPy's "invalid value" warning).
+            problems.append(f"{key!r} contains NaN or infinite values")
+            continue
         if key.rsplit(".", 1)[1] in OPTIONAL_KEYS:
             out[key] = value.astype(np.int64)
-            continue
-        if finite and not np.isfinite(value).all():
-            problems.append(f"{key!r} contains NaN or infinite values")
             continue
         if finite and key.endswith(".running_var") and (value < 0).any():
             # Its square root would make every later map NaN, with no error anywhere.

@@ -131,6 +131,19 @@ def test_a_negative_running_variance_is_refused(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.filterwarnings("error")  # NumPy's "invalid value encountered in cast" too
+def test_a_step_counter_of_nan_is_refused(tmp_path: Path) -> None:
+    """Found by the fuzz corpus: a NaN step counter was cast to an integer (a NumPy warning)
+    and the file loaded; it is unused, but NaN there means a damaged file."""
+    weights: dict[str, np.ndarray] = dict(default_weights(DESIGN))
+    weights["1.num_batches_tracked"] = np.array(np.nan, np.float32)
+    path = tmp_path / "w.npz"
+    save_weights(weights, path)
+    with pytest.raises(WeightsError) as info:
+        load_weights(DESIGN, path)
+    assert info.value.problems == ["'1.num_batches_tracked' contains NaN or infinite values"]
+
+
 def test_good_weights_still_load(tmp_path: Path) -> None:
     weights = default_weights(DESIGN, 3)
     path = tmp_path / "w.npz"
