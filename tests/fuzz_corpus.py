@@ -328,7 +328,10 @@ def design_cases(rng: random.Random, count: int) -> list[Case]:
             )
         else:
             encoding = rng.choice(("utf-16", "utf-8-sig", "latin-1"))
-            label, data = f"encoded as {encoding}", text.replace("Conv", "Cönv", 1).encode(encoding)
+            label, data = (
+                f"encoded as {encoding}",
+                text.replace('": "', '": "ö', 1).encode(encoding),
+            )
         if data not in seen:  # a repeat tests nothing new
             seen.add(data)
             cases.append(Case("design", f"{base}: {label}", data, ".json"))
