@@ -1,4 +1,4 @@
-"""Large analyses released on a background thread, a few hundred rows at a time.
+"""Large analyses released on a background thread, a millisecond of freeing at a time.
 
 Freeing an analysis of a 10,000-node graph (its rows, their derivations, the receptive fields
 it carried) is one uninterrupted run of C code that holds the interpreter lock for 10-15 ms.
@@ -15,6 +15,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -28,14 +29,36 @@ DELAY = 0.3
 two. Short, because each one kept is tens of MB for a 10,000-node design, and a user editing
 fast replaces several a second."""
 
-SLICE = 256
-"""Work freed at a time (about 0.3 ms) before the thread sleeps, in rows: a row of a chain
-counts 1, a merge's row 1 more per :data:`INPUTS_PER_ROW` inputs."""
+SLICE_SECONDS = 0.001
+"""Time a slice frees rows for before the thread sleeps. Counted in time, not rows: 256 rows of
+a chain take 0.3 ms, but 256 concat rows of a dense block of 2,000 convs (up to 2,000 inputs
+each, their shapes and names) took 7.7 ms in one go, holding the interpreter while the window
+repainted beside it."""
 
-INPUTS_PER_ROW = 32
-"""Inputs of a merge whose row costs about as much to free as one row: 256 concat rows of a
-dense block of 2,000 convs (up to 2,000 inputs each, their shapes and names) took 7.7 ms to free
-in one go, holding the interpreter while the window repainted beside it."""
+ROWS_PER_STEP = 4
+"""Rows dropped between two looks at the clock (a dense block's concat row: about 30 µs)."""
+
+PAUSE = 0.004
+"""Seconds the thread sleeps between slices. Not less: slices of a fraction of a millisecond
+with 1 ms sleeps meant 460 wake-ups for one dense block, each taking the interpreter from the
+UI thread or a worker mid-task, and a redo's refresh beside them froze the window up to 53 ms."""
+
+
+def _no_pause() -> None:
+    """Outside the window (the command line, tests) nothing waits."""
+
+
+_pause: Callable[[], None] = _no_pause
+
+
+def set_pause(pause: Callable[[], None]) -> None:
+    """Call ``pause()`` on the graveyard's thread before each slice. The window installs one
+    that waits while it refreshes (``ui.workers.wait_while_held``): a slice beside a repaint
+    takes the interpreter from it, and beside a redo's refresh, its views' repaints and two
+    workers, 4% of the runs froze the window 40-53 ms."""
+    global _pause
+    _pause = pause
+
 
 _queue: queue.SimpleQueue[tuple[float, Analysis | list[Any]]] = queue.SimpleQueue()
 _thread: threading.Thread | None = None
@@ -85,19 +108,18 @@ def _work() -> None:
         del buried  # the analysis object, its tuples and dicts: the rows are still ours
         for held in (rows, fields):
             while held:
+                _pause()
                 free_slice(held)
-                time.sleep(0.001)
+                time.sleep(PAUSE)
         with _lock:
             if _queue.empty():
                 _idle.set()
 
 
-def free_slice(held: list[Any]) -> None:
-    """Drop rows from the end of ``held`` until about :data:`SLICE` rows' worth of work is done
-    (at least one row)."""
-    work = 0
-    end = len(held)
-    while end and work < SLICE:
-        end -= 1
-        work += 1 + len(getattr(held[end], "inputs", ())) // INPUTS_PER_ROW
-    del held[end:]
+def free_slice(held: list[Any], clock: Callable[[], float] = time.perf_counter) -> None:
+    """Drop rows from the end of ``held`` for about :data:`SLICE_SECONDS` (at least a step)."""
+    deadline = clock() + SLICE_SECONDS
+    while held:
+        del held[-ROWS_PER_STEP:]
+        if clock() >= deadline:
+            return

@@ -54,13 +54,16 @@ def create_app(argv: list[str] | None = None) -> QApplication:
         QGuiApplication.setDesktopFileName(APP_ID)
     except ImportError:  # pragma: no cover - partial checkout
         pass
+    from convdesigner.core import graveyard
     from convdesigner.ui.gc_guard import MainThreadCollector
     from convdesigner.ui.icons import app_icon
     from convdesigner.ui.theme import follow_system_scheme
+    from convdesigner.ui.workers import wait_while_held
 
     app.setWindowIcon(app_icon())
     follow_system_scheme(app)
     MainThreadCollector(app)
+    graveyard.set_pause(wait_while_held)  # large analyses are freed between refreshes
     return app
 
 

@@ -161,6 +161,18 @@ def _pause_while_held(token: CancelToken) -> None:
         time.sleep(min(wait, 0.005))
 
 
+def wait_while_held() -> None:
+    """Wait while the UI thread refreshes (:func:`hold_background`), at most
+    :data:`LONGEST_PAUSE`: for threads that are not jobs (the graveyard's)."""
+    started = time.monotonic()
+    while True:
+        now = time.monotonic()
+        wait = _held_until - now
+        if wait <= 0 or now - started >= LONGEST_PAUSE:
+            return
+        time.sleep(min(wait, 0.005))
+
+
 def running_jobs() -> int:
     """Jobs of any LatestWorker executing right now (tests check it is 0 after each test)."""
     with _running_lock:

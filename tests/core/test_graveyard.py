@@ -3,6 +3,7 @@ drops them last (the UI thread, mid-refresh)."""
 
 from __future__ import annotations
 
+import math
 import threading
 import traceback
 import weakref
@@ -113,17 +114,44 @@ def test_the_what_if_analysis_is_freed_on_the_graveyards_thread(
     assert freed == ["convdesigner-graveyard"]
 
 
-def test_a_slice_of_a_dense_blocks_rows_counts_their_inputs() -> None:
-    """256 concat rows of a dense block of 2,000 convs (up to 2,000 inputs each) took 7.7 ms to
-    free in one go, holding the interpreter while the window repainted beside it: a slice
-    counts a merge's inputs, a chain's slice stays 256 rows."""
-    rows = list(analyse(dense_block(400)).rows)
-    before = list(rows)
-    graveyard.free_slice(rows)
-    freed = before[len(rows) :]
-    work = [1 + len(r.inputs) // graveyard.INPUTS_PER_ROW for r in freed]
-    assert 1 <= len(freed) < graveyard.SLICE // 4
-    assert sum(work[1:]) < graveyard.SLICE <= sum(work)  # just enough work, from the end
-    chain = list(analyse(_chain(1000)).rows)
-    graveyard.free_slice(chain)
-    assert len(chain) == 1001 - graveyard.SLICE
+def test_a_slice_ends_when_its_time_is_up_whatever_the_rows_cost() -> None:
+    """256 concat rows of a dense block of 2,000 convs (up to 2,000 inputs each) took 7.7 ms
+    to free in one go, holding the interpreter while the window repainted beside it: a slice
+    is counted in time. The clock here is the test's: each look at it is 0.3 ms later."""
+    looks: list[float] = []
+
+    def clock() -> float:
+        looks.append(len(looks) * 0.0003)
+        return looks[-1]
+
+    rows = list(analyse(dense_block(100)).rows)
+    total = len(rows)
+    graveyard.free_slice(rows, clock)
+    steps = len(looks) - 1  # the first look sets the deadline
+    assert steps == math.ceil(graveyard.SLICE_SECONDS / 0.0003)
+    assert total - len(rows) == steps * graveyard.ROWS_PER_STEP
+    few = list(analyse(_chain(3)).rows)
+    graveyard.free_slice(few, clock)
+    assert few == []  # the rows ran out first
+
+
+def test_the_graveyard_asks_before_each_slice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window installs a pause that waits while it refreshes: every slice asks first."""
+    monkeypatch.setattr(graveyard, "DELAY", 0.0)
+    monkeypatch.setattr(graveyard, "_pause", graveyard._pause)  # restored after the test
+    asked: list[int] = []
+    rows = list(analyse(_chain(1500)).rows)
+    sizes: list[int] = []
+    free = graveyard.free_slice
+
+    def recording_free(held: list[object], *args: object) -> None:
+        sizes.append(len(held))
+        free(held)
+
+    monkeypatch.setattr(graveyard, "free_slice", recording_free)
+    graveyard.set_pause(lambda: asked.append(len(sizes)))
+    graveyard.bury_rows(rows)
+    del rows
+    assert graveyard.wait_until_empty(5)
+    assert sizes  # it freed in slices
+    assert asked[: len(sizes)] == list(range(len(sizes)))  # each slice after its own ask

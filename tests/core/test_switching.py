@@ -13,7 +13,7 @@ from convdesigner.core.analysis import (
     analyse,
     analysis_cost,
 )
-from convdesigner.core.design import Design, InputSpec
+from convdesigner.core.design import REFS_PER_CHECKPOINT, Design, InputSpec
 from convdesigner.core.layers import ReLU
 from convdesigner.core.switching import (
     PYTHON_SWITCH_INTERVAL,
@@ -71,6 +71,21 @@ def test_wide_merges_bring_the_checkpoints_closer() -> None:
         analyse(design)
     assert len(calls) >= cost // CHECKPOINT_WORK >= 10  # not 3, one per 256 nodes
     assert analysis_cost(design, at_least=500) == 598  # a threshold check stops counting
+
+
+def test_listing_the_readers_of_a_dense_block_reaches_checkpoints() -> None:
+    """A dense block of 2,000 convs has 2 million references: listing who reads each node
+    (``Design.consumers``, needed by every analysis of a new design) took 0.3 s on a worker
+    without a checkpoint, while the window repainted beside it."""
+    design = dense_block(500)
+    refs = sum(len(n.inputs or ()) for n in design.nodes)
+    calls: list[int] = []
+    with checkpoints(lambda: calls.append(1)):
+        readers = design.consumers
+    # one per REFS_PER_CHECKPOINT references, give or take a node's (at most 500)
+    assert refs // (REFS_PER_CHECKPOINT + 500) <= len(calls) <= refs // REFS_PER_CHECKPOINT
+    assert len(calls) >= 5
+    assert readers["c0"] == tuple(f"cat{b}" for b in range(2, 500))  # the same answer
 
 
 def test_checkpoint_hooks_belong_to_their_thread() -> None:

@@ -374,3 +374,25 @@ def test_a_window_that_refreshes_without_end_does_not_stop_a_job_for_good(
         assert max(b - a for a, b in itertools.pairwise(steps)) < 0.09
     finally:
         workers._held_until = 0.0
+
+
+def test_a_thread_that_is_not_a_job_waits_while_the_window_refreshes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The graveyard's thread frees large analyses between refreshes, at most the longest
+    pause after the window asked."""
+    monkeypatch.setattr(workers, "LONGEST_PAUSE", 0.3)
+    try:
+        hold_background(0.1)
+        started = time.monotonic()
+        workers.wait_while_held()
+        assert 0.08 <= time.monotonic() - started < 0.3  # until the hold ended
+        hold_background(10.0)  # a window that refreshes without end
+        started = time.monotonic()
+        workers.wait_while_held()
+        assert 0.29 <= time.monotonic() - started < 5.0  # the longest pause, not the hold
+    finally:
+        workers._held_until = 0.0
+    started = time.monotonic()
+    workers.wait_while_held()
+    assert time.monotonic() - started < 0.05  # nothing held: no wait
