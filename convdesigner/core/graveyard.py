@@ -48,10 +48,10 @@ def _no_pause() -> None:
     """Outside the window (the command line, tests) nothing waits."""
 
 
-_pause: Callable[[], None] = _no_pause
+_pause: Callable[[], object] = _no_pause
 
 
-def set_pause(pause: Callable[[], None]) -> None:
+def set_pause(pause: Callable[[], object]) -> None:
     """Call ``pause()`` on the graveyard's thread before each slice. The window installs one
     that waits while it refreshes (``ui.workers.wait_while_held``): a slice beside a repaint
     takes the interpreter from it, and beside a redo's refresh, its views' repaints and two

@@ -133,9 +133,9 @@ class MainWindow(QMainWindow):
         self._announced_selection: str | None = self.document.selection
         """The selection last told through ``selectedNodeChanged``."""
         self._arrived: Design | None = None
+        """A design whose analysis came from the worker, its panels not yet told."""
         self._following = False
         """A click in a large design is being followed, a frame per part (``following``)."""
-        """A design whose analysis came from the worker, its panels not yet told."""
         self.files = DocumentFiles(
             self, self.document, self.drop_image, lambda design: self.designOpened.emit(design)
         )

@@ -146,31 +146,26 @@ _free = threading.local()
 
 
 def _pause_while_held(token: CancelToken) -> None:
-    now = time.monotonic()
-    if now < getattr(_free, "until", 0.0):
+    if time.monotonic() < getattr(_free, "until", 0.0):
         return
-    started = now
-    while not token.cancelled:
+    if wait_while_held(lambda: token.cancelled):
+        _free.until = time.monotonic() + FREE_RUN
+
+
+def wait_while_held(cancelled: Callable[[], bool] = lambda: False) -> bool:
+    """Wait while the UI thread refreshes (:func:`hold_background`), at most
+    :data:`LONGEST_PAUSE`, or until ``cancelled()``; whether the hold outlasted the longest
+    pause. Jobs pause here at their steps; the graveyard's thread before each slice."""
+    started = time.monotonic()
+    while not cancelled():
         now = time.monotonic()
         wait = _held_until - now
         if wait <= 0:
-            return
+            return False
         if now - started >= LONGEST_PAUSE:
-            _free.until = now + FREE_RUN
-            return
+            return True
         time.sleep(min(wait, 0.005))
-
-
-def wait_while_held() -> None:
-    """Wait while the UI thread refreshes (:func:`hold_background`), at most
-    :data:`LONGEST_PAUSE`: for threads that are not jobs (the graveyard's)."""
-    started = time.monotonic()
-    while True:
-        now = time.monotonic()
-        wait = _held_until - now
-        if wait <= 0 or now - started >= LONGEST_PAUSE:
-            return
-        time.sleep(min(wait, 0.005))
+    return False
 
 
 def running_jobs() -> int:
