@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, QThread, QThreadPool, QTimer, Signal
 
 from convdesigner.core.cancel import Cancelled, CancelToken
 from convdesigner.core.switching import checkpoint, checkpoints, short_switch_interval
@@ -145,23 +145,62 @@ the viewer for good."""
 _free = threading.local()
 
 
+HEARTBEAT_MS = 2
+"""Milliseconds between two beats of the UI thread while a pure-Python job runs."""
+STARVED_AFTER = 0.008
+"""Seconds without a beat after which jobs take the UI thread to be waiting for the
+interpreter (or busy), and pause until it beats again."""
+
+_last_beat = 0.0
+_beating = 0
+"""Workers whose job is beating now (changed on the UI thread only)."""
+
+
+def _beat() -> None:
+    global _last_beat
+    _last_beat = time.monotonic()
+
+
+def ui_starved(now: float | None = None) -> bool:
+    """Whether the UI thread has missed its beats while a pure-Python job runs.
+
+    The switch interval does not protect the UI thread from a job that releases the
+    interpreter itself many times a millisecond, as the engine does in each small NumPy call:
+    every release wakes the waiting UI thread, the job takes the interpreter back before the
+    UI thread has woken, and the UI thread's wait starts again from zero, so it never asks
+    the job to let go. ``perf sched`` showed the UI thread woken every 0.15-0.2 ms for
+    25-110 ms on end while the viewer ran a dense block, each time in vain. A timer beating
+    on the UI thread every :data:`HEARTBEAT_MS` tells the jobs: no beat for
+    :data:`STARVED_AFTER`, and the UI thread is stuck (or busy); the job sleeps until it beats.
+    """
+    if not _beating:
+        return False
+    return (time.monotonic() if now is None else now) - _last_beat > STARVED_AFTER
+
+
 def _pause_while_held(token: CancelToken) -> None:
     if time.monotonic() < getattr(_free, "until", 0.0):
         return
-    if wait_while_held(lambda: token.cancelled):
+    if wait_while_held(lambda: token.cancelled, heartbeat=True):
         _free.until = time.monotonic() + FREE_RUN
 
 
-def wait_while_held(cancelled: Callable[[], bool] = lambda: False) -> bool:
-    """Wait while the UI thread refreshes (:func:`hold_background`), at most
-    :data:`LONGEST_PAUSE`, or until ``cancelled()``; whether the hold outlasted the longest
-    pause. Jobs pause here at their steps; the graveyard's thread before each slice."""
+def wait_while_held(
+    cancelled: Callable[[], bool] = lambda: False, *, heartbeat: bool = False
+) -> bool:
+    """Wait while the UI thread refreshes (:func:`hold_background`) or, with ``heartbeat``,
+    misses its beats (:func:`ui_starved`), at most :data:`LONGEST_PAUSE`, or until
+    ``cancelled()``; whether the wait outlasted the longest pause. Jobs pause here at their
+    steps; the graveyard's thread before each slice (its slices never let go of the
+    interpreter by themselves, so it needs no heartbeat)."""
     started = time.monotonic()
     while not cancelled():
         now = time.monotonic()
         wait = _held_until - now
         if wait <= 0:
-            return False
+            if not (heartbeat and ui_starved(now)):
+                return False
+            wait = 0.001  # the UI thread takes the interpreter while this one sleeps
         if now - started >= LONGEST_PAUSE:
             return True
         time.sleep(min(wait, 0.005))
@@ -340,6 +379,10 @@ class LatestWorker(QObject):
         self._waiting: _Pending | None = None
         self._latest = 0
         self._closed = False
+        self._heart = QTimer(self)  # see ui_starved
+        self._heart.setTimerType(Qt.TimerType.PreciseTimer)
+        self._heart.setInterval(HEARTBEAT_MS)
+        self._heart.timeout.connect(_beat)
         self.stats = WorkerStats()
 
     # ------------------------------------------------------------------ API
@@ -387,6 +430,7 @@ class LatestWorker(QObject):
         """
         self._closed = True
         self.cancel()
+        self._set_beating(False)
         finished = self._running_done.wait(timeout_ms / 1000.0)
         self._running = None
         if finished and self._background:
@@ -403,9 +447,22 @@ class LatestWorker(QObject):
         self._running = pending
         self._running_done = threading.Event()
         self.stats.started += 1
+        self._set_beating(pending.python_bound)
         self._pool.start(_Runnable(pending, self._relay, self._running_done, self._background))
         if was_idle:
             self.busyChanged.emit(True)
+
+    def _set_beating(self, on: bool) -> None:
+        global _beating
+        if on == self._heart.isActive():
+            return
+        if on:
+            _beat()  # a fresh start: the job must not find the UI thread starved at once
+            self._heart.start()
+            _beating += 1
+        else:
+            self._heart.stop()
+            _beating -= 1
 
     def _on_progress(self, request: int, i: int, n: int) -> None:
         if request == self._latest:
@@ -416,6 +473,7 @@ class LatestWorker(QObject):
         if running is None or running.request != request:
             return  # after shutdown
         self._running = None
+        self._set_beating(False)
         if isinstance(error, Cancelled):
             self.stats.cancelled += 1
         elif running.token.cancelled or request != self._latest:
