@@ -199,13 +199,15 @@ def main() -> int:
         # The viewer's run goes on for seconds after the window has shown an edit. Edits 0.3 s
         # after the last was shown (cancelling the run) and a last one followed until its maps
         # are drawn: the stalls of the run on a dense block came 0.5-1.2 s after an edit.
-        drawn = [viewer.render_count]
+        answered = [False]  # maps drawn, or the run refused (a block too large to keep)
+        viewer.rendered.connect(lambda _result: answered.__setitem__(0, True))
+        viewer.statusMessage.connect(lambda _text: answered.__setitem__(0, True))
 
         def maps_drawn() -> bool:
-            return settled() and viewer.render_count > drawn[0] and not viewer.busy
+            return settled() and answered[0] and not viewer.busy
 
         def edit_and_count(step: int) -> None:
-            drawn[0] = viewer.render_count
+            answered[0] = False
             edit(convs[0] if step % 2 == 0 else convs[len(convs) // 2], step)
 
         worst = until = 0.0
