@@ -169,7 +169,7 @@ def main() -> int:
     def edit(node: str, step: int) -> None:
         if args.residual and not args.dense:
             # The add needs its input's channels: the kernel changes (its receptive field
-            # reaches every node below), the channels do not. 5×5 or 7×7: always a change.
+            # reaches every node below), the channels do not: 5×5 or 7×7.
             doc.change(node, kernel=5 + 2 * (step % 2), padding=2 + step % 2)
         else:
             doc.change(node, filters=5 + step % 8)
@@ -208,7 +208,15 @@ def main() -> int:
 
         def edit_and_count(step: int) -> None:
             answered[0] = False
-            edit(convs[0] if step % 2 == 0 else convs[len(convs) // 2], step)
+            node = convs[0] if step % 2 == 0 else convs[len(convs) // 2]
+            op = doc.design.node(node).op
+            assert isinstance(op, Conv2D)
+            # Always a change (an edit to the value it has would run nothing).
+            if args.residual and not args.dense:
+                kernel = 7 if op.kernel[0] == 5 else 5
+                doc.change(node, kernel=kernel, padding=kernel // 2)
+            else:
+                doc.change(node, filters=op.filters + 1 if op.filters < 12 else 5)
 
         worst = until = 0.0
         for step in range(1, VIEWER_EDITS + 1):
