@@ -612,3 +612,24 @@ def test_a_new_design_of_hundreds_of_rows_has_its_other_rows_measured_a_moment_l
     assert table_view.MEASURE_AT_ONCE_ROWS < rows <= table_view.MEASURE_ALL_ROWS
     qtbot.waitUntil(lambda: len(measured) == rows, timeout=5000)  # then all of them
     _numbers_fit(window)
+
+
+def test_an_opened_design_of_hundreds_of_nodes_fills_the_pipeline_a_frame_after_the_table(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """Opening DenseNet-121 drew the table and the pipeline, each for the first time, in one
+    frame. The pipeline follows a frame later; a click on its stale cards meanwhile selects
+    nothing, and then both views show the selection."""
+    old_rows = window.pipeline_model.rowCount()
+    selection = window.document.selection
+    design = load_template("densenet121")
+    window.document.load(design, None)
+    assert window.table_model.rowCount() == len(design) + 2  # the input, the nodes, totals
+    assert window.pipeline_model.rowCount() == old_rows  # the previous design's, for a frame
+    assert window.following
+    stale = 2 if window.pipeline.currentIndex().row() != 2 else 1
+    window.pipeline.setCurrentIndex(window.pipeline_model.index(stale, 0))
+    assert window.document.selection == selection  # the stale card selected nothing
+    qtbot.waitUntil(lambda: not window.following, timeout=2000)
+    assert window.pipeline_model.rowCount() == len(design) + 1
+    assert window.pipeline.currentIndex().row() == window.table.currentIndex().row()
