@@ -24,13 +24,15 @@ from convdesigner.core.cancel import CancelToken
 from convdesigner.core.table import ordered_derivations, title
 from convdesigner.core.teaching import ACTION_TITLES, Note, notes
 from convdesigner.core.units import bytes_text, fmt, shape_text
+from convdesigner.ui.analysis_feed import BACKGROUND_NODES
 from convdesigner.ui.rows import param_shapes_text
 from convdesigner.ui.workers import LatestWorker, Progress
 
-BACKGROUND_NOTES_ROWS = 1500
+BACKGROUND_NOTES_ROWS = BACKGROUND_NODES
 """From this analysis cost on (``analysis_cost``: nodes, and merge inputs by twenties), the
 learner's notes (a what-if analysis of the design) are computed on a worker thread; the
-derivations are shown at once, the notes added when they arrive."""
+derivations are shown at once, the notes added when they arrive. The same threshold as the
+design's own analysis: the what-if analysis costs as much."""
 
 TITLES: dict[str, str] = {
     "output_height": "Output height",

@@ -239,7 +239,7 @@ def test_a_design_of_few_nodes_but_wide_merges_is_analysed_in_the_background(
     """A dense block of 700 convs has 1,400 nodes, under the threshold, but 245,000 inputs:
     analysed on the UI thread it froze the window 280-480 ms per edit."""
     feed = window.analysis_feed
-    dense = dense_block(701)  # 1,400 nodes
+    dense = dense_block(feed.threshold // 2 - 50)  # fewer nodes than the threshold
     assert len(dense) < feed.threshold
     window.document.load(dense, None)
     assert window.updating  # the table waits for the worker
