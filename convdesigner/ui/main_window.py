@@ -588,9 +588,8 @@ class MainWindow(QMainWindow):
         self._announce_selection()
 
     def _is_large(self) -> bool:
-        """A design whose analysis is made on the worker (``AnalysisFeed.threshold``)."""
-        threshold = self.analysis_feed.threshold
-        return analysis_cost(self.design, at_least=threshold) >= threshold
+        """A design whose analysis is made on the worker (``AnalysisFeed.is_large``)."""
+        return self.analysis_feed.is_large(self.design)
 
     def _sync_one_view(self) -> bool:
         """Move one view's current row to the selection; whether both views show it now.

@@ -18,10 +18,11 @@ from PySide6.QtWidgets import QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from convdesigner.core import fileformat
-from convdesigner.core.analysis import Analysis
+from convdesigner.core.analysis import Analysis, analysis_cost
 from convdesigner.core.design import Design, InputSpec
 from convdesigner.core.fileformat import save_design
 from convdesigner.core.layers import Conv2D, ReLU
+from convdesigner.core.templates import load_template
 from convdesigner.ui import analysis_feed, files, table_view
 from convdesigner.ui.main_window import MainWindow
 from tests.graph_designs import dense_block
@@ -231,6 +232,24 @@ def test_an_arrived_analysis_is_not_walked_by_the_next_young_collection(
         assert not any(id(row) in young for row in rows)
     finally:
         gc.unfreeze()
+
+
+def test_a_dense_block_under_the_cost_threshold_is_analysed_in_the_background(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    """A 200-layer dense block costs 450 to analyse, under the threshold, but its 5,150
+    inputs made every edit redraw thousands of skip edges in the edit's own frame: 31-36 ms.
+    Designs reading BACKGROUND_INPUTS inputs go to the worker; DenseNet-121 (593) does not."""
+    feed = window.analysis_feed
+    dense = dense_block(60)  # 118 nodes reading 1,829 inputs
+    assert analysis_cost(dense) < feed.threshold
+    window.document.load(dense, None)
+    assert window.updating  # the table waits for the worker
+    assert sum(len(n.inputs or ()) for n in dense.nodes) >= analysis_feed.BACKGROUND_INPUTS
+    qtbot.waitUntil(lambda: not window.updating, timeout=20_000)
+    assert window.analysis.design is dense
+    window.document.load(load_template("densenet121"), None)
+    assert not window.updating  # analysed at once
 
 
 def test_a_design_of_few_nodes_but_wide_merges_is_analysed_in_the_background(
