@@ -140,9 +140,9 @@ class MainWindow(QMainWindow):
         self._arrived: Design | None = None
         """A design whose analysis came from the worker, its panels not yet told."""
         self._following = False
+        """A click in a large design is being followed, a frame per part (``following``)."""
         self._pipeline_behind: Design | None = None
         """An opened design the pipeline shows a frame after the table (PIPELINE_LATER_COST)."""
-        """A click in a large design is being followed, a frame per part (``following``)."""
         self.files = DocumentFiles(
             self, self.document, self.drop_image, lambda design: self.designOpened.emit(design)
         )
