@@ -11,7 +11,7 @@ of a 10,000-node design took hundreds of milliseconds per edit.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtGui import (
@@ -54,9 +54,12 @@ REST_DELAY_MS = 20
 """Milliseconds after a new design is shown before the rows out of view are measured."""
 
 MEASURE_AT_ONCE_ROWS = 150
-"""A new design with more rows than this (up to :data:`MEASURE_ALL_ROWS`) has its columns sized
-from the rows in view at once and from every row a moment later, off the frame that shows it:
-opening DenseNet-121 measured 429 rows of new texts in that frame, 15-26 ms of a 60 ms stall."""
+"""Rows measured in one event-loop pass. A new design with more rows than this (up to
+:data:`MEASURE_ALL_ROWS`) has its columns sized from the rows in view at once and from every row
+a moment later, off the frame that shows it: opening DenseNet-121 measured 429 rows of new texts
+in that frame, 15-26 ms of a 60 ms stall. Those later measures, and the widening after an edit
+that changed every row, go this many rows per pass: all 429 rows in one pass took 8-14 ms, and
+fell in the frame that drew the pipeline's cards for the first time (a 34 ms stall)."""
 
 
 class EdgeDelegate(QStyledItemDelegate):
@@ -140,6 +143,14 @@ class LayerTableView(QTableView):
         self._rest_timer.setSingleShot(True)
         self._rest_timer.setInterval(REST_DELAY_MS)
         self._rest_timer.timeout.connect(self._fit_rest)
+        # Rows still to measure (see MEASURE_AT_ONCE_ROWS): the rows, how many are done, the
+        # widths so far, and what to do with the widths wanted once all are measured.
+        self._measuring: tuple[list[int], int, list[int], Callable[[list[int]], None]] | None
+        self._measuring = None
+        self._slice_timer = QTimer(self)
+        self._slice_timer.setSingleShot(True)
+        self._slice_timer.setInterval(0)
+        self._slice_timer.timeout.connect(self._measure_slice)
         self._updating = False
         self._updating_label = QLabel("Updating…", self.viewport())
         self._updating_label.setObjectName("tableUpdating")
@@ -253,16 +264,51 @@ class LayerTableView(QTableView):
         return self._header_hints[1]
 
     def _wanted_widths(self, rows: Iterable[int]) -> list[int]:
-        return [
-            max(content, title)
-            for content, title in zip(self.content_widths(rows), self.header_hints(), strict=True)
-        ]
+        return self._with_titles(self.content_widths(rows))
+
+    def _with_titles(self, content: list[int]) -> list[int]:
+        return [max(c, title) for c, title in zip(content, self.header_hints(), strict=True)]
+
+    def _measure(self, rows: Iterable[int], then: Callable[[list[int]], None]) -> None:
+        """Call ``then`` with the widths ``rows`` want: at once for up to
+        :data:`MEASURE_AT_ONCE_ROWS` rows, else over as many event-loop passes as it takes.
+        Replaces a measure still under way (its rows may have changed since)."""
+        self._slice_timer.stop()
+        self._measuring = (list(rows), 0, [0] * self.model().columnCount(), then)
+        self._measure_slice()
+
+    @property
+    def measuring(self) -> bool:
+        """Whether column widths are still being measured over later passes."""
+        return self._measuring is not None
+
+    def _cancel_measure(self) -> None:
+        self._slice_timer.stop()
+        self._measuring = None
+
+    def _measure_slice(self) -> None:
+        job = self._measuring
+        if job is None:
+            return
+        hold_background()  # each cell measured is a call into Python
+        rows, done, widths, then = job
+        count = self.model().rowCount()
+        upto = min(done + MEASURE_AT_ONCE_ROWS, len(rows))
+        part = self.content_widths(r for r in rows[done:upto] if r < count)
+        widths = [max(a, b) for a, b in zip(widths, part, strict=True)]
+        if upto < len(rows):
+            self._measuring = (rows, upto, widths, then)
+            self._slice_timer.start()
+            return
+        self._measuring = None
+        then(self._with_titles(widths))
 
     def fit_columns(self) -> None:
         """Size every column to its contents and title (a new design or row count: what the
         user widened before is forgotten)."""
         self._user_sized.clear()
         self._changed_rows = None
+        self._cancel_measure()
         hold_background()
         count = self.model().rowCount()
         if MEASURE_AT_ONCE_ROWS < count <= MEASURE_ALL_ROWS:
@@ -274,29 +320,32 @@ class LayerTableView(QTableView):
 
     def _fit_rest(self) -> None:
         """Widen the columns a new design's rows out of view need (see fit_columns)."""
-        hold_background()  # each cell measured is a call into Python
-        self._fit(self._wanted_widths(self.measured_rows()), shrink=False)
+        self._measure(self.measured_rows(), lambda wanted: self._fit(wanted, shrink=False))
 
     def widen_columns(self) -> None:
         """Fit the columns to the texts after an edit: numbers always fit (grown when they get
         longer, shrunk back when they get shorter, so one huge value does not keep a column
         wide and push the others off screen); columns the user resized are left alone.
 
-        Only the rows changed since the last call are measured to grow; shrinking measures
-        every row, from the cached widths (in a long table: the rows in view).
+        Every row is measured (in a long table: the rows in view), from cached texts and
+        widths where the rows did not change; many changed rows over several passes (see
+        :data:`MEASURE_AT_ONCE_ROWS`). Without a change since the last call the columns only
+        grow, then shrink to fit.
         """
-        hold_background()  # the header repaints, one call into Python per title and role
         changed, self._changed_rows = self._changed_rows, None
-        rows = self.model().rowCount()
-        measured = range(rows) if changed is None else range(changed[0], min(changed[1] + 1, rows))
+        self._rest_timer.stop()  # this measures every row too, and may shrink
         header = self.horizontalHeader()
-        wanted = self._wanted_widths(self.measured_rows(measured))
-        grow = any(
-            wanted[c] > header.sectionSize(c) and c not in self._user_sized
-            for c in range(len(wanted) - 1)
-        )
-        if grow or changed is not None:
-            self._fit(self._wanted_widths(self.measured_rows()), shrink=True)
+
+        def fit(wanted: list[int]) -> None:
+            hold_background()  # the header repaints, one call into Python per title and role
+            grow = any(
+                wanted[c] > header.sectionSize(c) and c not in self._user_sized
+                for c in range(len(wanted) - 1)
+            )
+            if grow or changed is not None:
+                self._fit(wanted, shrink=True)
+
+        self._measure(self.measured_rows(), fit)
 
     def _name_widths(self, wanted: list[int]) -> dict[int, int]:
         """Widths of the columns before the answers that only name things (id, name, type):
