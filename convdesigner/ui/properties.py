@@ -16,7 +16,9 @@ panel repeats the selected row's error below the form, and says why an edit was 
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -67,6 +69,27 @@ Update = Callable[[Any], None]
 
 POOL_KINDS: tuple[type[Layer], ...] = (MaxPool2D, AvgPool2D)
 
+KEPT_FORMS = 12
+"""Forms kept built (the most recently shown): a click between a conv and a batch norm swaps
+two kept forms instead of building one, 4-5 ms of widgets plus as much again of their first
+polish and layout, on every such click and on every edit that selects a node of another type."""
+
+FormKey = tuple[object, ...]
+
+
+@dataclass
+class _Form:
+    """A built form and the widgets the panel fills and reads (see ``PropertyPanel._build``)."""
+
+    page: QWidget
+    updaters: list[Update]
+    editors: dict[str, QWidget]
+    title: QLabel
+    summary: QLabel
+    error: QLabel
+    feedback: QLabel
+    inputs: QLabel
+
 
 class PropertyPanel(QScrollArea):
     """Editors for the selected node or the input; edits go to the document."""
@@ -79,7 +102,9 @@ class PropertyPanel(QScrollArea):
         self.document = document
         self._analysis: Analysis | None = None
         self._node: str | None = None
-        self._form_key: tuple[object, ...] | None = None
+        self._form_key: FormKey | None = None
+        self._forms: OrderedDict[FormKey, _Form] = OrderedDict()
+        """Built forms by key, the current one included, least recently shown first."""
         self._updaters: list[Update] = []
         self.editors: dict[str, QWidget] = {}
         """Editors by setting name (``"filters"``, ``"kernel"``, ``"height"``...), for tests."""
@@ -97,18 +122,20 @@ class PropertyPanel(QScrollArea):
         design = analysis.design
         if node is not None and node not in design:
             node = None
-        if node != self._node:
-            self._feedback.clear()  # why an edit of the previous node was refused
+        previous = self._node
         self._node = node
         layer = None if node is None else design.node(node).op
-        # The form is kept while the selection moves between nodes of one type (its editors
-        # are refilled): building one costs 4-5 ms, a tenth of a frame on every click and on
-        # every edit of a 10,000-node design.
+        # A form is kept while the selection moves between nodes of one type (its editors are
+        # refilled), and kept aside for when a node of its type is selected again (see
+        # KEPT_FORMS).
         key = (type(layer), design.input.rank, layer is not None and design.is_sequential)
+        built = False
         if key != self._form_key:
-            self._build(layer)
-            self._form_key = key
-        else:
+            built = self._show_form(key, layer)
+            self._feedback.clear()
+        elif node != previous:
+            self._feedback.clear()  # why an edit of the previous node was refused
+        if not built:  # a kept form: refill it
             for update in self._updaters:
                 update(layer if layer is not None else design)
             if layer is not None:
@@ -149,7 +176,46 @@ class PropertyPanel(QScrollArea):
 
     # ------------------------------------------------------------------ building
 
-    def _build(self, layer: Layer | None) -> None:
+    def _show_form(self, key: FormKey, layer: Layer | None) -> bool:
+        """Show the form for ``key``, from those kept or newly built (then True)."""
+        form = self._forms.pop(key, None)
+        built = form is None
+        if form is None:
+            form = _Form(
+                self._build(layer),
+                self._updaters,
+                self.editors,
+                self._title,
+                self._summary,
+                self._error,
+                self._feedback,
+                self._inputs,
+            )
+        else:
+            self._updaters, self.editors = form.updaters, form.editors
+            self._title, self._summary = form.title, form.summary
+            self._error, self._feedback, self._inputs = form.error, form.feedback, form.inputs
+            self._put(form.page)
+        self._forms[key] = form
+        self._form_key = key
+        while len(self._forms) > KEPT_FORMS:
+            _key, oldest = self._forms.popitem(last=False)
+            # The edit that made this switch may be emitting from an editor on that page
+            # (switching the pooling kind): delete it later, not in the middle of that.
+            oldest.page.deleteLater()
+        return built
+
+    def _put(self, page: QWidget) -> None:
+        """Make ``page`` the panel's widget; the one shown before is kept, hidden, as a child
+        of the panel (its form may be shown again, and it goes when the panel goes)."""
+        old = self.takeWidget()
+        if old is not None:
+            old.setParent(self)
+            old.hide()
+        self.setWidget(page)
+
+    def _build(self, layer: Layer | None) -> QWidget:
+        """Build a form for ``layer`` (None: the input), show it and return its page."""
         self._updaters = []
         self.editors = {}
         page = QWidget()
@@ -200,13 +266,8 @@ class PropertyPanel(QScrollArea):
             title.setText(self._layer_title(layer))
             description.setText(layer.description)
             self._build_layer(form, layer)
-        old = self.takeWidget()
-        if old is not None:
-            # The edit that triggered this rebuild may be emitting from an editor on the old
-            # page (switching the pooling kind): delete it later, not in the middle of that.
-            old.hide()
-            old.deleteLater()
-        self.setWidget(page)
+        self._put(page)
+        return page
 
     def _layer_title(self, layer: Layer) -> str:
         assert self._node is not None
@@ -268,6 +329,10 @@ class PropertyPanel(QScrollArea):
             kind.setCurrentIndex(POOL_KINDS.index(type(layer)))
             kind.setToolTip("Keep the largest value of each window, or average it")
             kind.currentIndexChanged.connect(self._switch_pool_kind)
+            # A kept form (see KEPT_FORMS) may have been switched to the other kind since.
+            self._updaters.append(
+                lambda lay: set_combo(kind, kind.itemText(POOL_KINDS.index(type(lay))))
+            )
             form.addRow("Pooling", kind)
             self.editors["kind"] = kind
         names = {spec.name for spec in layer.FIELDS}

@@ -233,7 +233,9 @@ def test_help_menu_opens_the_bundled_pages(window: MainWindow, action: str, head
 
 def test_weight_tensor_shapes_in_properties_and_explain(window: MainWindow, qtbot: QtBot) -> None:
     window.select_layer(2)  # Conv2D 5×5, 100 → 150 channels
-    summary = window.properties.findChild(QLabel, "propertySummary")
+    page = window.properties.widget()  # the form shown (others are kept, hidden)
+    assert page is not None
+    summary = page.findChild(QLabel, "propertySummary")
     assert summary is not None
     assert "5×5×100×150" in summary.text()
     assert "Weights 5×5×100×150 (375,000) · Bias 150" in explained(qtbot, window).toPlainText()

@@ -119,6 +119,7 @@ def test_pooling_kind_switch_keeps_the_window(window: MainWindow) -> None:
     window.undo_stack.undo()
     window.undo_stack.undo()
     assert isinstance(window.design.layers[1], MaxPool2D)
+    assert editor(window, "kind").currentText() == "Max"  # the max pool's form, kept, refilled
 
 
 def test_pool_stride_same_as_kernel(window: MainWindow) -> None:
@@ -192,6 +193,33 @@ def test_moving_between_layers_of_one_type_refills_the_same_form(window: MainWin
     filters.setValue(160)
     assert layer(window, 2).filters == 160
     assert layer(window, 0).filters == 200
+
+
+def test_a_form_shown_before_is_kept_and_refilled(window: MainWindow) -> None:
+    """Building a conv's form took 4-5 ms of widgets and as much of their first layout, on
+    every click between layers of two types. The form is kept, hidden, and shown again with
+    the selected layer's values; only the shown one's editors are the panel's."""
+    panel = window.properties
+    window.select_layer(0)  # Conv2D 7×7, 100 filters
+    conv_page, filters = panel.widget(), editor(window, "filters")
+    assert conv_page is not None
+    window.select_layer(1)  # a max pool
+    assert panel.widget() is not conv_page
+    assert not conv_page.isVisible()
+    assert "filters" not in panel.editors
+    editor(window, "kind").setCurrentIndex(1)  # to an average pool, from the kept max pool form
+    window.select_layer(2)  # Conv2D 5×5, 150 filters
+    assert panel.widget() is conv_page
+    assert conv_page.isVisible()
+    assert editor(window, "filters") is filters
+    assert filters.value() == 150
+    assert editor(window, "kernel").value() == (5, 5)
+    assert panel._title.text().startswith("Layer 2:")
+    filters.setValue(160)
+    assert layer(window, 2).filters == 160
+    window.select_layer(1)
+    assert editor(window, "kind").currentText() == "Average"
+    assert editor(window, "count_include_pad").isVisible()
 
 
 def test_undo_keys_in_a_focused_number_field_undo_the_document(
