@@ -194,7 +194,7 @@ def main() -> int:
     show("open the design", lambda: doc.load(design, None))
     show("one edit", lambda: edit(convs[0], 0))
     show("one edit in the middle", lambda: edit(convs[len(convs) // 2], 0))
-    show("select another layer", lambda: doc.select(design.ids[50]))
+    show("select another layer", lambda: doc.select(design.ids[min(50, len(design.ids) - 1)]))
     if viewer is not None:
         # The viewer's run goes on for seconds after the window has shown an edit. Edits 0.3 s
         # after the last was shown (cancelling the run) and a last one followed until its maps

@@ -178,6 +178,7 @@ class MainWindow(QMainWindow):
         self.document.subscribe(self._document_changed)
         self._refresh_views()
         self._show_selection(scroll=False)
+        self.properties.prepare(self.design)
         self._update_title()
         self._restore_layout()
 
@@ -565,6 +566,13 @@ class MainWindow(QMainWindow):
                     self._pipeline_behind = design
                     QTimer.singleShot(FOLLOW_MS, self, lambda: self._catch_up_pipeline(design))
         self._update_title()
+        if change.kind is ChangeKind.RESET or (
+            change.design_changed
+            and abs(len(change.after.design.nodes) - len(change.before.design.nodes)) > 1
+        ):
+            # Opened, or replaced (a template, an undone replacement): many nodes, maybe of
+            # types whose forms were never built.
+            self.properties.prepare(change.after.design)
         if change.kind is ChangeKind.RESET:
             self.designOpened.emit(change.after.design)
         if feed.pending:
