@@ -84,10 +84,12 @@ panels, then the listeners): a frame, so the repaint the views asked for comes f
 input and timers due meanwhile are handled before the next part (a part due sooner ran right
 after the repaint, ahead of them)."""
 
-PIPELINE_LATER_COST = 300
-"""A design opened (not an edit) of at least this analysis cost fills the table in the frame
-that shows it and the pipeline a frame later: opening DenseNet-121 (cost 456) drew both, each
-for the first time, in one frame (30-32 ms, with every row's widths already moved out of it)."""
+PIPELINE_LATER_COST = 150
+"""A design of at least this analysis cost, opened or edited on the UI thread, is shown in the
+table (and the panels) in the frame of the change and in the pipeline a frame later. Opening
+DenseNet-121 (cost 456) drew both views, each for the first time, in one frame (30-32 ms); an
+edit of it repainted a screenful of rows and of cards in one frame (15 ms, 25-35 ms when the
+machine was busy). ResNet-50 (176) and GoogLeNet (200) came to 20-29 ms."""
 
 
 def first_size(available: QSize) -> tuple[int, int]:
@@ -142,7 +144,9 @@ class MainWindow(QMainWindow):
         self._following = False
         """A click in a large design is being followed, a frame per part (``following``)."""
         self._pipeline_behind: Design | None = None
-        """An opened design the pipeline shows a frame after the table (PIPELINE_LATER_COST)."""
+        """A design the pipeline shows a frame after the table (PIPELINE_LATER_COST)."""
+        self._pipeline_scroll = False
+        """Whether the pipeline scrolls to the selection when it catches up."""
         self.files = DocumentFiles(
             self, self.document, self.drop_image, lambda design: self.designOpened.emit(design)
         )
@@ -556,13 +560,14 @@ class MainWindow(QMainWindow):
             else:
                 feed.cancel()
                 self._set_updating(False)
-                later = change.kind is ChangeKind.RESET and (
-                    analysis_cost(change.after.design, at_least=PIPELINE_LATER_COST)
-                    >= PIPELINE_LATER_COST
-                )
+                design = change.after.design
+                later = analysis_cost(design, at_least=PIPELINE_LATER_COST) >= PIPELINE_LATER_COST
                 self._refresh_views(pipeline=not later)
                 if later:
-                    design = change.after.design
+                    # Scrolled to the selection when the selection moved, as the table is.
+                    self._pipeline_scroll |= change.selection_changed or (
+                        change.kind is ChangeKind.RESET
+                    )
                     self._pipeline_behind = design
                     QTimer.singleShot(FOLLOW_MS, self, lambda: self._catch_up_pipeline(design))
         self._update_title()
@@ -688,6 +693,7 @@ class MainWindow(QMainWindow):
         try:
             if pipeline:
                 self._pipeline_behind = None
+                self._pipeline_scroll = False
                 self.pipeline_model.set_analysis(analysis)
             self.table_model.set_analysis(analysis)
         finally:
@@ -747,17 +753,18 @@ class MainWindow(QMainWindow):
             self._syncing = False
 
     def _catch_up_pipeline(self, design: Design) -> None:
-        """Show an opened design in the pipeline, a frame after the table (see
+        """Show the design in the pipeline, a frame after the table (see
         :data:`PIPELINE_LATER_COST`)."""
         if self._pipeline_behind is not design:
             return  # changed again meanwhile: that change refreshed the pipeline
         self._pipeline_behind = None
+        scroll, self._pipeline_scroll = self._pipeline_scroll, False
         self._syncing = True
         try:
             self.pipeline_model.set_analysis(self.analysis)
         finally:
             self._syncing = False
-        self._sync_pipeline(self._row_of_selection(), scroll=True)
+        self._sync_pipeline(self._row_of_selection(), scroll=scroll)
 
     def _sync_pipeline(self, row: int, *, scroll: bool) -> None:
         if self._pipeline_behind is not None:
