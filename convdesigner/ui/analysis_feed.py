@@ -40,6 +40,12 @@ edit's own frame that took 31-36 ms (the 100-layer block, 1,325 inputs: 26-32 ms
 DenseNet-121 reads 593."""
 
 
+BACKGROUND_OPEN_COST = 300
+"""An opened design (a file or a template, not an edit of a few nodes) whose analysis costs at
+least this is analysed on the worker too: opening DenseNet-121 (cost 456) analysed it in the
+frame that first drew its table (6-10 ms of an 18 ms frame, 28-30 ms in one open of eight)."""
+
+
 def prepare(design: Design, previous: Analysis | None) -> Analysis:
     """Analyse ``design`` and fill the lookups the views read right after (on the worker's
     thread, so the UI thread finds them computed)."""
@@ -101,9 +107,16 @@ class AnalysisFeed(QObject):
                     return True
         return False
 
-    def in_background(self, design: Design) -> bool:
-        """Whether ``design`` (the document's new design) will be analysed on the worker."""
-        return not self.document.analysis_ready and self.is_large(design)
+    def in_background(self, design: Design, *, opened: bool = False) -> bool:
+        """Whether ``design`` (the document's new design; ``opened``: from a file or a template,
+        or many nodes changed at once) will be analysed on the worker."""
+        if self.document.analysis_ready:
+            return False
+        if opened and analysis_cost(design, at_least=BACKGROUND_OPEN_COST) >= (
+            BACKGROUND_OPEN_COST
+        ):
+            return True
+        return self.is_large(design)
 
     def request(self) -> None:
         """Analyse the document's current design on the worker (the newest request wins)."""

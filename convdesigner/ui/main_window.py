@@ -551,32 +551,27 @@ class MainWindow(QMainWindow):
     def _document_changed(self, change: Change) -> None:
         hold_background()  # the views repaint next: background pure-Python work waits
         feed = self.analysis_feed
+        # Opened, or replaced (a template, an undone replacement): many nodes new to the views.
+        replaced = change.kind is ChangeKind.RESET or (
+            change.design_changed
+            and abs(len(change.after.design.nodes) - len(change.before.design.nodes)) > 1
+        )
         if change.design_changed:
-            if feed.in_background(change.after.design):
-                # Thousands of nodes: analysed on a worker; the views keep the older analysis,
-                # marked as updating, and follow when it arrives (_analysis_arrived).
+            if feed.in_background(change.after.design, opened=replaced):
+                # Thousands of nodes (or an opened file of hundreds): analysed on a worker; the
+                # views keep the older analysis, marked as updating, and follow when it arrives
+                # (_analysis_arrived).
                 feed.request()
                 self._set_updating(True)
             else:
                 feed.cancel()
                 self._set_updating(False)
-                design = change.after.design
-                later = analysis_cost(design, at_least=PIPELINE_LATER_COST) >= PIPELINE_LATER_COST
-                self._refresh_views(pipeline=not later)
-                if later:
-                    # Scrolled to the selection when the selection moved, as the table is.
-                    self._pipeline_scroll |= change.selection_changed or (
-                        change.kind is ChangeKind.RESET
-                    )
-                    self._pipeline_behind = design
-                    QTimer.singleShot(FOLLOW_MS, self, lambda: self._catch_up_pipeline(design))
+                # Scrolled to the selection when the selection moved, as the table is.
+                self._refresh_table_then_pipeline(
+                    change.selection_changed or change.kind is ChangeKind.RESET
+                )
         self._update_title()
-        if change.kind is ChangeKind.RESET or (
-            change.design_changed
-            and abs(len(change.after.design.nodes) - len(change.before.design.nodes)) > 1
-        ):
-            # Opened, or replaced (a template, an undone replacement): many nodes, maybe of
-            # types whose forms were never built.
+        if replaced:  # maybe of layer types whose forms were never built
             self.properties.prepare(change.after.design)
         if change.kind is ChangeKind.RESET:
             self.designOpened.emit(change.after.design)
@@ -650,13 +645,16 @@ class MainWindow(QMainWindow):
             return
         hold_background()
         self._set_updating(False)
-        self._refresh_views()
-        self._sync_current(scroll=self.document.selection != self._announced_selection)
+        scroll = self.document.selection != self._announced_selection
+        later = self._refresh_table_then_pipeline(scroll)
+        self._sync_current(scroll=scroll)
         self._arrived = design
         # A timer, not a queued call: queued calls and the repaint the views just asked for
         # (also a posted event) ran back to back before Qt looked at input or timers again,
-        # one 25-35 ms freeze. A timer lets the event loop handle what is waiting first.
-        QTimer.singleShot(FOLLOW_MS, self, lambda: self._follow_arrival(design))
+        # one 25-35 ms freeze. A timer lets the event loop handle what is waiting first; the
+        # panels come a frame after the pipeline when that comes a frame after the table.
+        delay = 2 * FOLLOW_MS if later else FOLLOW_MS
+        QTimer.singleShot(delay, self, lambda: self._follow_arrival(design))
 
     def _follow_arrival(self, design: Design) -> None:
         if self._arrived is not design:
@@ -751,6 +749,19 @@ class MainWindow(QMainWindow):
                 )
         finally:
             self._syncing = False
+
+    def _refresh_table_then_pipeline(self, scroll: bool) -> bool:
+        """Show the current analysis in the table now and, for a design of
+        :data:`PIPELINE_LATER_COST` or more, in the pipeline a frame later (then True; it
+        scrolls to the selection if ``scroll``)."""
+        design = self.design
+        later = analysis_cost(design, at_least=PIPELINE_LATER_COST) >= PIPELINE_LATER_COST
+        self._refresh_views(pipeline=not later)
+        if later:
+            self._pipeline_scroll |= scroll
+            self._pipeline_behind = design
+            QTimer.singleShot(FOLLOW_MS, self, lambda: self._catch_up_pipeline(design))
+        return later
 
     def _catch_up_pipeline(self, design: Design) -> None:
         """Show the design in the pipeline, a frame after the table (see

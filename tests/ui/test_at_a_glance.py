@@ -462,6 +462,7 @@ def test_a_long_design_description_wraps_inside_properties_at_1366x768(
     """Descriptions name things like ``torchvision.models.mobilenet_v2``: one long word that
     must wrap, not widen the form past the panel's right edge (its scroll bar is off)."""
     window.apply_design(load_template(template), template)
+    qtbot.waitUntil(lambda: not window.updating, timeout=5000)  # DenseNet-121: on the worker
     window.select_node(None)
     panel = window.properties
     page = panel.widget()
@@ -541,6 +542,7 @@ def test_key_columns_in_view_for_every_template_at_1366x768(
     """A graph design adds an id column, and torchvision's ids and names are long: the name
     columns give way (elided, whole in the tooltip) so the answers stay in view."""
     window.apply_design(load_template(template), template)
+    qtbot.waitUntil(lambda: not window.updating, timeout=5000)  # DenseNet-121: on the worker
     window.table.widen_columns()
     qtbot.waitUntil(lambda: not window.table.measuring, timeout=5000)  # a slice of rows per pass
     qtbot.wait(5)
@@ -609,9 +611,12 @@ def test_a_new_design_of_hundreds_of_rows_has_its_other_rows_measured_a_moment_l
         return original(row)
 
     monkeypatch.setattr(model, "display_texts", display_texts)
+    shown: list[int] = []  # rows measured when the table shows it (analysed on the worker)
+    window.analysis_feed.ready.connect(lambda _design: shown.append(len(measured)))
     window.apply_design(load_template("densenet121"), "DenseNet-121")
+    qtbot.waitUntil(lambda: bool(shown), timeout=5000)
     rows = model.rowCount()
-    assert len(measured) < rows // 4  # in the frame that shows the design: the rows in view
+    assert shown[0] < rows // 4  # in the frame that shows the design: the rows in view
     assert table_view.MEASURE_AT_ONCE_ROWS < rows <= table_view.MEASURE_ALL_ROWS
     qtbot.waitUntil(lambda: len(measured) == rows, timeout=5000)  # then all of them
     _numbers_fit(window)
@@ -624,7 +629,9 @@ def test_an_edit_of_every_row_widens_the_columns_a_slice_of_rows_at_a_time(
     in one pass took 8-14 ms of one frame. They are measured a slice at a time, and then every
     number fits."""
     window.apply_design(load_template("densenet121"), "DenseNet-121")
-    qtbot.waitUntil(lambda: not window.table.measuring and not window.following, timeout=5000)
+    qtbot.waitUntil(
+        lambda: not (window.updating or window.table.measuring or window.following), timeout=5000
+    )
     model = window.table_model
     first_conv = window.design.nodes[0].id
     window.document.change(first_conv, filters=65)
@@ -676,19 +683,34 @@ def test_an_edit_of_a_design_of_hundreds_of_nodes_reaches_the_pipeline_a_frame_l
 def test_an_opened_design_of_hundreds_of_nodes_fills_the_pipeline_a_frame_after_the_table(
     qtbot: QtBot, window: MainWindow
 ) -> None:
-    """Opening DenseNet-121 drew the table and the pipeline, each for the first time, in one
-    frame. The pipeline follows a frame later; a click on its stale cards meanwhile selects
-    nothing, and then both views show the selection."""
+    """Opening DenseNet-121 analysed it and drew the table and the pipeline, each for the first
+    time, in one frame. It is analysed on the worker; when it arrives the table shows it, the
+    pipeline a frame later; a click on its stale cards meanwhile selects nothing, and then both
+    views show the selection."""
     old_rows = window.pipeline_model.rowCount()
     selection = window.document.selection
     design = load_template("densenet121")
+    at_arrival: list[tuple[int, int, bool]] = []
+    window.analysis_feed.ready.connect(  # after the window's own slot
+        lambda _design: at_arrival.append(
+            (
+                window.table_model.rowCount(),
+                window.pipeline_model.rowCount(),
+                window.following,
+            )
+        )
+    )
     window.document.load(design, None)
-    assert window.table_model.rowCount() == len(design) + 2  # the input, the nodes, totals
-    assert window.pipeline_model.rowCount() == old_rows  # the previous design's, for a frame
-    assert window.following
-    stale = 2 if window.pipeline.currentIndex().row() != 2 else 1
-    window.pipeline.setCurrentIndex(window.pipeline_model.index(stale, 0))
-    assert window.document.selection == selection  # the stale card selected nothing
-    qtbot.waitUntil(lambda: not window.following, timeout=2000)
+    assert window.updating  # analysed on the worker: the previous design's rows, marked
+    assert window.table_model.rowCount() != len(design) + 2
+    qtbot.waitUntil(lambda: bool(at_arrival), timeout=5000)
+    # The input, the nodes and the totals in the table; the previous design's cards for a frame.
+    assert at_arrival == [(len(design) + 2, old_rows, True)]
+    if window.following:
+        stale = 2 if window.pipeline.currentIndex().row() != 2 else 1
+        window.pipeline.setCurrentIndex(window.pipeline_model.index(stale, 0))
+        assert window.document.selection == selection  # the stale card selected nothing
+    qtbot.waitUntil(lambda: not window.following and not window.updating, timeout=2000)
     assert window.pipeline_model.rowCount() == len(design) + 1
     assert window.pipeline.currentIndex().row() == window.table.currentIndex().row()
+    assert window.table_model.analysis.design is window.design
