@@ -16,6 +16,7 @@ panel repeats the selected row's error below the form, and says why an edit was 
 from __future__ import annotations
 
 import re
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -80,7 +81,11 @@ PREPARE_DELAY_MS = 400
 off the frames of the open (see :meth:`PropertyPanel.prepare`)..."""
 
 PREPARE_GAP_MS = 50
-"""...and between two of those forms (each 5-9 ms of the UI thread)."""
+"""...and between two of those forms (each 5-9 ms of the UI thread)..."""
+
+PREPARE_QUIET_MS = 150
+"""...and only this long after the panel last showed a change: a form built in the pass after
+an edit's landed in the edit's frame (14 ms became 20-24)."""
 
 FormKey = tuple[object, ...]
 
@@ -122,6 +127,8 @@ class PropertyPanel(QScrollArea):
         self._title = QLabel()
         self._summary = QLabel()
         self._prepare_for: Design | None = None
+        self._last_shown = 0.0
+        """When the panel last showed a change (``time.monotonic``), see PREPARE_QUIET_MS."""
         self._to_prepare: list[tuple[FormKey, str]] = []
         self._prepare_timer = QTimer(self)
         self._prepare_timer.setSingleShot(True)
@@ -131,6 +138,7 @@ class PropertyPanel(QScrollArea):
 
     def set_state(self, analysis: Analysis, node: str | None) -> None:
         """Show node ``node`` (None: the input) of ``analysis``."""
+        self._last_shown = time.monotonic()
         self._analysis = analysis
         design = analysis.design
         if node is not None and node not in design:
@@ -173,6 +181,10 @@ class PropertyPanel(QScrollArea):
         """Build the next form :meth:`prepare` asked for, unless kept already or the design
         changed so much that its node is gone or of another type."""
         if self._analysis is None:
+            return
+        quiet_for = (time.monotonic() - self._last_shown) * 1000
+        if quiet_for < PREPARE_QUIET_MS:
+            self._prepare_timer.start(max(1, round(PREPARE_QUIET_MS - quiet_for)))
             return
         if self._prepare_for is not None:
             self._to_prepare = _first_of_each_type(self._prepare_for, KEPT_FORMS // 2)

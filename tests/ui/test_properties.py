@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -266,6 +268,38 @@ def test_the_forms_of_an_opened_designs_layer_types_are_built_ahead(
         assert panel.title_text.endswith(window.design.node(node_id).op.display_name)
     assert built == []
     assert panel.preparing is False
+
+
+def test_forms_are_built_ahead_only_while_the_panel_is_quiet(
+    window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A form built ahead in the pass after an edit landed in the edit's frame (14 ms became
+    20-24). None is built while changes keep coming, then all are."""
+    panel = window.properties
+    built: list[float] = []
+    original = panel._build_aside
+
+    def build_aside(*args: Any) -> None:
+        built.append(time.monotonic())
+        original(*args)
+
+    monkeypatch.setattr(panel, "_build_aside", build_aside)
+    window.apply_design(load_template("resnet18"), "ResNet-18")
+    ids = [node.id for node in window.design.nodes[:3]]  # conv, batch norm, ReLU
+    end = time.monotonic() + 1.2  # well past PREPARE_DELAY_MS
+    changes: list[float] = []
+    step = 0
+    while time.monotonic() < end:
+        window.document.select(ids[step % 3])
+        changes.append(time.monotonic())
+        step += 1
+        qtbot.wait(60)
+    assert all(
+        b - max((c for c in changes if c <= b), default=0) >= properties.PREPARE_QUIET_MS / 1000
+        for b in built
+    )
+    qtbot.waitUntil(lambda: not panel.preparing, timeout=5000)
+    assert len(built) >= 3  # max pool, add, global pool... (conv, BN, ReLU were shown)
 
 
 def test_undo_keys_in_a_focused_number_field_undo_the_document(
