@@ -76,7 +76,7 @@ click between a conv and a batch norm swaps two kept forms instead of building o
 widgets plus as much again of their first polish and layout, on every such click and on every
 edit that selects a node of another type. The input's forms are always kept."""
 
-PREPARE_DELAY_MS = 400
+PREPARE_DELAY_MS = 150
 """Milliseconds after a design is opened before the forms of its layer types are built ahead,
 off the frames of the open (see :meth:`PropertyPanel.prepare`)..."""
 
