@@ -91,6 +91,25 @@ DenseNet-121 (cost 456) drew both views, each for the first time, in one frame (
 edit of it repainted a screenful of rows and of cards in one frame (15 ms, 25-35 ms when the
 machine was busy). ResNet-50 (176) and GoogLeNet (200) came to 20-29 ms."""
 
+PIPELINE_LATER_INPUTS = 100
+"""A design whose merges read at least this many inputs in all goes the same way, whatever its
+cost: the pipeline redraws a skip edge per input. A 40-layer dense block (cost 51, 210 inputs)
+repainted its table and its cards with their 190 edges in one frame, 21-27 ms."""
+
+
+def _pipeline_later(design: Design) -> bool:
+    """Whether the pipeline shows ``design`` a frame after the table (see
+    :data:`PIPELINE_LATER_COST` and :data:`PIPELINE_LATER_INPUTS`)."""
+    if analysis_cost(design, at_least=PIPELINE_LATER_COST) >= PIPELINE_LATER_COST:
+        return True
+    inputs = 0
+    for node in design.nodes:
+        if node.inputs is not None and len(node.inputs) > 1:
+            inputs += len(node.inputs)
+            if inputs >= PIPELINE_LATER_INPUTS:
+                return True
+    return False
+
 
 def first_size(available: QSize) -> tuple[int, int]:
     """The window's size on first start: 1400×900, or the whole screen when that is smaller
@@ -755,7 +774,7 @@ class MainWindow(QMainWindow):
         :data:`PIPELINE_LATER_COST` or more, in the pipeline a frame later (then True; it
         scrolls to the selection if ``scroll``)."""
         design = self.design
-        later = analysis_cost(design, at_least=PIPELINE_LATER_COST) >= PIPELINE_LATER_COST
+        later = _pipeline_later(design)
         self._refresh_views(pipeline=not later)
         if later:
             self._pipeline_scroll |= scroll

@@ -12,9 +12,11 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QLabel, QTextEdit, QWidget
 from pytestqt.qtbot import QtBot
 
-from convdesigner.core.design import MAX_INPUT_SIDE
+from convdesigner.core.analysis import analysis_cost
+from convdesigner.core.design import MAX_INPUT_SIDE, Design, InputSpec
+from convdesigner.core.layers import Conv2D, ReLU
 from convdesigner.core.templates import list_templates, load_template
-from convdesigner.ui import table_view
+from convdesigner.ui import main_window, table_view
 from convdesigner.ui.explain import FORMULA_SECTIONS
 from convdesigner.ui.feature_maps import LEFT_MIN_WIDTH
 from convdesigner.ui.help_docs import HelpViewer, page_path
@@ -22,6 +24,7 @@ from convdesigner.ui.main_window import STATE_VERSION, MainWindow, first_size
 from convdesigner.ui.properties import ZERO_WIDTH_SPACE
 from convdesigner.ui.table_view import EdgeDelegate
 from convdesigner.ui.viewer_dock import FeatureMapsController, install_feature_maps
+from tests.graph_designs import dense_block
 from tests.ui.ui_helpers import drag_and_drop, editor, explained, layer
 
 
@@ -680,6 +683,26 @@ def test_an_edit_of_a_design_of_hundreds_of_nodes_reaches_the_pipeline_a_frame_l
     assert window.pipeline.currentIndex().row() == window.table.currentIndex().row() == 1
 
 
+def test_an_edit_of_a_small_design_of_wide_merges_reaches_the_pipeline_a_frame_later(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """A 40-layer dense block (analysis cost 51) repainted its table and its cards with 190
+    skip edges in one frame, 21-27 ms: its merges read enough inputs to go the same way."""
+    block = dense_block(21)  # 40 nodes, its concats reading 209 inputs
+    assert analysis_cost(block) < main_window.PIPELINE_LATER_COST
+    window.document.load(block, None)
+    qtbot.waitUntil(lambda: not window.following and not window.updating, timeout=2000)
+    shown = window.pipeline_model.analysis
+    window.document.change("c0", filters=5)
+    assert window.table_model.analysis is window.analysis
+    assert window.pipeline_model.analysis is shown  # for a frame
+    qtbot.waitUntil(lambda: not window.following, timeout=2000)
+    assert window.pipeline_model.analysis is window.analysis
+    window.document.load(_chain_of(40), None)  # a chain of as many nodes: both at once
+    assert window.pipeline_model.analysis is window.analysis
+    assert not window.following
+
+
 def test_an_opened_design_of_hundreds_of_nodes_fills_the_pipeline_a_frame_after_the_table(
     qtbot: QtBot, window: MainWindow
 ) -> None:
@@ -714,3 +737,10 @@ def test_an_opened_design_of_hundreds_of_nodes_fills_the_pipeline_a_frame_after_
     assert window.pipeline_model.rowCount() == len(design) + 1
     assert window.pipeline.currentIndex().row() == window.table.currentIndex().row()
     assert window.table_model.analysis.design is window.design
+
+
+def _chain_of(layers: int) -> Design:
+    return Design(
+        InputSpec(8, 8, 3),
+        layers=[Conv2D(4, 3, padding=1) if i % 2 else ReLU() for i in range(layers)],
+    )
