@@ -127,6 +127,18 @@ class RecoveryDialog(QDialog):
             self.list.addItem(item)
         self.list.setCurrentRow(0)
         self.list.itemDoubleClicked.connect(lambda _item: self._recover())
+        # Wide enough for each copy's name, file and time (the time was cut off behind a
+        # horizontal scroll bar), up to most of the screen; longer ones end in the tooltip.
+        metrics = self.list.fontMetrics()
+        widest = max((metrics.horizontalAdvance(copy_text(c)) for c in copies), default=0)
+        screen = self.screen().availableGeometry().width() if self.screen() else 1024
+        room = (
+            widest + 2 * self.list.frameWidth() + self.list.verticalScrollBar().sizeHint().width()
+        )
+        self.list.setMinimumWidth(min(room + 16, screen * 3 // 4))
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            item.setToolTip(item.text())
         layout.addWidget(self.list)
         buttons = QDialogButtonBox()
         self.recover_button = QPushButton("&Recover")

@@ -220,6 +220,11 @@ def test_dialog_names_each_copy_with_its_time_and_deletes_on_request(
     assert window.design.name in text
     assert f"{local:%H:%M:%S}" in text
     assert copies[0].saved_at <= datetime.now(UTC)
+    # The whole line in view, the time included (it was cut off behind a scroll bar).
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.list.viewport().width() >= dialog.list.fontMetrics().horizontalAdvance(text)
+    assert not dialog.list.horizontalScrollBar().isVisible()
     dialog.delete_button.click()
     assert not dead.exists()
     assert dialog.result() == RecoveryDialog.DialogCode.Rejected
