@@ -593,10 +593,8 @@ class FeatureMapPanel(QWidget):
     def _on_failed(self, _request: int, error: object) -> None:
         self._inflight = None
         if isinstance(error, MemoryLimitError):
-            self._show_message(
-                f"Not computed, to keep the computer responsive: {error}\n"
-                "Use a smaller input or fewer filters."
-            )
+            # the error already says what to change (a smaller input or fewer filters)
+            self._show_message(f"Not computed, to keep the computer responsive: {error}")
         else:
             self._show_message(f"Cannot compute the feature maps: {error}")
         self.statusMessage.emit(str(error))

@@ -360,6 +360,7 @@ def test_memory_limit_shows_the_estimate_instead_of_running(qtbot: QtBot) -> Non
     text = panel.message.text()
     assert "GiB" in text
     assert "limit" in text
+    assert text.lower().count("fewer filters") == 1  # the advice once, not twice
     panel.shutdown()
 
 
