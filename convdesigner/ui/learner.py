@@ -115,6 +115,7 @@ class LearnerViews(QObject):
             from convdesigner.ui.cost_chart import CostChart  # imports pyqtgraph: on demand
 
             self.chart = CostChart()
+            self.chart.barClicked.connect(self.window.select_node)
             old = self.chart_dock.widget()
             self.chart_dock.setWidget(self.chart)
             if old is not None:

@@ -4,6 +4,7 @@ Q&A example's own numbers (issue 13)."""
 from __future__ import annotations
 
 import os
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -226,3 +227,79 @@ def test_weights_and_costs_are_tabs_beside_explain_after_a_reset(
         window.learner.weights_dock.setFloating(True)
         window.reset_layout()
     assert not views.weights_dock.isFloating()
+
+
+def test_cost_chart_names_bars_without_overlap_and_more_when_zoomed_in(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    """ResNet-18's 69 bars in the Costs tab: a fixed share of its ids (every 2nd) overlapped
+    into an unreadable smear; the names shown must sit at least their own width apart, and
+    zooming in names more bars."""
+    from PySide6.QtGui import QFontMetrics
+
+    from convdesigner.core.templates import load_template
+
+    window.apply_design(load_template("resnet18"), "resnet18")
+    window.learner.chart_dock.raise_()
+    window.learner._chart_visible(True)
+    chart = window.learner.chart
+    assert chart is not None
+    chart.resize(500, 680)
+    chart.show()
+    qtbot.wait(50)
+    axis = chart.params_axis
+    metrics = QFontMetrics(axis.style["tickFont"] or axis.font())
+
+    def shown() -> tuple[list[float], float]:
+        lo, hi = chart.params_plot.viewRange()[0]
+        levels = axis.tickValues(lo, hi, axis.width())
+        values = levels[0][1] if levels else []
+        return values, axis.width() / (hi - lo)  # pixels per bar
+
+    values, px_per_bar = shown()
+    assert 2 <= len(values) < len(chart.bars)
+    names = axis.tickStrings(values, 1.0, 1.0)
+    assert all(len(name) <= 12 for name in names)  # "layer2.0.do…"
+    widest = max(metrics.horizontalAdvance(name) for name in names)
+    gaps = [(b - a) * px_per_bar for a, b in pairwise(values)]
+    assert min(gaps) >= widest
+    chart.params_plot.setXRange(0, 6, padding=0)
+    qtbot.wait(20)
+    zoomed, zoomed_px = shown()
+    assert zoomed[1] - zoomed[0] < values[1] - values[0]  # closer names: every 2nd bar, not 20th
+    zoomed_names = axis.tickStrings(zoomed, 1.0, 1.0)
+    widest = max(metrics.horizontalAdvance(name) for name in zoomed_names)
+    assert (zoomed[1] - zoomed[0]) * zoomed_px >= widest
+
+
+def test_cost_chart_bar_under_the_pointer_is_named_and_a_click_selects_it(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    from PySide6.QtCore import QPointF, Qt
+
+    window.learner.chart_dock.raise_()
+    qtbot.waitUntil(lambda: window.learner.chart is not None and window.learner.chart.isVisible())
+    chart = window.learner.chart
+    assert chart is not None
+    qtbot.wait(50)
+    box = chart.macs_plot.vb
+    top = box.viewRange()[1][1]
+    over_bar_2 = box.mapViewToScene(QPointF(2.0, top / 2))
+    chart._hover(over_bar_2)
+    assert chart.plots.toolTip().splitlines() == [
+        "2 Conv2D",
+        "156,000,000 MACs (156.00 M) · 375,150 params",
+    ]
+    chart._hover(box.mapViewToScene(QPointF(2.7, top / 2)))  # between bars 2 and 3: none
+    assert chart.plots.toolTip() == ""
+    chart._hover(box.mapViewToScene(QPointF(1.0, top / 2)))  # the pool: no MACs to abbreviate
+    assert chart.plots.toolTip().splitlines() == ["1 MaxPool2D", "0 MACs · 0 params"]
+    window.select_layer(0)
+    assert [m.value() for m in chart.markers if m.isVisible()] == [0.0, 0.0]
+    qtbot.mouseClick(
+        chart.plots.viewport(), Qt.MouseButton.LeftButton, pos=chart.plots.mapFromScene(over_bar_2)
+    )
+    qtbot.waitUntil(lambda: window.selected_node() == "2")
+    assert [m.value() for m in chart.markers if m.isVisible()] == [2.0, 2.0]
+    window.select_node(None)
+    assert not any(m.isVisible() for m in chart.markers)
