@@ -24,6 +24,7 @@ from convdesigner.ui.weights_view import WeightsView
 
 if TYPE_CHECKING:
     from convdesigner.ui.cost_chart import CostChart
+    from convdesigner.ui.layer_menu import LayerMenu
 
 
 class Window(Protocol):
@@ -34,6 +35,7 @@ class Window(Protocol):
     explain: ExplainPanel
     explain_dock: QDockWidget
     edit_menu: QMenu
+    layer_menu: LayerMenu
     designChanged: Any
     selectedNodeChanged: Any
     layoutReset: Any
@@ -79,6 +81,9 @@ class LearnerViews(QObject):
         self.action_normal.triggered.connect(lambda: self.run("make-normal"))
         menu.addAction(self.action_separable)
         menu.addAction(self.action_normal)
+        window.layer_menu.add_section(
+            (self.action_separable, self.action_normal), self.update_actions
+        )
 
         window.designChanged.connect(lambda _design: self.refresh())
         window.selectedNodeChanged.connect(lambda _node: self.refresh())
@@ -102,11 +107,17 @@ class LearnerViews(QObject):
         node = window.selected_node()
         row = analysis.row(node) if node is not None else None
         self.weights.show_row(row)
+        self.update_actions()
+        if self.chart is not None and not self.chart_dock.isHidden():
+            self.chart.set_state(analysis, node)
+
+    def update_actions(self) -> None:
+        """Enable Make Separable / Make Normal where they apply to the selected layer."""
+        analysis = self.window.analysis
+        node = self.window.selected_node()
         self.action_separable.setEnabled(node is not None and is_normal_conv(analysis, node))
         pair = find_pair(analysis, node) if node is not None else None
         self.action_normal.setEnabled(pair is not None and not pair.between)
-        if self.chart is not None and not self.chart_dock.isHidden():
-            self.chart.set_state(analysis, node)
 
     def _chart_visible(self, visible: bool) -> None:
         if not visible:

@@ -59,6 +59,7 @@ from convdesigner.ui.analysis_feed import AnalysisFeed
 from convdesigner.ui.explain import ExplainPanel
 from convdesigner.ui.files import DocumentFiles
 from convdesigner.ui.icons import app_icon
+from convdesigner.ui.layer_menu import LayerMenu
 from convdesigner.ui.learner import LearnerViews
 from convdesigner.ui.palette import PaletteWidget
 from convdesigner.ui.pipeline_view import PipelineModel, PipelineView
@@ -194,6 +195,7 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._build_status_bar()
         self._connect()
+        self.layer_menu = LayerMenu(self)
         # The learner's views (Weights and Costs tabs, Make Separable/Normal), placed before the
         # saved layout is restored so that it places them too.
         self.learner = LearnerViews(self)
@@ -645,7 +647,7 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(FOLLOW_MS, self, lambda: self._follow_selection(selection))
             return
         self._show_selection_details()
-        self._update_actions()
+        self.update_actions()
         QTimer.singleShot(FOLLOW_MS, self, lambda: self._announce_later(selection))
 
     def _announce_later(self, selection: str | None) -> None:
@@ -682,7 +684,7 @@ class MainWindow(QMainWindow):
         if design is not self.design or self.analysis_feed.pending:
             return  # edited again meanwhile: that change is followed instead
         self._show_selection_details()
-        self._update_actions()
+        self.update_actions()
         self.designChanged.emit(design)
         self._announce_selection()
 
@@ -751,7 +753,7 @@ class MainWindow(QMainWindow):
         """Make every view show the document's selection."""
         self._sync_current(scroll=scroll)
         self._show_selection_details()
-        self._update_actions()
+        self.update_actions()
 
     def _sync_current(self, *, scroll: bool) -> None:
         """Make the pipeline and the table's current row the selection's."""
@@ -829,14 +831,16 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().clearMessage()
 
-    def _node_at_row(self, row: int) -> str | None:
-        # The views' rows are the shown analysis's (an older design's while updating).
+    def node_at_row(self, row: int) -> str | None:
+        """The node of a row of the views (None: the input).
+
+        The views' rows are the shown analysis's (an older design's while updating)."""
         return None if row == 0 else self.shown_analysis.design.nodes[row - 1].id
 
     def _pipeline_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if self._syncing or not current.isValid() or self._pipeline_behind is not None:
             return
-        self._select_shown(self._node_at_row(current.row()))
+        self._select_shown(self.node_at_row(current.row()))
 
     def _select_shown(self, node: str | None) -> None:
         """Select a node clicked in a view; while updating, one the edit removed is ignored."""
@@ -849,14 +853,16 @@ class MainWindow(QMainWindow):
         if self.table_model.is_totals_row(current.row()):
             self.explain.show_totals(self.shown_analysis)
             return
-        node = self._node_at_row(current.row())
+        node = self.node_at_row(current.row())
         if node == self.document.selection:
             if not self.updating:
                 self._show_selection_details()  # another column: refocus the explanation
         else:
             self._select_shown(node)
 
-    def _update_actions(self) -> None:
+    def update_actions(self) -> None:
+        """Enable the layer commands that apply to the selection (also before a right-click's
+        menu shows: in a large design the selection's listeners follow a frame later)."""
         node = self.document.selection
         has = node is not None
         position = self.design.index_of(node) if node is not None else 0
