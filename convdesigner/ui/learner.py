@@ -44,6 +44,8 @@ class Window(Protocol):
     @property
     def analysis(self) -> Analysis: ...
     @property
+    def shown_analysis(self) -> Analysis: ...
+    @property
     def design(self) -> Design: ...
     def selected_node(self) -> str | None: ...
     def select_node(self, node_id: str | None) -> None: ...
@@ -113,8 +115,16 @@ class LearnerViews(QObject):
 
     def update_actions(self) -> None:
         """Enable Make Separable / Make Normal where they apply to the selected layer."""
-        analysis = self.window.analysis
-        node = self.window.selected_node()
+        window = self.window
+        # Right after an edit of a large design its analysis is still on the worker: reading
+        # ``window.analysis`` would compute it here, on the UI thread, for a right-click's menu.
+        # The views' (earlier) analysis answers meanwhile; a rewrite that no longer applies is
+        # refused with a message when run.
+        ready = window.document.analysis_ready
+        analysis = window.analysis if ready else window.shown_analysis
+        node = window.selected_node()
+        if node is not None and node not in analysis.design:
+            node = None
         self.action_separable.setEnabled(node is not None and is_normal_conv(analysis, node))
         pair = find_pair(analysis, node) if node is not None else None
         self.action_normal.setEnabled(pair is not None and not pair.between)

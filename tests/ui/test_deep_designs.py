@@ -340,3 +340,24 @@ def test_a_table_click_in_a_large_design_moves_the_pipeline_a_frame_later(
     qtbot.waitUntil(lambda: window.pipeline.currentIndex().row() == 21, timeout=2000)
     qtbot.waitUntil(lambda: window.properties._node == node, timeout=2000)
     assert window.table.currentIndex().row() == 21
+
+
+def test_a_right_click_while_the_analysis_is_on_the_worker_does_not_compute_it(
+    deep: MainWindow, qtbot: QtBot
+) -> None:
+    """The menu's Make Separable/Normal are judged on the views' analysis meanwhile: reading the
+    window's analysis would run the new one on the UI thread (0.15 s at 10,000 nodes)."""
+    from tests.ui.test_layer_menu import entries, right_click
+
+    window = deep
+    window.show()
+    qtbot.waitExposed(window)
+    _settle(qtbot, window)
+    window.document.change("0", filters=8)
+    assert window.updating
+    menu = right_click(window.pipeline, 3)  # a conv of the chain (0, 2, 4, … are convs)
+    assert not window.document.analysis_ready  # still the worker's to compute
+    assert entries(menu)["Make Separable"] is True
+    assert window.selected_node() == "2"
+    menu.close()
+    _settle(qtbot, window)
