@@ -377,7 +377,10 @@ class MainWindow(QMainWindow):
             self.file_menu, "&Open…", self.files.open_dialog, QKeySequence.StandardKey.Open
         )
         self.recent_menu = self.file_menu.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        # Filled as the File menu opens: a submenu disabled while the list was empty never shows,
+        # so its own aboutToShow never came and Open Recent stayed greyed out for the session
+        # after the first files were opened.
+        self.file_menu.aboutToShow.connect(self._fill_recent)
         self._fill_recent()
         self.file_menu.addSeparator()
         self.action_save = self._action(

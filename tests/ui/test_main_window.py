@@ -289,6 +289,24 @@ def test_recent_files_menu(window: MainWindow, tmp_path: Path) -> None:
     assert window.design == load_template("lenet5")
 
 
+def test_open_recent_comes_alive_once_a_file_is_opened(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    """A first run has no recent files, so Open Recent starts disabled; the file opened then
+    must be there the next time the File menu opens, not only after a restart."""
+    assert recent_files() == []
+    assert not window.recent_menu.isEnabled()
+    path = tmp_path / "a.json"
+    save_design(load_template("lenet5"), path)
+    assert window.open_design(str(path))
+    window.show()
+    window.file_menu.popup(window.mapToGlobal(window.rect().topLeft()))
+    qtbot.waitUntil(window.file_menu.isVisible)
+    assert window.recent_menu.isEnabled()
+    assert window.recent_menu.actions()[0].text() == "&1 a.json"
+    window.file_menu.close()
+
+
 def test_add_dock_and_view_menu(window: MainWindow) -> None:
     names = {d.objectName() for d in window.docks()}
     assert names == {
