@@ -61,7 +61,9 @@ def weights_text(row: LayerRow) -> str:
     shape = weight_shape_text(row)
     if not shape:
         return ""
-    text = f"Weights {shape} ({fmt(row.weights)})"
+    # The count in brackets is the product of the dimensions: for a vector (a batch norm's
+    # scale) it would repeat the one number ("Weights 64 (64)").
+    text = f"Weights {shape}" + (f" ({fmt(row.weights)})" if "×" in shape else "")
     bias = bias_shape_text(row)
     return f"{text} · Bias {bias}" if bias else text
 

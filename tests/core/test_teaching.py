@@ -55,6 +55,7 @@ def test_weight_shape_of_grouped_transposed_dense_and_norm_layers() -> None:
     ]  # fmt: skip
     assert bias_shape_text(rows[1]) == ""
     assert weights_text(rows[1]) == "Weights 3×3×1×6 (54)"
+    assert weights_text(rows[3]) == "Weights 4 · Bias 4"  # a norm's scale: no "(4)" repeating it
 
 
 def test_no_shape_for_a_layer_with_an_error() -> None:
