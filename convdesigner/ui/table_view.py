@@ -13,11 +13,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtGui import (
     QFont,
     QFontMetricsF,
     QGuiApplication,
+    QHelpEvent,
     QKeyEvent,
     QKeySequence,
     QPainter,
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
+    QToolTip,
     QWidget,
 )
 
@@ -80,6 +82,24 @@ class EdgeDelegate(QStyledItemDelegate):
             option = QStyleOptionViewItem(option)
             option.rect = option.rect.intersected(visible)
         super().paint(painter, option, index)
+
+    def helpEvent(
+        self,
+        event: QHelpEvent,
+        view: QAbstractItemView,
+        option: QStyleOptionViewItem,
+        index: Index,
+    ) -> bool:
+        """The pointer over a cut cell shows its whole text ("98.7%", not "98.…") above the
+        column's usual tip."""
+        cut = option.rect.right() > self._view.viewport().rect().right()
+        if event.type() != QEvent.Type.ToolTip or not cut:
+            return super().helpEvent(event, view, option, index)
+        text = index.data(Qt.ItemDataRole.DisplayRole)
+        tip = index.data(Qt.ItemDataRole.ToolTipRole)
+        whole = "\n".join(str(part) for part in (text, tip) if part)
+        QToolTip.showText(event.globalPos(), whole, view.viewport(), option.rect)
+        return True
 
 
 class LayerTableView(QTableView):

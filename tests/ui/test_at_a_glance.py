@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Any, cast
 
 import pytest
-from PySide6.QtCore import QPoint, QSize, Qt, QUrl
-from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QLabel, QTextEdit, QWidget
+from PySide6.QtCore import QEvent, QPoint, QSize, Qt, QUrl
+from PySide6.QtGui import QHelpEvent, QKeySequence
+from PySide6.QtWidgets import QApplication, QLabel, QTextEdit, QToolTip, QWidget
 from pytestqt.qtbot import QtBot
 
 from convdesigner.core.analysis import analysis_cost
@@ -426,6 +426,15 @@ def test_a_number_cut_by_the_tables_edge_is_elided_not_cut(
         header.sectionViewportPosition(edge) + header.sectionSize(edge) > table.viewport().width()
     )
     assert isinstance(table.itemDelegateForColumn(edge), EdgeDelegate)
+    # The pointer over a cut cell shows its whole text (an ellipsis alone looked like a bug).
+    index = window.table_model.index(2, edge)
+    cell = table.visualRect(index)
+    pos = QPoint(min(cell.left() + 2, table.viewport().width() - 1), cell.center().y())
+    help_event = QHelpEvent(QEvent.Type.ToolTip, pos, table.viewport().mapToGlobal(pos))
+    QApplication.sendEvent(table.viewport(), help_event)
+    whole = str(index.data())
+    qtbot.waitUntil(lambda: QToolTip.isVisible() and QToolTip.text().startswith(whole))
+    QToolTip.hideText()
     table.horizontalScrollBar().setValue(table.horizontalScrollBar().maximum())
     assert table.edge_column() is None  # scrolled to the end: every column whole
     assert table.itemDelegateForColumn(edge) is None
