@@ -136,12 +136,18 @@ class LearnerViews(QObject):
             from convdesigner.ui.cost_chart import CostChart  # imports pyqtgraph: on demand
 
             self.chart = CostChart()
-            self.chart.barClicked.connect(self.window.select_node)
+            self.chart.barClicked.connect(self._bar_clicked)
             old = self.chart_dock.widget()
             self.chart_dock.setWidget(self.chart)
             if old is not None:
                 old.deleteLater()
         self.chart.set_state(self.window.analysis, self.window.selected_node())
+
+    def _bar_clicked(self, node: str) -> None:
+        # The chart may still show the bars of the design before an edit (a large design's
+        # analysis is on the worker): a layer the edit removed is not selected.
+        if node in self.window.design:
+            self.window.select_node(node)
 
     # ------------------------------------------------------------------ rewrites
 
