@@ -186,7 +186,9 @@ def channel_detail(
     learner sees each output map come from exactly one input map.
     """
     data = np.asarray(array[channel], dtype=np.float32)
-    finite = data[np.isfinite(data)]
+    # In float64: the span and the sum of float32 values near its limit (an image or weights
+    # of 1e38) overflow float32, and the histogram and the mean failed on them.
+    finite = data[np.isfinite(data)].astype(np.float64)
     if finite.size:
         lo, hi = float(finite.min()), float(finite.max())
         counts, edges = np.histogram(finite, bins=HISTOGRAM_BINS, range=(lo, hi))

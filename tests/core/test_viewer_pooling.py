@@ -58,3 +58,16 @@ def test_pooled_input_only_for_pooling_layers() -> None:
     assert got is arrays[1]
     assert pooled_input(analysis, acts, "2") is None
     assert pooled_input(analysis, acts, None) is None
+
+
+def test_channel_detail_of_values_near_the_float32_limit() -> None:
+    """A picture or weights of ±3e38 (valid float32) gave the enlarged channel no histogram: its
+    span and sum overflow float32 (found by dropping a mutated .npy on the viewer)."""
+    maps = np.full((1, 16, 16), 0.5, np.float32)
+    maps[0, 0, :4] = -3.3e38
+    maps[0, 1, :3] = 3.0e38
+    detail = channel_detail(maps, 0, "viridis", before=maps)
+    assert detail.stats == "mean -1.641e+36<br>min -3.3e+38 · max 3e+38"
+    assert detail.counts.sum() == 16 * 16  # every value in a bin
+    assert detail.counts[0] == 4
+    assert detail.counts[-1] == 3
