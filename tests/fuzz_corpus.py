@@ -489,12 +489,13 @@ class Outcome:
 
     @property
     def verdict(self) -> str:
-        """ "accepted", "clear error", "traceback" (anything else a user would not want to see:
-        another status, several lines, raw control characters), or "hang"."""
+        """ "accepted" (exit 0, nothing on stderr), "clear error", "traceback" (anything else a
+        user would not want to see: another status, several lines, raw control characters, or
+        warnings printed beside a result), or "hang"."""
         if self.status is None:
             return "hang"
         if self.status == 0:
-            return "accepted"
+            return "accepted" if not self.stderr else "traceback"
         lines = self.stderr.splitlines()
         if (
             self.status == 2

@@ -18,7 +18,7 @@ from typing import BinaryIO
 import numpy as np
 
 from convdesigner.core import png_check
-from convdesigner.core.npy_headers import read_npy_header
+from convdesigner.core.npy_headers import quiet_old_headers, read_npy_header
 from convdesigner.core.safe_io import RefusedFileError, open_regular
 
 FloatArray = np.ndarray
@@ -167,7 +167,8 @@ def _read_npy(handle: BinaryIO, name: str) -> FloatArray:
         raise _fail(name, f"the file is cut short: its array needs {missing:,} bytes more")
     try:
         handle.seek(0)
-        arr = np.load(handle, allow_pickle=False)
+        with quiet_old_headers():
+            arr = np.load(handle, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
         raise _fail(name, f"not a valid .npy file ({exc})") from None
     if arr.ndim == 2:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import math
 import tokenize
+import warnings
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -41,16 +43,34 @@ class ArrayHeader:
         return self.values * self.dtype.itemsize
 
 
+OLD_HEADER_ADVICE = "Reading `.npy` or `.npz` file required additional header parsing"
+"""The start of NumPy's warning for a header that needs Python 2's parser."""
+
+
+@contextmanager
+def quiet_old_headers() -> Iterator[None]:
+    """Read arrays without NumPy's advice on headers that need Python 2's parser.
+
+    The file reads the same either way; the advice ("save the file again to speed up loading")
+    came out as four lines of warning and source code on the command line's stderr, whose
+    contract is one line at most (found by the fuzz corpus: a mutated ``.npy`` image).
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=OLD_HEADER_ADVICE, category=UserWarning)
+        yield
+
+
 def read_npy_header(handle: IO[bytes]) -> ArrayHeader:
     """The header of the ``.npy`` stream at ``handle``'s position; ``ValueError`` if it is not
     one. NumPy caps the header's own length, so this reads a few kilobytes at most."""
     start = handle.tell()
     version = np.lib.format.read_magic(handle)
     try:
-        if version == (1, 0):
-            shape, _fortran, dtype = np.lib.format.read_array_header_1_0(handle)
-        else:
-            shape, _fortran, dtype = np.lib.format.read_array_header_2_0(handle)
+        with quiet_old_headers():
+            if version == (1, 0):
+                shape, _fortran, dtype = np.lib.format.read_array_header_1_0(handle)
+            else:
+                shape, _fortran, dtype = np.lib.format.read_array_header_2_0(handle)
     except (tokenize.TokenError, SyntaxError) as exc:  # NumPy lets these through
         raise ValueError(f"the array header cannot be parsed ({exc})") from None
     return ArrayHeader(tuple(int(n) for n in shape), dtype, handle.tell() - start)

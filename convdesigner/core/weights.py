@@ -28,7 +28,7 @@ from convdesigner.core.analysis import Analysis, analyse
 from convdesigner.core.atomic import atomic_savez
 from convdesigner.core.design import Design
 from convdesigner.core.errors import ProblemsError
-from convdesigner.core.npy_headers import ZIP_ERRORS, check_npz, zip_error_reason
+from convdesigner.core.npy_headers import ZIP_ERRORS, check_npz, quiet_old_headers, zip_error_reason
 from convdesigner.core.ops import spec_for
 from convdesigner.core.safe_io import RefusedFileError, open_regular
 
@@ -400,7 +400,7 @@ def load_weights(
         with open_regular(name, "a weights file") as handle:
             found = check_npz(handle, expected_shapes(design, analysis))
             handle.seek(0)
-            with np.load(handle, allow_pickle=False) as data:
+            with quiet_old_headers(), np.load(handle, allow_pickle=False) as data:
                 arrays = {key: data[key] for key in found.readable}
     except RefusedFileError as exc:  # a FIFO or a device
         raise WeightsError([exc.reason], name) from None

@@ -171,3 +171,41 @@ def test_overflowing_weights_print_no_numpy_warning(tmp_path: Path) -> None:
     assert run.stderr == ""
     with np.load(tmp_path / "a.npz") as data:
         assert not np.isfinite(data["2"]).all()
+
+
+def _with_an_old_header(array: np.ndarray) -> bytes:
+    """``array`` as .npy bytes whose header only NumPy's Python 2 parser reads: the padding
+    after the dictionary starts a new, indented line (Python's parser calls that an unexpected
+    indent). NumPy then warns, advising to save the file again; the data is untouched."""
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    data = bytearray(buffer.getvalue())
+    end = 10 + int.from_bytes(data[8:10], "little") - 1  # the header's final newline
+    brace = data.index(b"}")
+    data[brace + 1 : brace + 2] = b"\n"
+    data[end : end + 1] = b" "
+    return bytes(data)
+
+
+def test_arrays_with_old_headers_load_without_numpy_advice_on_stderr(tmp_path: Path) -> None:
+    # Issue 12 item 15, found by the fuzz corpus: the advice came out as four lines of warning
+    # and source code beside an accepted run.
+    image = tmp_path / "x.npy"
+    image.write_bytes(_with_an_old_header(np.full((25, 64), 0.5, np.float32)))
+    with pytest.warns(UserWarning, match="additional header parsing"):
+        np.load(image)  # the file does make NumPy warn
+    weights = {k: np.asarray(v) for k, v in default_weights(load_design(QA)).items()}
+    members = {f"{key}.npy": _with_an_old_header(value) for key, value in weights.items()}
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "w.npz", "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    run = cli("run", QA, "--input", str(image), "--weights", str(tmp_path / "w.npz"),
+              "--out", str(tmp_path / "a.npz"))  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == ""
+    with np.load(tmp_path / "a.npz") as data:
+        np.testing.assert_array_equal(data["input"], np.full((1, 25, 64), 0.5, np.float32))
