@@ -259,6 +259,8 @@ class FeatureMapPanel(QWidget):
         self.bar_plot = pg.PlotWidget()
         self.bar_plot.setLabel("bottom", "unit")
         self.bar_plot.setLabel("left", "value")
+        # The values themselves on the axis (0.4, not 400 under "value (x0.001)").
+        self.bar_plot.getAxis("left").enableAutoSIPrefix(False)
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush=(70, 130, 200))
         self.bar_plot.addItem(self.bars)
 
@@ -644,7 +646,7 @@ class FeatureMapPanel(QWidget):
         if array is None:
             note = result.note or "This node has no output."
             self._show_message(note)
-            self._clear_detail(f"No values to show: {note}")
+            self._clear_detail("No values to show<br>(why: on the right)")
             return
         row = self._row(result.analysis, node)
         heading = title(row)
@@ -653,7 +655,8 @@ class FeatureMapPanel(QWidget):
             self._detail_timer.start()  # -> _draw_pending_detail, once the mosaic is painted
         else:
             self._draw_bars(array, f"{heading} · {array.shape[0]:,} values")
-            self._clear_detail("A vector: its values are the bars on the right")
+            # Two short lines: on one, the 1366×768 layout cut it at "…are the ba".
+            self._clear_detail("A vector: its values<br>are the bars on the right")
 
     def _draw_pending_detail(self) -> None:
         result = self._result

@@ -202,6 +202,28 @@ def test_an_errored_layer_shows_a_message_not_an_empty_histogram(
     assert panel.detail_title.text.startswith("No values to show")
 
 
+def test_the_enlarged_channels_note_fits_its_column_at_1366x768(
+    qtbot: QtBot, window: MainWindow, small_screen: FeatureMapsController
+) -> None:
+    """Where there is no channel to enlarge (a vector, an errored layer) the note in its place
+    is read whole: on one line it was cut at "A vector: its values are the ba"."""
+    window.apply_design(load_template("lenet5"), "LeNet-5")
+    small_screen.start()
+    panel = small_screen.panel
+    qtbot.waitUntil(lambda: panel.render_count >= 1 and not panel.busy, timeout=30000)
+    window.select_layer(len(window.design) - 1)  # the last dense layer: 10 values
+    qtbot.waitUntil(lambda: panel.detail_title.text.startswith("A vector"), timeout=30000)
+    shown = [panel.detail_title.text]
+    window.select_layer(0)
+    window.document.change(window.design.nodes[0].id, kernel=(40, 40))  # larger than 32×32
+    qtbot.waitUntil(lambda: panel.detail_title.text.startswith("No values"), timeout=30000)
+    shown.append(panel.detail_title.text)
+    for text in shown:
+        panel.detail_title.setText(text)
+        qtbot.wait(10)
+        assert panel.detail_title.itemRect().width() <= panel.detail_title.rect().width(), text
+
+
 def test_totals_say_they_are_partial(window: MainWindow) -> None:
     _break_first_layer(window)
     n = len(window.design)
