@@ -321,12 +321,13 @@ def test_vector_output_is_a_bar_plot(qtbot: QtBot) -> None:
     panel.set_selected_node("3")
     panel.load_image_file(CHELSEA)
     wait_render(qtbot, panel, 1)
-    assert panel.stack.currentWidget() is panel.bar_plot
+    bar_plot = panel.bar_plot
+    assert panel.stack.currentIndex() == panel.stack.indexOf(bar_plot)
     expected = engine_maps(design, CHELSEA, "3")
     assert expected.shape == (10,)
     np.testing.assert_allclose(panel.bars.opts["height"], expected, rtol=1e-6)
-    axis = panel.bar_plot.getAxis("left")
-    panel.bar_plot.setYRange(-0.004, 0.004)  # values of a few thousandths
+    axis = bar_plot.getAxis("left")
+    bar_plot.setYRange(-0.004, 0.004)  # values of a few thousandths
     assert axis.labelText == "value"  # no "(x0.001)": the ticks read the values themselves
     assert axis.autoSIPrefixScale == 1.0
     panel.shutdown()
