@@ -155,6 +155,67 @@ def test_killed_app_is_recovered_exactly_at_the_next_start(tmp_path: Path) -> No
     assert design_to_dict(read_copy(left[0]).design) == edited
 
 
+_RENAME_THEN_WAIT = textwrap.dedent(
+    """
+    import json, os, sys
+    from PySide6.QtCore import QTimer
+    from convdesigner.core.fileformat import design_to_dict
+    from convdesigner.ui import app
+    from convdesigner.ui.main_window import MainWindow
+
+    qapp = app.create_app()
+
+    def edit():
+        window = next(w for w in qapp.topLevelWidgets() if isinstance(w, MainWindow))
+        doc = window.document
+        doc.rename(os.environ["WINDOW_NAME"])
+        doc.change(doc.design.nodes[0].id, filters=int(os.environ["WINDOW_FILTERS"]))
+        print(json.dumps(design_to_dict(doc.design)), flush=True)
+
+    QTimer.singleShot(0, edit)
+    sys.exit(app.main([]))
+    """
+)
+
+
+def test_two_killed_apps_leave_two_copies_and_both_are_offered(tmp_path: Path) -> None:
+    """Two windows of two processes at once, each with its own unsaved work, both killed: the
+    next start offers both designs (neither copy overwrote the other)."""
+    data, settings = tmp_path / "data", tmp_path / "settings"
+    apps = [
+        subprocess.Popen(
+            [sys.executable, "-c", _RENAME_THEN_WAIT],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**_env(data, settings), "WINDOW_NAME": name, "WINDOW_FILTERS": filters},
+        )
+        for name, filters in (("first window", "11"), ("second window", "22"))
+    ]
+    try:
+        edited = []
+        for app in apps:
+            assert app.stdout is not None
+            edited.append(json.loads(app.stdout.readline()))
+        for design in edited:
+            _wait_for_copy(data / "autosave", design)
+    finally:
+        for app in apps:
+            app.send_signal(signal.SIGKILL)
+            app.communicate(timeout=30)
+    again = subprocess.run(
+        [sys.executable, "-c", _RECOVER_AND_REPORT],
+        capture_output=True,
+        text=True,
+        env=_env(data, settings),
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stderr
+    report = json.loads(again.stdout)
+    assert sorted(name for name, _when in report["offered"]) == ["first window", "second window"]
+    assert report["design"] in edited  # the one chosen is recovered exactly
+
+
 def _edit(window: MainWindow) -> None:
     doc = window.document
     doc.change(doc.design.nodes[0].id, filters=77)
