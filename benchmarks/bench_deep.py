@@ -133,6 +133,11 @@ def main() -> int:
         action="store_true",
         help="a dense block: each conv reads the concat of every conv before (try --layers 2000)",
     )
+    parser.add_argument(
+        "--costs",
+        action="store_true",
+        help="with the Costs tab in front instead of Explain (its chart follows every change)",
+    )
     args = parser.parse_args()
     app = create_app()
     if args.dense:
@@ -146,6 +151,8 @@ def main() -> int:
     alone = time.perf_counter() - t0
     load = os.getloadavg()[0]
     shape = "dense block" if args.dense else "residual graph" if args.residual else "chain"
+    if args.costs:
+        shape += ", Costs tab in front"
     print(
         f"{len(design)} layers ({shape}); load average {load:.2f}; "
         f"analyse() alone {alone * 1e3:.0f} ms"
@@ -159,6 +166,8 @@ def main() -> int:
         from convdesigner.ui.viewer_dock import install_feature_maps
 
         viewer = install_feature_maps(window, lazy=False).panel
+    if args.costs:
+        window.learner.chart_dock.raise_()
     for _ in range(20):
         app.processEvents()
     gc.collect()
@@ -183,6 +192,7 @@ def main() -> int:
                 (window, "updating"),
                 (window, "following"),  # a click's parts, a frame apart
                 (window.explain, "pending"),
+                (window.learner, "pending"),  # the Costs tab's chart (--costs)
             )
         )
 

@@ -993,6 +993,7 @@ class MainWindow(QMainWindow):
         self._save_layout()
         self.analysis_feed.shutdown()
         self.explain.shutdown()
+        self.learner.shutdown()
         self.files.shutdown()
         event.accept()
 

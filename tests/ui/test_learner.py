@@ -11,6 +11,8 @@ import pytest
 from PySide6.QtCore import QUrl
 from pytestqt.qtbot import QtBot
 
+from convdesigner.core import teaching
+from convdesigner.core.analysis import Analysis
 from convdesigner.core.design import Design, InputSpec
 from convdesigner.core.ops.conv import Conv2D
 from convdesigner.ui.explain import explain_html
@@ -311,3 +313,127 @@ def test_cost_chart_bar_under_the_pointer_is_named_and_a_click_selects_it(
     # click selects nothing, and raises nothing.
     chart.barClicked.emit("no-such-layer")
     assert window.selected_node() is None
+
+
+def test_cost_chart_moves_only_the_selection_on_a_click(
+    window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A click sets no bars: all bars are one item in one colour (pyqtgraph draws them in one
+    call), the selected layer's a separate item of one bar. A colour per bar cost 10,000
+    brushes and a bar-by-bar paint: 0.4 s per click on a 10,000-layer design."""
+    from convdesigner.ui import cost_chart
+
+    window.learner.chart_dock.raise_()
+    qtbot.waitUntil(lambda: window.learner.chart is not None and window.learner.chart.isVisible())
+    chart = window.learner.chart
+    assert chart is not None
+    made: list[object] = []
+    real = teaching.cost_bars
+
+    def counted(analysis: Analysis) -> list[teaching.Bar]:
+        made.append(analysis)
+        return real(analysis)
+
+    monkeypatch.setattr(cost_chart, "cost_bars", counted)
+    window.select_layer(0)
+    window.select_layer(2)
+    assert made == []  # the same analysis: its bars are drawn already
+    assert chart.macs_item.opts["brushes"] is None  # one brush for every bar
+    assert list(chart.selected_macs.opts["x"]) == [2.0]
+    assert list(chart.selected_macs.opts["height"]) == [156_000_000]
+    assert list(chart.selected_params.opts["height"]) == [375_150]
+    window.document.change("0", filters=200)
+    assert list(chart.macs_item.opts["height"]) == [15_680_000, 0, 312_000_000]
+    assert made == []  # read from the rows into arrays; the Bar objects only when asked for
+    assert [b.macs for b in chart.bars] == [15_680_000, 0, 312_000_000]
+    assert made == [window.analysis]
+
+
+def test_cost_chart_outlines_of_a_large_design_come_from_a_worker(
+    window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The outlines analyse the design with the selected layer doubled (38 ms for a 10,000-layer
+    chain): for a large design that runs on a worker, as the explain panel's notes do."""
+    import threading
+
+    from convdesigner.ui import cost_chart
+
+    threads: list[threading.Thread] = []
+    real = teaching.what_if_double
+
+    def recorded(analysis: Analysis, node: str) -> teaching.WhatIf | None:
+        threads.append(threading.current_thread())
+        return real(analysis, node)
+
+    monkeypatch.setattr(cost_chart, "what_if_double", recorded)
+    monkeypatch.setattr(cost_chart, "BACKGROUND_WHAT_IF", 1)  # the Q&A example counts as large
+    window.learner.chart_dock.raise_()
+    qtbot.waitUntil(lambda: window.learner.chart is not None and window.learner.chart.isVisible())
+    chart = window.learner.chart
+    assert chart is not None
+    qtbot.waitUntil(lambda: not chart.pending)
+    window.select_layer(2)
+    assert chart.pending  # asked for; meanwhile no outlines
+    assert len(chart.doubled) == 0
+    qtbot.waitUntil(lambda: not chart.pending)
+    assert tuple(chart.doubled) == (7_840_000, 0, 312_000_000)
+    assert threads
+    assert all(thread is not threading.main_thread() for thread in threads)
+    assert list(chart.doubled_item.opts["x"]) == [2.0]
+
+
+def test_cost_chart_draws_the_highest_of_each_pixels_bars_and_all_when_zoomed_in(
+    qtbot: QtBot,
+) -> None:
+    """4,000 bars in a few hundred pixels: each drawn bar is the highest of its run (a peak is
+    never lost), and zoomed in every bar is drawn again."""
+    from convdesigner.core.analysis import analyse
+    from convdesigner.core.layers import ReLU
+    from convdesigner.ui.cost_chart import CostChart
+
+    layers: list[Conv2D | ReLU] = [
+        Conv2D(filters=4, kernel=3, padding="same") if i % 2 == 0 else ReLU() for i in range(4000)
+    ]
+    layers[2001] = Conv2D(filters=64, kernel=3, padding="same")  # one tall bar, and the next
+    analysis = analyse(Design(InputSpec(16, 16, 3), layers))
+    chart = CostChart()
+    qtbot.addWidget(chart)
+    chart.resize(500, 600)
+    chart.show()
+    qtbot.waitExposed(chart)
+    chart.set_state(analysis, None)
+    qtbot.wait(20)
+    drawn = chart.macs_item.opts
+    assert 100 <= len(drawn["x"]) < 1000  # about one per pixel, not 4,000
+    macs = [row.macs for row in analysis.rows[1:]]
+    assert max(drawn["height"]) == max(macs)  # the peak survives
+    step = chart._drawn_step
+    runs = [max(macs[i : i + step]) for i in range(0, 4000, step)]
+    assert list(drawn["height"]) == runs  # each drawn bar: the highest of its run
+    chart.macs_plot.setXRange(1990, 2010, padding=0)
+    qtbot.wait(20)
+    zoomed = chart.macs_item.opts
+    assert len(zoomed["x"]) == 4000  # every bar again
+    assert list(zoomed["height"][1995:2005]) == macs[1995:2005]
+    chart.shutdown()
+
+
+def test_cost_chart_of_a_large_design_follows_a_frame_after_the_other_panels(
+    window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its new bars and their repaint fell in the frame that repainted the rest (a 10,000-layer
+    chain's edit: 119 ms with this tab in front, 22 ms now; benchmarks/bench_deep.py --costs)."""
+    from convdesigner.ui import learner
+
+    monkeypatch.setattr(learner, "CHART_LATER_NODES", 1)  # the Q&A example counts as large
+    window.learner.chart_dock.raise_()
+    qtbot.waitUntil(lambda: window.learner.chart is not None and window.learner.chart.isVisible())
+    chart = window.learner.chart
+    assert chart is not None
+    qtbot.waitUntil(lambda: not window.learner.pending)
+    window.select_layer(2)
+    assert window.learner.pending
+    assert chart.selected != "2"  # not in the click's own frame
+    qtbot.waitUntil(lambda: not window.learner.pending)
+    assert chart.selected == "2"
+    assert list(chart.selected_macs.opts["x"]) == [2.0]
