@@ -421,8 +421,9 @@ def test_cost_chart_draws_the_highest_of_each_pixels_bars_and_all_when_zoomed_in
 def test_cost_chart_of_a_large_design_follows_a_frame_after_the_other_panels(
     window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Its new bars and their repaint fell in the frame that repainted the rest (a 10,000-layer
-    chain's edit: 119 ms with this tab in front, 22 ms now; benchmarks/bench_deep.py --costs)."""
+    """Its new bars and their repaint fell in the frame that repainted the rest (with the other
+    changes of session 11, a 10,000-layer chain's edit with this tab in front went from 251 to
+    22 ms: benchmarks/bench_deep.py --costs)."""
     from convdesigner.ui import learner
 
     monkeypatch.setattr(learner, "CHART_LATER_NODES", 1)  # the Q&A example counts as large
