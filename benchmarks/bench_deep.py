@@ -48,6 +48,19 @@ def rss_mib() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def fresh_settings() -> None:
+    """Run on an empty settings and data folder, removed at exit: a layout saved by an earlier
+    run (the Costs tab left in front by ``--costs``) changed what later runs measured."""
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="convdesigner-bench-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    os.environ["CONVDESIGNER_SETTINGS_DIR"] = os.path.join(folder, "settings")
+    os.environ["CONVDESIGNER_DATA_DIR"] = os.path.join(folder, "data")
+
+
 def longest_gap(
     app: QApplication,
     action: Callable[[], object],
@@ -139,6 +152,7 @@ def main() -> int:
         help="with the Costs tab in front instead of Explain (its chart follows every change)",
     )
     args = parser.parse_args()
+    fresh_settings()
     app = create_app()
     if args.dense:
         design = dense_design(args.layers)

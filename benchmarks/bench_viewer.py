@@ -24,8 +24,10 @@ import sys
 import threading
 import time
 from dataclasses import replace
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks.bench_deep
 
 import itertools
 
@@ -34,6 +36,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QApplication
 
+from benchmarks.bench_deep import fresh_settings
 from convdesigner.core.design import Design
 from convdesigner.core.engine.forward import run_design
 from convdesigner.core.images import load_image
@@ -292,6 +295,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=30, help="edits timed in part 1")
     parser.add_argument("--edits", type=int, default=3, help="VGG-16 edits timed in part 2")
     args = parser.parse_args()
+    fresh_settings()
     app = create_app()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(

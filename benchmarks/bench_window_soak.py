@@ -26,7 +26,11 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.bench_deep import residual_design, rss_mib  # the same design and meter
+from benchmarks.bench_deep import (  # the same design, meter and settings
+    fresh_settings,
+    residual_design,
+    rss_mib,
+)
 from convdesigner.core.layers import Conv2D
 from convdesigner.ui.app import create_app
 from convdesigner.ui.main_window import MainWindow
@@ -39,6 +43,7 @@ def main() -> int:
     parser.add_argument("--actions", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=3)
     args = parser.parse_args()
+    fresh_settings()
     app = create_app()
     window = MainWindow()
     window.resize(1400, 900)

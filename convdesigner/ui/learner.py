@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QStatusBar
 
-from convdesigner.core.analysis import Analysis
+from convdesigner.core.analysis import Analysis, analysis_cost
 from convdesigner.core.design import Design
 from convdesigner.core.document import Document, EditError
 from convdesigner.core.separable import find_pair, is_normal_conv
@@ -27,9 +27,11 @@ if TYPE_CHECKING:
     from convdesigner.ui.layer_menu import LayerMenu
 
 
-CHART_LATER_NODES = 1000
-"""Designs of this many nodes update the Costs chart a frame after the other panels: its new
-bars and their repaint (10-20 ms for 10,000 layers) fell in the frame that repainted the rest."""
+CHART_LATER_COST = 150
+"""Designs of this analysis cost (``analysis_cost``: ResNet-50, GoogLeNet, DenseNet-121 and up)
+update the Costs chart a frame after the other panels: its new bars and their repaint fell in
+the frame that repainted the rest (a 10,000-layer chain's edit, 22 ms now; DenseNet-121's
+36-48 ms with the outlines on the UI thread)."""
 CHART_FOLLOW_MS = 16
 
 
@@ -122,7 +124,8 @@ class LearnerViews(QObject):
         self.weights.show_row(row)
         self.update_actions()
         if self.chart is not None and not self.chart_dock.isHidden():
-            if len(analysis.design.nodes) >= CHART_LATER_NODES:
+            cost = analysis_cost(analysis.design, at_least=CHART_LATER_COST)
+            if cost >= CHART_LATER_COST:
                 self._chart_wanted = (analysis, node)
                 self._chart_timer.start()
             else:

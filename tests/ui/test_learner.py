@@ -426,7 +426,7 @@ def test_cost_chart_of_a_large_design_follows_a_frame_after_the_other_panels(
     22 ms: benchmarks/bench_deep.py --costs)."""
     from convdesigner.ui import learner
 
-    monkeypatch.setattr(learner, "CHART_LATER_NODES", 1)  # the Q&A example counts as large
+    monkeypatch.setattr(learner, "CHART_LATER_COST", 1)  # the Q&A example counts as large
     window.learner.chart_dock.raise_()
     qtbot.waitUntil(lambda: window.learner.chart is not None and window.learner.chart.isVisible())
     chart = window.learner.chart
