@@ -150,14 +150,10 @@ class LearnerViews(QObject):
 
     def update_actions(self) -> None:
         """Enable Make Separable / Make Normal where they apply to the selected layer."""
-        window = self.window
-        # Right after an edit of a large design its analysis is still on the worker: reading
-        # ``window.analysis`` would compute it here, on the UI thread, for a right-click's menu.
-        # The views' (earlier) analysis answers meanwhile; a rewrite that no longer applies is
-        # refused with a message when run.
-        ready = window.document.analysis_ready
-        analysis = window.analysis if ready else window.shown_analysis
-        node = window.selected_node()
+        # A rewrite that no longer applies to the current design is refused with a message
+        # when run.
+        analysis = self._ready_analysis()
+        node = self.window.selected_node()
         if node is not None and node not in analysis.design:
             node = None
         self.action_separable.setEnabled(node is not None and is_normal_conv(analysis, node))
@@ -176,7 +172,14 @@ class LearnerViews(QObject):
             self.chart_dock.setWidget(self.chart)
             if old is not None:
                 old.deleteLater()
-        self.chart.set_state(self.window.analysis, self.window.selected_node())
+        self.chart.set_state(self._ready_analysis(), self.window.selected_node())
+
+    def _ready_analysis(self) -> Analysis:
+        """The current design's analysis if computed, else the one the views show: right after
+        an edit of a large design it is on the worker, and reading ``window.analysis`` would
+        compute it here, on the UI thread (0.15 s for 10,000 layers)."""
+        window = self.window
+        return window.analysis if window.document.analysis_ready else window.shown_analysis
 
     def _bar_clicked(self, node: str) -> None:
         # The chart may still show the bars of the design before an edit (a large design's

@@ -361,3 +361,23 @@ def test_a_right_click_while_the_analysis_is_on_the_worker_does_not_compute_it(
     assert window.selected_node() == "2"
     menu.close()
     _settle(qtbot, window)
+
+
+def test_showing_the_costs_tab_while_the_analysis_is_on_the_worker_does_not_compute_it(
+    deep: MainWindow, qtbot: QtBot
+) -> None:
+    """The chart first draws the analysis the views show; the new one follows when the worker
+    has it (the window's ``analysis`` would compute it on the UI thread: 0.15 s at 10,000)."""
+    window = deep
+    _settle(qtbot, window)
+    window.document.change("0", filters=8)
+    assert window.updating
+    window.learner.chart_dock.raise_()
+    window.learner._chart_visible(True)
+    chart = window.learner.chart
+    assert chart is not None
+    assert not window.document.analysis_ready  # still the worker's to compute
+    assert chart.analysis is window.shown_analysis
+    _settle(qtbot, window)
+    qtbot.waitUntil(lambda: not window.learner.pending, timeout=5000)
+    assert chart.analysis is window.analysis  # followed once it arrived
